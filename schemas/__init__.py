@@ -1,0 +1,1 @@
+"""kgpipe schemas: record types, Arrow schemas and the RDF vocabulary."""

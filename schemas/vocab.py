@@ -1,0 +1,114 @@
+"""The closed RDF vocabulary of kgpipe and the type mappings onto it.
+
+``KGP`` is a closed namespace: a misspelt term (``KGP.Persn``) raises instead
+of minting a silent new IRI. Its terms mirror ``ontology.ttl`` beside this
+file; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import unicodedata
+
+from rdflib import URIRef
+from rdflib.namespace import DefinedNamespace, Namespace
+
+ONTOLOGY_IRI = "https://w3id.org/kgpipe/ontology"
+NAMESPACE = ONTOLOGY_IRI + "#"
+DEFAULT_BASE_IRI = "https://w3id.org/kgpipe/resource/"
+
+
+class KGP(DefinedNamespace):
+    """kgpipe ontology terms (closed: unknown names raise ``AttributeError``)."""
+
+    _NS = Namespace(NAMESPACE)
+    _fail = True
+
+    # Entity classes
+    Entity: URIRef
+    Person: URIRef
+    Location: URIRef
+    Organization: URIRef
+    Brand: URIRef
+    Product: URIRef
+    CreativeWork: URIRef
+    Event: URIRef
+    Position: URIRef
+    # Evidence classes
+    Document: URIRef
+    Mention: URIRef
+    Run: URIRef
+    # Properties
+    inDocument: URIRef
+    refersTo: URIRef
+    startOffset: URIRef
+    endOffset: URIRef
+    surfaceForm: URIRef
+    nerLabel: URIRef
+    nerScore: URIRef
+    linkScore: URIRef
+    nerModel: URIRef
+    kbVersion: URIRef
+    inRun: URIRef
+    kbId: URIRef
+    minted: URIRef
+    documentText: URIRef
+    source: URIRef
+    coOccursWith: URIRef
+    cooccurrenceCount: URIRef
+    brand: URIRef
+
+
+def ontology_text() -> str:
+    """Returns the Turtle source of the ontology."""
+    return importlib.resources.files("schemas").joinpath("ontology.ttl").read_text("utf-8")
+
+
+# NER labels (MSRA, e-commerce, CLUENER, OntoNotes-style) -> ontology class.
+_NER_LABEL_CLASSES: dict[str, URIRef] = {
+    "PER": KGP.Person, "PERSON": KGP.Person, "NR": KGP.Person, "NAME": KGP.Person,
+    "LOC": KGP.Location, "NS": KGP.Location, "GPE": KGP.Location, "ADDRESS": KGP.Location,
+    "SCENE": KGP.Location,
+    "ORG": KGP.Organization, "NT": KGP.Organization, "ORGANIZATION": KGP.Organization,
+    "COMPANY": KGP.Organization, "GOVERNMENT": KGP.Organization,
+    "BRAND": KGP.Brand, "HP": KGP.Brand,
+    "PRODUCT": KGP.Product, "HC": KGP.Product,
+    "BOOK": KGP.CreativeWork, "MOVIE": KGP.CreativeWork, "GAME": KGP.CreativeWork,
+    "POSITION": KGP.Position, "EVENT": KGP.Event,
+}
+
+# KB type names (English, schema.org, Wikidata-ish and Chinese/CCKS) -> ontology class.
+_KB_TYPE_CLASSES: dict[str, URIRef] = {
+    **_NER_LABEL_CLASSES,
+    "HUMAN": KGP.Person, "人物": KGP.Person, "人": KGP.Person,
+    "PLACE": KGP.Location, "LOCATION": KGP.Location, "COUNTRY": KGP.Location,
+    "CITY": KGP.Location, "REGION": KGP.Location, "PROVINCE": KGP.Location,
+    "DISTRICT": KGP.Location, "地点": KGP.Location, "地区": KGP.Location, "国家": KGP.Location,
+    "城市": KGP.Location, "行政区": KGP.Location,
+    "CORPORATION": KGP.Organization, "BUSINESS": KGP.Organization,
+    "ORGANISATION": KGP.Organization, "机构": KGP.Organization, "组织": KGP.Organization,
+    "企业": KGP.Organization, "公司": KGP.Organization,
+    "品牌": KGP.Brand, "产品": KGP.Product, "商品": KGP.Product, "FRUIT": KGP.Product,
+    "CREATIVEWORK": KGP.CreativeWork, "WORK": KGP.CreativeWork, "VIDEO": KGP.CreativeWork,
+    "作品": KGP.CreativeWork, "影视作品": KGP.CreativeWork, "图书": KGP.CreativeWork,
+    "游戏": KGP.CreativeWork, "事件": KGP.Event, "职位": KGP.Position,
+}
+
+
+def _key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).strip().upper().replace(" ", "")
+
+
+def class_for_label(label: str) -> URIRef:
+    """Returns the ontology class for an NER label; ``KGP.Entity`` if unknown."""
+    return _NER_LABEL_CLASSES.get(_key(label), KGP.Entity)
+
+
+def class_for_kb_type(kb_type: str) -> URIRef:
+    """Returns the ontology class for a KB type name; ``KGP.Entity`` if unknown.
+
+    Accepts bare names (``"Organization"``, ``"城市"``) and IRIs
+    (``"https://schema.org/Organization"``), whose last segment is used.
+    """
+    name = kb_type.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return _KB_TYPE_CLASSES.get(_key(name), KGP.Entity)

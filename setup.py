@@ -1,0 +1,52 @@
+"""kgpipe: knowledge graphs from raw text with Apache Beam, ALBERT NER and entity linking."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+# The stack measured to install and run together (Python 3.11). Beam 2.77
+# needs pyarrow < 26; keras-hub and tensorflow-text follow TF 2.21.
+INSTALL_REQUIRES = [
+    "tensorflow==2.21.0",
+    "keras==3.15.1",
+    "keras-hub==0.32.0",
+    "apache-beam==2.77.0",
+    "pyarrow==25.0.1",
+    "protobuf==6.33.6",
+    "numpy==2.4.6",
+    "rdflib==7.6.0",
+    "networkx==3.6.1",
+    "scipy>=1.13",
+    "pyoxigraph==0.5.13",
+    "jieba==0.42.1",
+    "rapidfuzz>=3.9,<4",
+    "opencc-python-reimplemented==0.1.7",
+    "pyahocorasick>=2.1,<3",
+    "pyshacl>=0.30",
+    "tqdm>=4.66",
+]
+
+setup(
+    name="kgpipe",
+    version="0.1.0",
+    description=__doc__,
+    long_description=(HERE / "README.md").read_text("utf-8") if (HERE / "README.md").exists() else "",
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10,<3.13",
+    packages=find_packages(include=["pipeline*", "kg*", "ner*", "linking*", "schemas*"]),
+    package_data={
+        "schemas": ["*.ttl"],
+        "ner": ["default_model/*", "default_model/**/*"],
+        "linking": ["default_kb/*"],
+        "pipeline": ["sample/*"],
+    },
+    install_requires=INSTALL_REQUIRES,
+    extras_require={
+        "test": ["pytest>=8", "pytest-timeout>=2.3"],
+        # On a CUDA machine: TensorFlow's bundled CUDA libraries.
+        "gpu": ["tensorflow[and-cuda]==2.21.0"],
+    },
+    entry_points={"console_scripts": ["kgpipe=pipeline.cli:main"]},
+)
