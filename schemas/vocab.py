@@ -38,6 +38,7 @@ class KGP(DefinedNamespace):
     Document: URIRef
     Mention: URIRef
     Run: URIRef
+    Cooccurrence: URIRef
     # Properties
     inDocument: URIRef
     refersTo: URIRef
@@ -57,6 +58,39 @@ class KGP(DefinedNamespace):
     coOccursWith: URIRef
     cooccurrenceCount: URIRef
     brand: URIRef
+    extractor: URIRef
+    documentCount: URIRef
+    mentionCount: URIRef
+    tripleCount: URIRef
+
+
+# Standard vocabularies the triple builder uses beside KGP.
+NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+SCHEMA = Namespace("https://schema.org/")
+SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+OWL = Namespace("http://www.w3.org/2002/07/owl#")
+
+# Prefixes for Turtle / JSON-LD output and SPARQL queries.
+PREFIXES: dict[str, str] = {
+    "kgp": NAMESPACE, "nif": str(NIF), "prov": str(PROV), "schema": str(SCHEMA),
+    "skos": str(SKOS), "dcterms": str(DCTERMS), "rdf": str(RDF), "rdfs": str(RDFS),
+    "xsd": str(XSD), "owl": str(OWL),
+}
+
+
+def terms() -> list[str]:
+    """Returns the local names of all KGP terms, in declaration order."""
+    return list(KGP.__annotations__)
+
+
+def shapes_text() -> str:
+    """Returns the Turtle source of the SHACL shapes that kgpipe output must satisfy."""
+    return importlib.resources.files("schemas").joinpath("shapes.ttl").read_text("utf-8")
 
 
 def ontology_text() -> str:

@@ -1,0 +1,279 @@
+"""Documents, mentions and links -> RDF triples with provenance.
+
+Vocabularies: NIF for text anchoring (a document is a ``nif:Context``, a
+mention a ``nif:Phrase`` with ``nif:beginIndex``/``nif:endIndex`` in Unicode
+code points, ``[start, end)``), PROV-O for runs, SKOS/RDFS/schema.org for
+entity labels, aliases and descriptions, Dublin Core for document metadata,
+and the kgpipe ontology (``schemas/ontology.ttl``) for the rest. Co-occurrence
+counts are reified ``rdf:Statement``s (``kgp:Cooccurrence``) beside the plain
+``kgp:coOccursWith`` triple, which every store (Jena, GraphDB, Neo4j n10s,
+Oxigraph) loads from plain N-Triples.
+
+The builder is a pure function of its inputs and config: no clock, no
+randomness, so reruns give identical triples in identical order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from collections.abc import Sequence
+
+from rdflib import URIRef
+
+from kg import iri as iris
+from kg.export.rdf import format_double
+from kg.relations import BrandOfProduct, RelationExtractor, ResolvedMention
+from ner.windows import sentence_spans
+from schemas import vocab
+from schemas.records import Document, Entity, Link, Mention, TermKind, Triple
+from schemas.vocab import DCTERMS, KGP, NIF, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
+
+_TYPE = str(RDF.type)
+_IRI = TermKind.IRI
+_LIT = TermKind.LITERAL
+# Document metadata keys with a standard property (others stay in Parquet).
+_METADATA_PROPERTIES = {
+    "title": str(DCTERMS.title),
+    "category": str(DCTERMS.subject),
+    "date": str(DCTERMS.date),
+    "published": str(DCTERMS.date),
+    "url": str(SCHEMA.url),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class BuilderConfig:
+    """Configuration of the triple builder.
+
+    Attributes:
+        run_id: The run every triple belongs to (see ``kg.manifest.derive_run_id``).
+        base_iri: Absolute IRI ending in ``/`` or ``#`` under which resources are minted.
+        extractor: Versions, ``"kgpipe/<version> ner=<model version> kb=<kb version>"``.
+        document_text: Whether to emit each document's full text (``nif:isString``).
+    """
+
+    run_id: str
+    base_iri: str = vocab.DEFAULT_BASE_IRI
+    extractor: str = ""
+    document_text: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.run_id, str) or not self.run_id.strip():
+            raise ValueError(f"`run_id` must be a non-empty string. Received: run_id={self.run_id!r}")
+        iris.check_base_iri(self.base_iri)
+        if not isinstance(self.extractor, str):
+            raise ValueError(f"`extractor` must be a string. Received: extractor={self.extractor!r}")
+        if not isinstance(self.document_text, bool):
+            raise ValueError(f"`document_text` must be a bool. Received: document_text={self.document_text!r}")
+
+
+class TripleBuilder:
+    """Turns pipeline records into ``Triple``s.
+
+    Args:
+        config: The builder configuration.
+        relation_extractors: Extractors of entity-entity relations from text;
+            by default product -> brand (``kg.relations.BrandOfProduct``).
+    """
+
+    def __init__(self, config: BuilderConfig, relation_extractors: Sequence[RelationExtractor] | None = None):
+        self.config = config
+        self.relation_extractors = tuple(relation_extractors) if relation_extractors is not None else (BrandOfProduct(),)
+        self._base = config.base_iri
+        self._run = iris.run_iri(self._base, config.run_id)
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    def _triple(self, s: str, p: str, o: str, kind: TermKind = _IRI, datatype: str | None = None,
+                language: str | None = None, doc_id: str | None = None, start: int | None = None,
+                end: int | None = None, confidence: float = 1.0) -> Triple:
+        return Triple(s, p, o, kind, datatype, language, doc_id, start, end, float(confidence),
+                      self.config.extractor, self.config.run_id)
+
+    def entity_iri(self, link: Link) -> str:
+        """Returns the IRI of the entity a link resolves to (KB entity or minted NIL entity)."""
+        if link.entity_id is not None:
+            return iris.entity_iri(self._base, link.entity_id)
+        return iris.nil_iri(self._base, link.nil_key)
+
+    @staticmethod
+    def _link_class(link: Link) -> URIRef:
+        for kb_type in link.entity_types:
+            cls = vocab.class_for_kb_type(kb_type)
+            if cls != KGP.Entity:
+                return cls
+        return vocab.class_for_label(link.label)
+
+    # ---- documents and runs ------------------------------------------------------------
+
+    def document_triples(self, document: Document) -> list[Triple]:
+        """Returns the document node: type, id, source, language, metadata, text and run."""
+        d = iris.document_iri(self._base, document.id)
+        lang = iris.language_tag(document.language)
+        t = lambda p, o, kind=_LIT, **kw: self._triple(d, p, o, kind, doc_id=document.id, **kw)  # noqa: E731
+        out = [t(_TYPE, str(KGP.Document), _IRI), t(str(DCTERMS.identifier), document.id)]
+        if document.source:
+            out.append(t(str(KGP.source), document.source))
+        if lang:
+            out.append(t(str(SCHEMA.inLanguage), lang))
+        for key in sorted(document.metadata):
+            prop, value = _METADATA_PROPERTIES.get(key.lower()), document.metadata[key]
+            if prop and value:
+                out.append(t(prop, value, language=lang if key.lower() == "title" else None))
+        if self.config.document_text:
+            out.append(t(_TYPE, str(NIF.Context), _IRI))
+            out.append(t(str(NIF.isString), document.text))
+        out.append(t(str(KGP.inRun), self._run, _IRI))
+        return out
+
+    def run_triples(self, counts: dict[str, int] | None = None) -> list[Triple]:
+        """Returns the run node (a ``prov:Activity``) with its extractor and optional counts.
+
+        Args:
+            counts: Optional ``{"documents": n, "mentions": n, "triples": n}``.
+        """
+        r = self._run
+        out = [self._triple(r, _TYPE, str(KGP.Run)), self._triple(r, _TYPE, str(PROV.Activity)),
+               self._triple(r, str(RDFS.label), self.config.run_id, _LIT)]
+        if self.config.extractor:
+            out.append(self._triple(r, str(KGP.extractor), self.config.extractor, _LIT))
+        props = {"documents": KGP.documentCount, "mentions": KGP.mentionCount, "triples": KGP.tripleCount}
+        for key, value in sorted((counts or {}).items()):
+            if key in props:
+                out.append(self._triple(r, str(props[key]), str(int(value)), _LIT, datatype=str(XSD.integer)))
+        return out
+
+    # ---- mentions ----------------------------------------------------------------------
+
+    def mention_triples(self, document: Document, mentions: Sequence[Mention], links: Sequence[Link]) -> list[Triple]:
+        """Returns mention nodes with provenance, their entities, and text relations.
+
+        Mentions and links align by ``(start, end)``; a mention may lack a link
+        (then it refers to nothing) and a link without a mention still gets a
+        mention node. Linked entities get their KB id, type and name; NIL
+        entities get the minted IRI, their type from the NER label, their
+        surface form as label and ``kgp:minted true``.
+        """
+        by_span = {(l.start, l.end): l for l in links}
+        spans = sorted({(m.start, m.end) for m in mentions} | set(by_span))
+        mention_at = {(m.start, m.end): m for m in mentions}
+        out: list[Triple] = []
+        resolved: list[ResolvedMention] = []
+        lang = iris.language_tag(document.language)
+        for span in spans:
+            mention, link = mention_at.get(span), by_span.get(span)
+            out.extend(self._mention_node(document, span, mention, link))
+            if link is not None:
+                entity = self.entity_iri(link)
+                out.extend(self._link_entity(document, link, entity, mention, lang))
+                score = (mention.score if mention else 1.0) * link.score
+                resolved.append(ResolvedMention(span[0], span[1], link.text, entity, self._entity_class(link, mention),
+                                                score, mention, link))
+        for extractor in self.relation_extractors:
+            for rel in extractor.extract(document, resolved):
+                out.append(self._triple(rel.subject, rel.predicate, rel.object, doc_id=document.id,
+                                        start=rel.start, end=rel.end, confidence=rel.confidence))
+        return out
+
+    def _entity_class(self, link: Link, mention: Mention | None) -> URIRef:
+        if link.is_nil:
+            return vocab.class_for_label(mention.label if mention else link.label)
+        return self._link_class(link)
+
+    def _mention_node(self, document: Document, span: tuple[int, int], mention: Mention | None,
+                      link: Link | None) -> list[Triple]:
+        start, end = span
+        m = iris.mention_iri(self._base, document.id, start, end)
+        score = mention.score if mention else (link.score if link else 1.0)
+        t = lambda p, o, kind=_LIT, dt=None, conf=score: self._triple(  # noqa: E731
+            m, p, o, kind, datatype=dt, doc_id=document.id, start=start, end=end, confidence=conf)
+        nonneg = str(XSD.nonNegativeInteger)
+        surface = mention.text if mention else link.text
+        label = mention.label if mention else link.label
+        out = [t(_TYPE, str(KGP.Mention), _IRI), t(_TYPE, str(NIF.Phrase), _IRI),
+               t(str(NIF.referenceContext), iris.document_iri(self._base, document.id), _IRI),
+               t(str(NIF.beginIndex), str(start), dt=nonneg), t(str(NIF.endIndex), str(end), dt=nonneg),
+               t(str(NIF.anchorOf), surface), t(str(KGP.nerLabel), label)]
+        if mention is not None:
+            out.append(t(str(KGP.nerScore), format_double(mention.score), dt=str(XSD.double)))
+            out.append(t(str(KGP.nerModel), mention.model))
+        if link is not None:
+            out.append(t(str(KGP.refersTo), self.entity_iri(link), _IRI, conf=link.score))
+            out.append(t(str(KGP.linkScore), format_double(link.score), dt=str(XSD.double), conf=link.score))
+            if link.kb_version:
+                out.append(t(str(KGP.kbVersion), link.kb_version, conf=link.score))
+        out.append(t(str(PROV.wasGeneratedBy), self._run, _IRI))
+        return out
+
+    def _link_entity(self, document: Document, link: Link, entity: str, mention: Mention | None,
+                     lang: str | None) -> list[Triple]:
+        t = lambda p, o, kind=_LIT, **kw: self._triple(  # noqa: E731
+            entity, p, o, kind, doc_id=document.id, start=link.start, end=link.end, confidence=link.score, **kw)
+        if link.is_nil:
+            return [t(_TYPE, str(self._entity_class(link, mention)), _IRI),
+                    t(str(RDFS.label), link.text, language=lang),
+                    t(str(KGP.minted), "true", datatype=str(XSD.boolean))]
+        out = [t(_TYPE, str(self._link_class(link)), _IRI), t(str(KGP.kbId), link.entity_id)]
+        if link.entity_name:
+            out.append(t(str(RDFS.label), link.entity_name, language=lang))
+        return out
+
+    # ---- KB entities -------------------------------------------------------------------
+
+    def entity_triples(self, entity: Entity, language: str = "zh") -> list[Triple]:
+        """Returns a KB entity's types, language-tagged labels and aliases, description and KB id."""
+        e = iris.entity_iri(self._base, entity.id)
+        lang = iris.language_tag(language)
+        t = lambda p, o, kind=_LIT, **kw: self._triple(e, p, o, kind, **kw)  # noqa: E731
+        classes = sorted({str(vocab.class_for_kb_type(kb_type)) for kb_type in entity.types}) or [str(KGP.Entity)]
+        if len(classes) > 1 and str(KGP.Entity) in classes:
+            classes.remove(str(KGP.Entity))
+        out = [t(_TYPE, cls, _IRI) for cls in classes]
+        out += [t(str(RDFS.label), entity.name, language=lang), t(str(SKOS.prefLabel), entity.name, language=lang)]
+        for alias in dict.fromkeys(entity.aliases):
+            if alias and alias != entity.name:
+                out.append(t(str(SKOS.altLabel), alias, language=lang))
+        if entity.description:
+            out.append(t(str(SCHEMA.description), entity.description, language=lang))
+        out.append(t(str(KGP.kbId), entity.id))
+        return out
+
+    # ---- co-occurrence -----------------------------------------------------------------
+
+    def cooccurrence_pairs(self, document: Document, links: Sequence[Link]) -> list[tuple[str, str]]:
+        """Returns ``(a, b)`` entity IRI pairs, ``a < b``, once per sentence mentioning both.
+
+        A link belongs to the sentence (``ner.windows.sentence_spans``) holding its first character.
+        """
+        ordered = sorted(links, key=lambda l: (l.start, l.end))
+        pairs: list[tuple[str, str]] = []
+        i = 0
+        for start, end in sentence_spans(document.text):
+            while i < len(ordered) and ordered[i].start < start:
+                i += 1
+            entities: set[str] = set()
+            while i < len(ordered) and ordered[i].start < end:
+                entities.add(self.entity_iri(ordered[i]))
+                i += 1
+            members = sorted(entities)
+            pairs.extend((a, b) for k, a in enumerate(members) for b in members[k + 1:])
+        return pairs
+
+    def cooccurrence_triples(self, pair: tuple[str, str], count: int) -> list[Triple]:
+        """Returns ``a kgp:coOccursWith b`` and its reified statement carrying ``count`` for this run."""
+        a, b = pair
+        if not a < b:
+            raise ValueError(f"A co-occurrence pair must be ordered a < b. Received: pair={pair!r}")
+        if not isinstance(count, numbers.Integral) or isinstance(count, bool) or count < 1:
+            raise ValueError(f"`count` must be a positive integer. Received: count={count!r}")
+        s = iris.cooccurrence_iri(self._base, self.config.run_id, a, b)
+        return [
+            self._triple(a, str(KGP.coOccursWith), b),
+            self._triple(s, _TYPE, str(KGP.Cooccurrence)),
+            self._triple(s, str(RDF.subject), a),
+            self._triple(s, str(RDF.predicate), str(KGP.coOccursWith)),
+            self._triple(s, str(RDF.object), b),
+            self._triple(s, str(KGP.cooccurrenceCount), str(int(count)), _LIT, datatype=str(XSD.integer)),
+            self._triple(s, str(PROV.wasGeneratedBy), self._run),
+        ]

@@ -1,0 +1,121 @@
+"""Relations between entities read from the text: the builder's extension point.
+
+A relation extractor sees one document and its mentions already resolved to
+entity IRIs and ontology classes, and returns ``Relation`` records; the
+``TripleBuilder`` turns them into triples with the document's provenance.
+Rule-based extractors live here; a learned relation-extraction model plugs in
+by implementing the same ``RelationExtractor`` protocol (``extract`` must not
+mutate its inputs and must be deterministic).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Protocol
+
+from rdflib import URIRef
+
+from ner.windows import sentence_spans
+from schemas.records import Document, Link, Mention
+from schemas.vocab import KGP
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedMention:
+    """A mention with the entity it was resolved to.
+
+    Attributes:
+        start, end: Character offsets ``[start, end)`` in the document.
+        text: The surface form.
+        entity: IRI of the linked or minted entity.
+        entity_class: Ontology class of that entity (``KGP.Brand``, ...).
+        confidence: Joint confidence in [0, 1] (NER score times link score).
+        mention: The NER mention, if any.
+        link: The linking decision, if any.
+    """
+
+    start: int
+    end: int
+    text: str
+    entity: str
+    entity_class: URIRef
+    confidence: float
+    mention: Mention | None = None
+    link: Link | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Relation:
+    """One extracted statement ``subject predicate object`` between entity IRIs.
+
+    Attributes:
+        subject, predicate, object: Absolute IRIs.
+        start, end: Offsets of the supporting text span in the document.
+        confidence: Confidence in [0, 1].
+    """
+
+    subject: str
+    predicate: str
+    object: str
+    start: int
+    end: int
+    confidence: float
+
+
+class RelationExtractor(Protocol):
+    """What the builder needs of a relation extractor."""
+
+    def extract(self, document: Document, mentions: Sequence[ResolvedMention]) -> list[Relation]:
+        """Returns the relations the text of ``document`` supports, in a deterministic order."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class BrandOfProduct:
+    """Product -> brand (``kgp:brand``) from product text such as titles.
+
+    Within one sentence, each product mention takes the nearest brand mention
+    before it (Chinese titles put the brand first: "华为 Mate40 手机"), else the
+    nearest after it, if no more than ``max_gap`` characters separate them.
+
+    Attributes:
+        max_gap: Most characters allowed between the brand and product mentions.
+    """
+
+    max_gap: int = 20
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_gap, int) or self.max_gap < 0:
+            raise ValueError(f"`max_gap` must be a non-negative integer. Received: max_gap={self.max_gap!r}")
+
+    def extract(self, document: Document, mentions: Sequence[ResolvedMention]) -> list[Relation]:
+        brands = sorted((m for m in mentions if m.entity_class == KGP.Brand), key=lambda m: (m.start, m.end))
+        products = sorted((m for m in mentions if m.entity_class == KGP.Product), key=lambda m: (m.start, m.end))
+        if not brands or not products:
+            return []
+        relations: dict[tuple[str, str], Relation] = {}
+        for start, end in sentence_spans(document.text):
+            in_sentence = [b for b in brands if start <= b.start < end]
+            for product in (p for p in products if start <= p.start < end):
+                brand = self._nearest(product, in_sentence)
+                if brand is None or brand.entity == product.entity:
+                    continue
+                key = (product.entity, brand.entity)
+                if key not in relations:
+                    relations[key] = Relation(
+                        subject=product.entity,
+                        predicate=str(KGP.brand),
+                        object=brand.entity,
+                        start=min(brand.start, product.start),
+                        end=max(brand.end, product.end),
+                        confidence=min(brand.confidence, product.confidence),
+                    )
+        return list(relations.values())
+
+    def _nearest(self, product: ResolvedMention, brands: list[ResolvedMention]) -> ResolvedMention | None:
+        before = [b for b in brands if b.end <= product.start and product.start - b.end <= self.max_gap]
+        if before:
+            return max(before, key=lambda b: (b.end, b.start))
+        after = [b for b in brands if b.start >= product.end and b.start - product.end <= self.max_gap]
+        return min(after, key=lambda b: (b.start, b.end)) if after else None
