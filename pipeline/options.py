@@ -1,0 +1,161 @@
+"""The one place where kgpipe's run flags are parsed and turned into configs.
+
+``KgpipeOptions`` is a Beam ``PipelineOptions`` view, so the same flags work
+on every runner (and in Dataflow templates); ``RunConfig.from_options`` turns
+them into a frozen, validated config that the rest of the pipeline reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipeline.readers import InputFormat
+from schemas.vocab import DEFAULT_BASE_IRI
+
+
+class RdfCompression(str, enum.Enum):
+    NONE = "none"
+    GZIP = "gzip"
+
+
+class KgpipeOptions(PipelineOptions):
+    """Flags of ``kgpipe run`` (Beam's own flags, e.g. ``--runner``, pass through)."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser) -> None:
+        parser.add_argument("--input", action="append", required=True,
+                            help="Input file or glob (repeatable): JSON Lines, text, TSV or Parquet.")
+        parser.add_argument("--output", required=True, help="Output directory.")
+        parser.add_argument("--model", default=None, help="NER model directory (default: bundled model).")
+        parser.add_argument("--kb", default=None,
+                            help="KB file or index directory from `kgpipe kb build` (default: bundled KB).")
+        parser.add_argument("--input_format", default=InputFormat.AUTO.value,
+                            choices=[f.value for f in InputFormat])
+        parser.add_argument("--tsv_columns", default=None,
+                            help="Comma-separated column names for TSV input without a header.")
+        parser.add_argument("--language", default="zh", help="Language of documents that name none.")
+        parser.add_argument("--batch_tokens", type=int, default=4096,
+                            help="Token budget of one NER batch (padded tokens).")
+        parser.add_argument("--max_batch_size", type=int, default=256, help="Most windows in one NER batch.")
+        parser.add_argument("--device", default=None, help="TensorFlow device for NER, e.g. /GPU:0.")
+        parser.add_argument("--mixed_precision", default=None, choices=["auto", "on", "off"],
+                            help="Mixed precision for NER (auto: on for GPU).")
+        parser.add_argument("--dictionary_mentions", action="store_true",
+                            help="Also find KB aliases the NER model missed (Aho-Corasick).")
+        parser.add_argument("--base_iri", default=DEFAULT_BASE_IRI, help="Base IRI of minted resources.")
+        parser.add_argument("--rdf_shards", type=int, default=0,
+                            help="Number of N-Triples shards (0: let the runner choose).")
+        parser.add_argument("--rdf_compression", default=RdfCompression.NONE.value,
+                            choices=[c.value for c in RdfCompression])
+        parser.add_argument("--incremental", action="store_true",
+                            help="Skip documents already in DIR from earlier runs; append a new run.")
+        parser.add_argument("--no_progress", action="store_true", help="Do not log progress lines.")
+
+
+def _tri_state(value: str | None) -> bool | None:
+    return {None: None, "auto": None, "on": True, "off": False}[value]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Everything a kgpipe run needs, validated.
+
+    Attributes:
+        inputs: Input files or globs.
+        output_dir: Output directory (local path or any Beam filesystem URL).
+        model_dir: NER model directory.
+        kb_path: KB file or index directory.
+        input_format: Format of every input (``AUTO``: by extension).
+        tsv_columns: Column names for header-less TSV.
+        language: Default document language.
+        batch_tokens: Padded-token budget of one NER batch.
+        max_batch_size: Most windows per NER batch.
+        device, mixed_precision: NER placement (``None``: automatic).
+        dictionary_mentions: Add KB-dictionary mentions to NER's.
+        base_iri: Base of minted IRIs.
+        rdf_shards: N-Triples shard count (0: runner's choice).
+        rdf_compression: Compression of the N-Triples shards.
+        incremental: Process only documents not seen in earlier runs.
+        progress: Log progress lines.
+    """
+
+    inputs: tuple[str, ...]
+    output_dir: str
+    model_dir: str
+    kb_path: str
+    input_format: InputFormat = InputFormat.AUTO
+    tsv_columns: tuple[str, ...] | None = None
+    language: str = "zh"
+    batch_tokens: int = 4096
+    max_batch_size: int = 256
+    device: str | None = None
+    mixed_precision: bool | None = None
+    dictionary_mentions: bool = False
+    base_iri: str = DEFAULT_BASE_IRI
+    rdf_shards: int = 0
+    rdf_compression: RdfCompression = RdfCompression.NONE
+    incremental: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.inputs:
+            raise ValueError("At least one --input is needed. Received: inputs=()")
+        if self.batch_tokens < 16:
+            raise ValueError(f"`batch_tokens` must be >= 16. Received: batch_tokens={self.batch_tokens}")
+        if self.max_batch_size < 1:
+            raise ValueError(f"`max_batch_size` must be >= 1. Received: max_batch_size={self.max_batch_size}")
+        if self.rdf_shards < 0:
+            raise ValueError(f"`rdf_shards` must be >= 0. Received: rdf_shards={self.rdf_shards}")
+        if not self.base_iri.endswith(("/", "#")):
+            raise ValueError(f"`base_iri` must end with '/' or '#'. Received: base_iri={self.base_iri!r}")
+
+    @classmethod
+    def from_options(cls, options: PipelineOptions) -> "RunConfig":
+        """Builds the config from parsed flags, filling in the bundled model and KB."""
+        opts = options.view_as(KgpipeOptions)
+        return cls(
+            inputs=tuple(opts.input),
+            output_dir=opts.output.rstrip("/"),
+            model_dir=opts.model or default_model_dir(),
+            kb_path=opts.kb or default_kb_path(),
+            input_format=InputFormat(opts.input_format),
+            tsv_columns=tuple(c.strip() for c in opts.tsv_columns.split(",")) if opts.tsv_columns else None,
+            language=opts.language,
+            batch_tokens=opts.batch_tokens,
+            max_batch_size=opts.max_batch_size,
+            device=opts.device,
+            mixed_precision=_tri_state(opts.mixed_precision),
+            dictionary_mentions=opts.dictionary_mentions,
+            base_iri=opts.base_iri,
+            rdf_shards=opts.rdf_shards,
+            rdf_compression=RdfCompression(opts.rdf_compression),
+            incremental=opts.incremental,
+            progress=not opts.no_progress,
+        )
+
+    def fingerprint(self) -> dict[str, object]:
+        """The settings that change what a run outputs (for the run id)."""
+        return {
+            "input_format": self.input_format.value,
+            "tsv_columns": list(self.tsv_columns or ()),
+            "language": self.language,
+            "dictionary_mentions": self.dictionary_mentions,
+            "base_iri": self.base_iri,
+        }
+
+
+def default_model_dir() -> str:
+    """Path of the bundled default NER model."""
+    import importlib.resources
+
+    return str(importlib.resources.files("ner").joinpath("default_model"))
+
+
+def default_kb_path() -> str:
+    """Path of the bundled default KB."""
+    from linking.linker import default_kb_path as linking_default
+
+    return str(linking_default())

@@ -1,0 +1,270 @@
+"""Builds and runs the kgpipe Beam pipeline: text -> NER -> linking -> Parquet + RDF.
+
+``run(argv)`` is what ``kgpipe run`` calls; tests pass ``test_pipeline``.
+The pipeline is runner-agnostic. With no ``--runner`` (or ``DirectRunner``)
+it runs on Beam's FnApiRunner directly, which honours
+``--direct_running_mode``/``--direct_num_workers``; Beam 2.77's DirectRunner
+would first try to download the Prism binary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.utils import shared
+
+from kg import manifest
+from kg.builder import BuilderConfig
+from kg.export.rdf import ntriples_line
+from linking.linker import LinkerConfig
+from pipeline import transforms as T
+from pipeline.handlers import METRICS_NAMESPACE, NerConfig, NerModelHandler
+from pipeline.options import RdfCompression, RunConfig
+from schemas import arrow
+from schemas.records import Document, Link, Mention, Triple
+
+__version__ = "0.1.0"
+_LOG = logging.getLogger("kgpipe")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """What the pipeline needs to know of a model before loading it (no TensorFlow)."""
+
+    version: str
+    max_window_chars: int
+
+    @classmethod
+    def read(cls, model_dir: str) -> "ModelInfo":
+        path = os.path.join(model_dir, "config.json")
+        if not FileSystems.exists(path):
+            raise FileNotFoundError(f"No NER model at {model_dir!r}: {path} is missing.")
+        with FileSystems.open(path) as f:
+            meta = json.loads(f.read().decode("utf-8"))
+        return cls(version=meta["version"], max_window_chars=int(meta["model"]["max_sequence_length"]) - 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPlan:
+    """A resolved run: config, matched input files, versions and the derived run id."""
+
+    config: RunConfig
+    input_files: tuple[str, ...]
+    model: ModelInfo
+    versions: Mapping[str, str]
+    input_digests: tuple[str, ...]
+    run_id: str
+    skip_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def resolve(cls, config: RunConfig) -> "RunPlan":
+        """Matches inputs, reads versions and derives the run id (same inputs, config and
+        versions: same id; an incremental run also depends on the documents already seen)."""
+        files = tuple(T.match_inputs(config.inputs))
+        model = ModelInfo.read(config.model_dir)
+        versions = {"kgpipe": __version__, "model": model.version, "kb": _kb_version(config.kb_path)}
+        digests = tuple(f"{os.path.basename(p)}:{manifest.file_digest(p)}" for p in files)
+        skip = frozenset(manifest.seen_document_ids(config.output_dir)) if config.incremental else frozenset()
+        seen = hashlib.sha256("\n".join(sorted(skip)).encode()).hexdigest()
+        run_id = manifest.derive_run_id(
+            digests, {**config.fingerprint(), "incremental_seen": seen if config.incremental else None}, versions
+        )
+        return cls(config, files, model, versions, digests, run_id, skip)
+
+    @property
+    def extractor(self) -> str:
+        return f"kgpipe/{self.versions['kgpipe']} ner={self.versions['model']} kb={self.versions['kb']}"
+
+    def output(self, *parts: str) -> str:
+        return FileSystems.join(self.config.output_dir, *parts)
+
+
+def _kb_version(kb_path: str) -> str:
+    """A content version of the KB file or index directory (sha256 prefix)."""
+    digest = hashlib.sha256()
+    if os.path.isdir(kb_path):
+        for root, _, names in sorted(os.walk(kb_path)):
+            for name in sorted(names):
+                digest.update(name.encode())
+                digest.update(manifest.file_digest(os.path.join(root, name)).encode())
+    else:
+        digest.update(manifest.file_digest(kb_path).encode())
+    return f"{os.path.basename(kb_path.rstrip('/'))}@{digest.hexdigest()[:12]}"
+
+
+def _parquet(records, plan: RunPlan, record_type: type, label: str):
+    table = arrow.TABLES[record_type]
+    return (
+        records
+        | f"{label}Rows" >> beam.Map(arrow.to_row, run_id=plan.run_id)
+        | f"Write{label}Parquet" >> beam.io.WriteToParquet(
+            plan.output("parquet", table, f"run-{plan.run_id}"),
+            schema=arrow.schema_for(record_type),
+            codec="zstd",
+            file_name_suffix=".parquet",
+            row_group_buffer_size=16 * 1024 * 1024,
+        )
+    )
+
+
+def build(root: beam.Pipeline, plan: RunPlan) -> None:
+    """Adds the kgpipe graph to ``root``."""
+    config = plan.config
+    read = root | "ReadDocuments" >> T.ReadDocuments(
+        plan.input_files, config.input_format, config.language, config.tsv_columns, plan.skip_ids
+    )
+    documents = read["documents"]
+    if config.progress:
+        documents = documents | "Progress" >> beam.ParDo(T.LogProgressFn("documents read"))
+
+    handler = NerModelHandler(NerConfig(
+        model_dir=config.model_dir, batch_tokens=config.batch_tokens, max_batch_size=config.max_batch_size,
+        device=config.device, mixed_precision=config.mixed_precision,
+    ))
+    windows = documents | "SplitWindows" >> beam.ParDo(T.SplitWindowsFn(plan.model.max_window_chars))
+    tagged = windows | "TagMentions" >> T.TagMentions(handler)
+
+    linker_config = LinkerConfig(kb_path=config.kb_path, dictionary_mentions=config.dictionary_mentions)
+    linker_handle = shared.Shared()
+    linked = (
+        {"documents": documents | "KeyDocuments" >> beam.Map(lambda d: (d.id, d)),
+         "mentions": tagged["mentions"]}
+        | "JoinMentions" >> beam.CoGroupByKey()
+        | "DocumentMentions" >> beam.Map(T.sorted_mentions)
+        | "DropOrphans" >> beam.Filter(lambda x: x is not None)
+        | "LinkMentions" >> beam.ParDo(T.LinkMentionsFn(linker_config, linker_handle)).with_outputs(
+            T.DEAD, main="linked")
+    )
+
+    builder = BuilderConfig(run_id=plan.run_id, base_iri=config.base_iri, extractor=plan.extractor)
+    built = linked.linked | "BuildTriples" >> beam.ParDo(T.BuildTriplesFn(builder)).with_outputs(
+        T.DEAD, T.PAIRS, main="triples")
+    entity_triples = (
+        linked.linked
+        | "LinkedEntityIds" >> beam.FlatMap(T.linked_entity_ids)
+        | "DistinctEntities" >> beam.Distinct()
+        | "EntityTriples" >> beam.ParDo(
+            T.EntityTriplesFn(linker_config, linker_handle, builder, config.language)).with_outputs(
+            T.DEAD, main="triples")
+    )
+    cooccurrence = (
+        built[T.PAIRS]
+        | "CountPairs" >> beam.CombinePerKey(sum)
+        | "CooccurrenceTriples" >> beam.ParDo(T.CooccurrenceTriplesFn(builder))
+    )
+    triples = (built.triples, entity_triples.triples, cooccurrence) | "AllTriples" >> beam.Flatten()
+
+    _parquet(documents, plan, Document, "Documents")
+    _parquet(linked.linked | "MentionsOf" >> beam.FlatMap(lambda x: x[1]), plan, Mention, "Mentions")
+    _parquet(linked.linked | "LinksOf" >> beam.FlatMap(T.links_of), plan, Link, "Links")
+    _parquet(triples, plan, Triple, "Triples")
+    rdf_gzip = config.rdf_compression is RdfCompression.GZIP
+    _ = (
+        triples
+        | "NTriples" >> beam.Map(lambda t: ntriples_line(t).rstrip("\n"))
+        | "WriteRDF" >> beam.io.WriteToText(
+            plan.output("rdf", f"run-{plan.run_id}"),
+            file_name_suffix=".nt.gz" if rdf_gzip else ".nt",
+            num_shards=config.rdf_shards,
+            compression_type="gzip" if rdf_gzip else "uncompressed",
+        )
+    )
+    dead = (
+        read[T.DEAD], tagged[T.DEAD], linked[T.DEAD], built[T.DEAD], entity_triples[T.DEAD]
+    ) | "AllDeadLetters" >> beam.Flatten()
+    _ = (
+        dead
+        | "CountDead" >> beam.Map(_count_dead)
+        | "DeadJson" >> beam.Map(T.dead_letter_json)
+        | "WriteDeadLetters" >> beam.io.WriteToText(
+            plan.output("dead_letter", f"run-{plan.run_id}"), file_name_suffix=".jsonl", num_shards=1)
+    )
+
+
+def _count_dead(dead):
+    beam.metrics.Metrics.counter(METRICS_NAMESPACE, f"dead_letters_{dead.stage}").inc()
+    return dead
+
+
+def _runner_options(argv: Sequence[str] | None) -> tuple[PipelineOptions, Any]:
+    """Parses flags; picks the FnApiRunner for the direct runner (see module doc)."""
+    options = PipelineOptions(argv)
+    standard = options.view_as(StandardOptions)
+    if standard.runner in (None, "DirectRunner", "direct"):
+        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+        standard.runner = None
+        return options, FnApiRunner()
+    return options, None
+
+
+def run(argv: Sequence[str] | None = None, test_pipeline: beam.Pipeline | None = None) -> dict[str, Any]:
+    """Runs kgpipe; returns the run summary (also written to ``DIR/summary.json``)."""
+    options, runner = _runner_options(argv)
+    plan = RunPlan.resolve(RunConfig.from_options(options))
+    started = time.monotonic()
+    root = test_pipeline or beam.Pipeline(runner=runner, options=options)
+    build(root, plan)
+    result = root.run()
+    result.wait_until_finish()
+    summary = _summary(plan, result, time.monotonic() - started)
+    _write_json(plan.output("summary.json"), summary)
+    manifest.write_manifest(plan.config.output_dir, _manifest(plan, summary))
+    return summary
+
+
+def _counters(result) -> dict[str, int]:
+    query = result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))
+    totals: dict[str, int] = {}
+    for counter in query["counters"]:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + int(value or 0)
+    return totals
+
+
+def _summary(plan: RunPlan, result, seconds: float) -> dict[str, Any]:
+    counts = _counters(result)
+    padded = counts.get("ner_padded_tokens", 0)
+    dead = {k.removeprefix("dead_letters_"): v for k, v in sorted(counts.items()) if k.startswith("dead_letters_")}
+    return {
+        "run_id": plan.run_id,
+        "versions": dict(plan.versions),
+        "inputs": list(plan.input_files),
+        "output": plan.config.output_dir,
+        "counts": {k: v for k, v in sorted(counts.items()) if not k.startswith("dead_letters_")},
+        "dead_letters": dead,
+        "seconds": round(seconds, 3),
+        "throughput": {
+            "documents_per_second": round(counts.get("documents", 0) / seconds, 2) if seconds else None,
+            "ner_chars_per_second": round(counts.get("ner_chars", 0) / seconds, 1) if seconds else None,
+        },
+        "padding_waste": round(1 - counts.get("ner_real_tokens", 0) / padded, 4) if padded else 0.0,
+    }
+
+
+def _manifest(plan: RunPlan, summary: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "run_id": plan.run_id,
+        "inputs": [{"path": p, "digest": d.split(":", 1)[1]} for p, d in zip(plan.input_files, plan.input_digests)],
+        "config": plan.config.fingerprint(),
+        "versions": dict(plan.versions),
+        "counts": summary["counts"],
+        "dead_letters": summary["dead_letters"],
+        "incremental": plan.config.incremental,
+    }
+
+
+def _write_json(path: str, payload: Mapping[str, Any]) -> None:
+    with FileSystems.create(path) as f:
+        f.write((json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))

@@ -1,0 +1,344 @@
+"""kgpipe's Beam transforms: thin wrappers around the stage cores.
+
+``ReadDocuments -> SplitWindows -> TagMentions -> LinkMentions -> BuildTriples
+-> Write*``. Every DoFn keeps a small picklable config, loads heavy state once
+per worker in ``setup`` and delegates the work to a core from ``ner``,
+``linking`` or ``kg``. Bad records go to a dead-letter output with a reason;
+counters live here, never in the cores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+from apache_beam.ml.inference.base import RunInference
+from apache_beam.utils import shared
+
+from kg.builder import BuilderConfig, TripleBuilder
+from linking.linker import EntityLinker, LinkerConfig
+from ner.windows import split_windows
+from pipeline.handlers import METRICS_NAMESPACE, NerModelHandler
+from pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, read_documents
+from schemas.records import DeadLetter, Document, Link, Mention, TextWindow
+
+_LOG = logging.getLogger("kgpipe")
+
+DEAD = "dead_letter"
+PAIRS = "cooccurrence_pairs"
+
+
+def _counter(name: str):
+    return Metrics.counter(METRICS_NAMESPACE, name)
+
+
+def _dead(ref: str, stage: str, error: Exception | str, payload: str = "") -> DeadLetter:
+    message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return DeadLetter(input_ref=ref, stage=stage, error=message, payload=payload[:MAX_PAYLOAD_CHARS])
+
+
+def match_inputs(patterns: Sequence[str]) -> list[str]:
+    """Expands input files and globs, sorted; raises if a pattern matches nothing."""
+    paths: set[str] = set()
+    for pattern, result in zip(patterns, FileSystems.match(list(patterns)), strict=True):
+        found = [m.path for m in result.metadata_list]
+        if not found:
+            raise FileNotFoundError(f"No input file matches {pattern!r}.")
+        paths.update(found)
+    return sorted(paths)
+
+
+class ReadFileFn(beam.DoFn):
+    """Reads one input file into Documents; bad records go to the dead-letter output."""
+
+    def __init__(self, input_format: InputFormat, language: str, tsv_columns: Sequence[str] | None):
+        self._format = input_format
+        self._language = language
+        self._tsv_columns = tsv_columns
+        self._read = _counter("documents_read")
+        self._bad = _counter("read_dead_letters")
+
+    def process(self, path: str) -> Iterator:
+        fmt = InputFormat.for_path(path) if self._format is InputFormat.AUTO else self._format
+        with FileSystems.open(path) as stream:
+            if fmt is InputFormat.PARQUET and not stream.seekable():
+                import io
+
+                stream = io.BytesIO(stream.read())
+            for record in read_documents(
+                stream, path, fmt, language=self._language, tsv_columns=self._tsv_columns
+            ):
+                if isinstance(record, DeadLetter):
+                    self._bad.inc()
+                    yield beam.pvalue.TaggedOutput(DEAD, record)
+                else:
+                    self._read.inc()
+                    yield record
+
+
+class ReadDocuments(beam.PTransform):
+    """Reads JSON Lines, text, TSV or Parquet files into unique ``Document``s.
+
+    Outputs: main (``Document``) and ``dead_letter`` (``DeadLetter``: unreadable
+    records, and later duplicates of a document id, which keep the first by source).
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        input_format: InputFormat = InputFormat.AUTO,
+        language: str = "zh",
+        tsv_columns: Sequence[str] | None = None,
+        skip_ids: frozenset[str] = frozenset(),
+    ):
+        super().__init__()
+        self._paths = list(paths)
+        self._read_fn = ReadFileFn(input_format, language, tsv_columns)
+        self._skip_ids = skip_ids
+
+    def expand(self, pbegin):
+        read = (
+            pbegin
+            | "Files" >> beam.Create(self._paths)
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "Parse" >> beam.ParDo(self._read_fn).with_outputs(DEAD, main="documents")
+        )
+        unique = (
+            read.documents
+            | "KeyById" >> beam.Map(lambda d: (d.id, d))
+            | "GroupById" >> beam.GroupByKey()
+            | "FirstPerId" >> beam.ParDo(_FirstDocumentFn(self._skip_ids)).with_outputs(DEAD, main="documents")
+        )
+        dead = (read[DEAD], unique[DEAD]) | "FlattenDead" >> beam.Flatten()
+        return {"documents": unique.documents, DEAD: dead}
+
+
+def _source_order(document: Document) -> tuple[str, int]:
+    path, _, line = document.source.rpartition(":")
+    return (path, int(line)) if line.isdigit() else (document.source, 0)
+
+
+class _FirstDocumentFn(beam.DoFn):
+    def __init__(self, skip_ids: frozenset[str]):
+        self._skip_ids = skip_ids
+        self._duplicates = _counter("documents_duplicate")
+        self._skipped = _counter("documents_skipped_seen")
+        self._kept = _counter("documents")
+
+    def process(self, element) -> Iterator:
+        doc_id, documents = element
+        first, *rest = sorted(documents, key=_source_order)
+        for duplicate in rest:
+            self._duplicates.inc()
+            yield beam.pvalue.TaggedOutput(
+                DEAD,
+                _dead(duplicate.source, "read", f"duplicate document id {doc_id!r}; first seen at {first.source}",
+                      duplicate.text),
+            )
+        if doc_id in self._skip_ids:
+            self._skipped.inc()
+            return
+        self._kept.inc()
+        yield first
+
+
+class SplitWindowsFn(beam.DoFn):
+    """Splits a document into sentence windows that fit the model."""
+
+    def __init__(self, max_window_chars: int):
+        self._max_window_chars = max_window_chars
+        self._windows = _counter("windows")
+
+    def process(self, document: Document) -> Iterator[TextWindow]:
+        windows = split_windows(document, self._max_window_chars)
+        self._windows.inc(len(windows))
+        yield from windows
+
+
+class TagMentions(beam.PTransform):
+    """Batched NER over windows: ``TextWindow`` -> ``(doc_id, Mention)``, plus dead letters."""
+
+    def __init__(self, handler: NerModelHandler):
+        super().__init__()
+        self._handler = handler
+
+    def expand(self, windows):
+        batches = windows | "SortAndBatch" >> beam.SortAndBatchElements(**self._handler.batch_elements_kwargs())
+        inference = RunInference(self._handler).with_exception_handling()
+        results, failed = batches | "RunInference" >> inference
+        mentions = results | "Mentions" >> beam.FlatMap(lambda r: ((m.doc_id, m) for m in r.inference))
+        dead = failed.failed_inferences | "FailedBatches" >> beam.FlatMap(_failed_windows)
+        return {"mentions": mentions, DEAD: dead}
+
+
+def _failed_windows(failure) -> Iterator[DeadLetter]:
+    batch, error = failure
+    for window in batch:
+        yield _dead(f"{window.doc_id}@{window.start}", "ner", error, window.text)
+
+
+def _load_linker(config: LinkerConfig) -> EntityLinker:
+    return EntityLinker.load(config)
+
+
+class LinkMentionsFn(beam.DoFn):
+    """``(Document, [Mention])`` -> ``(Document, [Mention], [Link])``; the KB loads once per worker."""
+
+    def __init__(self, config: LinkerConfig, linker_handle: shared.Shared):
+        self._config = config
+        self._handle = linker_handle
+        self._links = _counter("links")
+        self._nil = _counter("links_nil")
+        self._dictionary = _counter("dictionary_mentions")
+        self._msec = Metrics.distribution(METRICS_NAMESPACE, "link_msec_per_document")
+
+    def setup(self) -> None:
+        self._linker = self._handle.acquire(lambda: _load_linker(self._config), tag=_linker_tag(self._config))
+
+    def process(self, element) -> Iterator:
+        document, mentions = element
+        started = time.perf_counter()
+        extra: list[Mention] = []
+        links: list[Link] = []
+        try:
+            extra = self._linker.detect_mentions(document, mentions) if self._config.dictionary_mentions else []
+            mentions = sorted([*mentions, *extra], key=lambda m: (m.start, m.end, m.label))
+            links = self._linker.link(document, mentions)
+        except Exception as error:  # One bad document must not fail the run.
+            yield beam.pvalue.TaggedOutput(DEAD, _dead(document.id, "link", error, document.text))
+        self._dictionary.inc(len(extra))
+        self._links.inc(len(links))
+        self._nil.inc(sum(link.is_nil for link in links))
+        self._msec.update(int((time.perf_counter() - started) * 1000))
+        yield document, mentions, links
+
+
+def _linker_tag(config: LinkerConfig) -> str:
+    return f"kgpipe-linker:{config.kb_path}:{config.kb_format}"
+
+
+class BuildTriplesFn(beam.DoFn):
+    """``(Document, [Mention], [Link])`` -> ``Triple``s, plus co-occurring entity pairs."""
+
+    def __init__(self, config: BuilderConfig):
+        self._config = config
+        self._triples = _counter("triples")
+
+    def setup(self) -> None:
+        self._builder = TripleBuilder(self._config)
+
+    def process(self, element) -> Iterator:
+        document, mentions, links = element
+        try:
+            triples = [
+                *self._builder.document_triples(document),
+                *self._builder.mention_triples(document, mentions, links),
+            ]
+            pairs = self._builder.cooccurrence_pairs(document, links)
+        except Exception as error:
+            yield beam.pvalue.TaggedOutput(DEAD, _dead(document.id, "triples", error, document.text))
+            return
+        self._triples.inc(len(triples))
+        yield from triples
+        for pair in pairs:
+            yield beam.pvalue.TaggedOutput(PAIRS, (pair, 1))
+
+
+class EntityTriplesFn(beam.DoFn):
+    """KB entity id -> the entity's type, label and alias triples (once per entity)."""
+
+    def __init__(self, linker_config: LinkerConfig, linker_handle: shared.Shared, builder: BuilderConfig,
+                 language: str):
+        self._linker_config = linker_config
+        self._handle = linker_handle
+        self._builder_config = builder
+        self._language = language
+        self._triples = _counter("triples")
+        self._entities = _counter("entities_linked")
+
+    def setup(self) -> None:
+        config = self._linker_config
+        self._linker = self._handle.acquire(lambda: _load_linker(config), tag=_linker_tag(config))
+        self._builder = TripleBuilder(self._builder_config)
+
+    def process(self, entity_id: str) -> Iterator:
+        entity = self._linker.entity(entity_id)
+        if entity is None:
+            yield beam.pvalue.TaggedOutput(DEAD, _dead(entity_id, "triples", "linked entity id not in the KB"))
+            return
+        triples = self._builder.entity_triples(entity, self._language)
+        self._entities.inc()
+        self._triples.inc(len(triples))
+        yield from triples
+
+
+class CooccurrenceTriplesFn(beam.DoFn):
+    """``((iri_a, iri_b), count)`` -> weighted co-occurrence triples."""
+
+    def __init__(self, config: BuilderConfig):
+        self._config = config
+        self._triples = _counter("triples")
+
+    def setup(self) -> None:
+        self._builder = TripleBuilder(self._config)
+
+    def process(self, element) -> Iterator:
+        pair, count = element
+        triples = self._builder.cooccurrence_triples(tuple(pair), count)
+        self._triples.inc(len(triples))
+        yield from triples
+
+
+class LogProgressFn(beam.DoFn):
+    """Passes elements through, logging a progress line every few seconds per worker."""
+
+    def __init__(self, what: str, every_seconds: float = 5.0):
+        self._what = what
+        self._every = every_seconds
+
+    def setup(self) -> None:
+        self._count = 0
+        self._started = self._last = time.monotonic()
+
+    def process(self, element) -> Iterator:
+        self._count += 1
+        now = time.monotonic()
+        if now - self._last >= self._every:
+            self._last = now
+            rate = self._count / max(now - self._started, 1e-9)
+            _LOG.warning("kgpipe: %s %d (%.1f/s on this worker)", self._what, self._count, rate)
+        yield element
+
+
+def dead_letter_json(dead: DeadLetter) -> str:
+    """One dead-letter JSON line."""
+    return json.dumps(
+        {"input_ref": dead.input_ref, "stage": dead.stage, "error": dead.error, "payload": dead.payload},
+        ensure_ascii=False,
+    )
+
+
+def sorted_mentions(element) -> tuple[Document, list[Mention]] | None:
+    """CoGroupByKey result -> (document, mentions in document order); None for orphans."""
+    _, grouped = element
+    documents = list(grouped["documents"])
+    if not documents:
+        return None
+    mentions: Iterable[Mention] = grouped["mentions"]
+    return documents[0], sorted(mentions, key=lambda m: (m.start, m.end, m.label))
+
+
+def linked_entity_ids(element) -> Iterator[str]:
+    _, _, links = element
+    for link in links:
+        if link.entity_id is not None:
+            yield link.entity_id
+
+
+def links_of(element) -> Iterator[Link]:
+    yield from element[2]
