@@ -197,6 +197,12 @@ def _layer_map(c: AlbertConfig, used_groups: list[int]) -> dict[str, tuple[str, 
     return out
 
 
+def _describe(problems: Mapping[str, list[str]]) -> str:
+    """``"label (n): [names]; ..."`` for the non-empty lists, or ``""``."""
+    return "; ".join(f"{label} ({len(names)}): {names}"
+                     for label, names in problems.items() if names)
+
+
 def _is_ignored(name: str) -> bool:
     return (name in _IGNORED_NAMES or name.endswith(_OPTIMIZER_SLOT_SUFFIXES)
             or name.startswith(_IGNORED_PREFIXES))
@@ -231,12 +237,11 @@ def plan_import(variable_shapes: Mapping[str, Iterable[int]],
     missing = sorted(n for n in name_map if n not in shapes)
     wrong = sorted(f"{n}: checkpoint {list(shapes[n])}, expected {list(s)}"
                    for n, (_, s) in name_map.items() if n in shapes and shapes[n] != s)
-    problems = [f"{label} ({len(names)}): {names}" for label, names in
-                (("unmapped checkpoint variables", unmapped), ("missing variables", missing),
-                 ("wrong shapes", wrong)) if names]
+    problems = _describe({"unmapped checkpoint variables": unmapped,
+                          "missing variables": missing, "wrong shapes": wrong})
     if problems:
         raise ValueError(f"cannot import this {layout} ALBERT checkpoint into ner.albert: "
-                         + "; ".join(problems))
+                         + problems)
     return ImportPlan(config, name_map, ignored, synthesised)
 
 
@@ -305,7 +310,8 @@ def load_checkpoint_weights(checkpoint: str | os.PathLike, *,
     dtypes = reader.get_variable_to_dtype_map()
     not_float = sorted(n for n in plan.name_map if not dtypes[n].is_floating)
     if not_float:
-        raise ValueError(f"expected float variables; received {[(n, dtypes[n].name) for n in not_float]}")
+        received = [(n, dtypes[n].name) for n in not_float]
+        raise ValueError(f"expected float variables. Received: {received}")
     weights = {ours: np.asarray(reader.get_tensor(theirs), dtype=np.float32)
                for theirs, (ours, _) in plan.name_map.items()}
     weights.update(plan.synthesised)
@@ -324,18 +330,17 @@ def assign_encoder_weights(encoder: AlbertEncoder, weights: Mapping[str, np.ndar
     """
     named = encoder.named_weights()
     names = [name for name, _ in named]
-    missing = sorted(set(names) - set(weights))
-    unexpected = sorted(set(weights) - set(names))
-    wrong = sorted(f"{n}: given {list(np.shape(weights[n]))}, encoder {list(v.shape)}"
-                   for n, v in named if n in weights and tuple(np.shape(weights[n])) != tuple(v.shape))
+    shapes = {name: tuple(np.shape(value)) for name, value in weights.items()}
     listed = {id(v) for _, v in named}
-    unlisted = sorted(v.path for v in encoder.weights if id(v) not in listed)
-    problems = [f"{label}: {items}" for label, items in
-                (("encoder weights without a value", missing), ("values for no encoder weight",
-                 unexpected), ("wrong shapes", wrong), ("encoder weights that named_weights() "
-                 "does not list, left unset", unlisted)) if items]
+    problems = _describe({
+        "encoder weights without a value": sorted(set(names) - set(weights)),
+        "values for no encoder weight": sorted(set(weights) - set(names)),
+        "wrong shapes": sorted(f"{n}: given {list(shapes[n])}, encoder {list(v.shape)}"
+                               for n, v in named if n in shapes and shapes[n] != tuple(v.shape)),
+        "encoder weights missing from named_weights(), left unset":
+            sorted(v.path for v in encoder.weights if id(v) not in listed)})
     if problems:
-        raise ValueError("cannot set the encoder's weights: " + "; ".join(problems))
+        raise ValueError("cannot set the encoder's weights: " + problems)
     for name, variable in named:
         variable.assign(np.asarray(weights[name], dtype=variable.dtype))
 
@@ -387,7 +392,8 @@ def import_checkpoint(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathL
     return out
 
 
-def load_encoder_weights(encoder_dir: str | os.PathLike) -> tuple[AlbertConfig, dict[str, np.ndarray]]:
+def load_encoder_weights(
+        encoder_dir: str | os.PathLike) -> tuple[AlbertConfig, dict[str, np.ndarray]]:
     """Reads an encoder directory's config and weights (as written by ``import_checkpoint``)."""
     directory = pathlib.Path(encoder_dir)
     config = AlbertConfig.from_json(directory / CONFIG_FILE)

@@ -76,10 +76,12 @@ def _google_block(w, x, scope, config, input_mask):
     attention = _self_attention(w, x, f"{scope}/attention_1/self",
                                 config["num_attention_heads"], input_mask)
     attention = _dense(w, attention, f"{scope}/attention_1/output/dense")
-    attention = layer_norm(attention + x, w(f"{scope}/LayerNorm/gamma"), w(f"{scope}/LayerNorm/beta"))
+    attention = layer_norm(attention + x, w(f"{scope}/LayerNorm/gamma"),
+                           w(f"{scope}/LayerNorm/beta"))
     ffn = act(_dense(w, attention, f"{scope}/ffn_1/intermediate/dense"))
     ffn = _dense(w, ffn, f"{scope}/ffn_1/intermediate/output/dense")
-    return layer_norm(ffn + attention, w(f"{scope}/LayerNorm_1/gamma"), w(f"{scope}/LayerNorm_1/beta"))
+    return layer_norm(ffn + attention, w(f"{scope}/LayerNorm_1/gamma"),
+                      w(f"{scope}/LayerNorm_1/beta"))
 
 
 def _brightmart_block(w, x, config, input_mask):

@@ -99,7 +99,8 @@ def training_variables(config: Mapping[str, Any], encoder: Mapping[str, np.ndarr
              "cls/predictions/transform/LayerNorm/gamma": (e,),
              "cls/predictions/transform/LayerNorm/beta": (e,),
              "cls/predictions/output_bias": (v,),
-             "cls/seq_relationship/output_weights": (2, h), "cls/seq_relationship/output_bias": (2,)}
+             "cls/seq_relationship/output_weights": (2, h),
+             "cls/seq_relationship/output_bias": (2,)}
     out = {name: _random(rng, shape, name) for name, shape in extra.items()}
     for name, value in encoder.items():
         out[f"{name}/adam_m"] = np.zeros_like(value)
@@ -130,8 +131,9 @@ def write_vocab(path: pathlib.Path, size: int) -> None:
 
 
 def write_albert_dir(directory: pathlib.Path, config: Mapping[str, Any],
-                     variables: Mapping[str, np.ndarray], *, config_name: str = "albert_config.json",
-                     prefix: str = "albert_model.ckpt", state_file: bool = True) -> pathlib.Path:
+                     variables: Mapping[str, np.ndarray], *,
+                     config_name: str = "albert_config.json", prefix: str = "albert_model.ckpt",
+                     state_file: bool = True) -> pathlib.Path:
     """A released-model directory: checkpoint, ``config_name`` and ``vocab.txt``."""
     directory.mkdir(parents=True, exist_ok=True)
     write_tf1_checkpoint(variables, directory / prefix, state_file=state_file)

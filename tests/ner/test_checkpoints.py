@@ -208,3 +208,29 @@ def test_assign_rejects_weights_for_another_layout(tmp_path):
         {**loaded.config.to_dict(), "embedding_layout": "google"}))
     with pytest.raises(ValueError, match="bert/embeddings/word_embeddings_2"):
         checkpoints.assign_encoder_weights(google, loaded.weights)
+
+
+def test_stale_state_file_falls_back_to_the_only_index(tmp_path):
+    # A `checkpoint` file written on the training machine names a path that does not exist here.
+    directory, config, encoder_vars = _checkpoint(tmp_path, "google", training=False)
+    (directory / "checkpoint").write_text(
+        'model_checkpoint_path: "/nonexistent/tpu/model.ckpt-125000"\n', encoding="utf-8")
+    assert checkpoints.resolve_checkpoint_prefix(directory) == str(directory / "albert_model.ckpt")
+    out = checkpoints.import_checkpoint(directory, tmp_path / "encoder")
+    _assert_matches_reference(out, config, encoder_vars, "google")
+
+
+class _EncoderWithUnlistedWeight(AlbertEncoder):
+    """An encoder that owns a weight ``named_weights()`` forgets: the import must not pass."""
+
+    def build(self, input_shape=None):
+        super().build(input_shape)
+        self.unlisted = self.add_weight(shape=(3,), initializer="zeros", name="unlisted_table")
+
+
+def test_assign_fails_on_encoder_weight_not_in_named_weights(tmp_path):
+    directory, _, _ = _checkpoint(tmp_path, "brightmart", training=False)
+    loaded = checkpoints.load_checkpoint_weights(directory)
+    with pytest.raises(ValueError, match="left unset.*unlisted_table"):
+        checkpoints.assign_encoder_weights(_EncoderWithUnlistedWeight(loaded.config),
+                                           loaded.weights)
