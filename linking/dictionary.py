@@ -1,0 +1,71 @@
+"""Dictionary mention detection: Aho-Corasick over the normalised KB aliases.
+
+The document is normalised character by character with an offset map, so a
+match in the normalised text maps back to exact ``[start, end)`` offsets of the
+original (full-width, traditional or spaced spellings match too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ahocorasick
+
+from linking.features import LABEL_FOR_CLASS, kb_classes
+from linking.index import AliasIndex
+from linking.normalize import normalize_with_offsets
+from schemas.records import Document, Mention
+
+
+def build_automaton(index: AliasIndex, min_length: int) -> ahocorasick.Automaton:
+    """Automaton over every alias key of at least ``min_length`` characters (not all digits)."""
+    automaton = ahocorasick.Automaton()
+    keys = index.keys
+    for key_index in range(len(keys)):
+        key = keys[key_index]
+        if len(key) >= min_length and not key.isdigit():
+            automaton.add_word(key, (key_index, len(key)))
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def find_alias_mentions(automaton: ahocorasick.Automaton, index: AliasIndex, document: Document,
+                        mentions: Sequence[Mention], model: str) -> list[Mention]:
+    """Leftmost-longest alias matches that overlap no given mention, in text order.
+
+    A match of a Latin alias must not cut a word (``"apple"`` in ``"pineapple"``).
+    The label comes from the most probable entity of the alias; the score is
+    that entity's P(entity | alias).
+    """
+    if not len(automaton) or not document.text:
+        return []
+    normalized, origin = normalize_with_offsets(document.text)
+    spans = []
+    for end, (key_index, length) in automaton.iter(normalized):
+        spans.append((end - length + 1, -length, key_index))
+    spans.sort()
+    taken = sorted((m.start, m.end) for m in mentions if m.doc_id == document.id)
+    found: list[Mention] = []
+    last_end = -1
+    text = document.text
+    for start, negative_length, key_index in spans:
+        start_char = origin[start]
+        end_char = origin[start - negative_length - 1] + 1
+        if start_char < last_end or any(s < end_char and start_char < e for s, e in taken):
+            continue
+        if (start_char > 0 and _is_word_char(text[start_char - 1]) and _is_word_char(text[start_char])) or \
+                (end_char < len(text) and _is_word_char(text[end_char]) and _is_word_char(text[end_char - 1])):
+            continue
+        entity, prior, _ = max(index.postings(key_index), key=lambda p: (p[1], -p[0]))
+        classes = kb_classes(index.entity_types(entity))
+        label = LABEL_FOR_CLASS.get(classes[0], "MISC") if classes else "MISC"
+        found.append(Mention(doc_id=document.id, start=start_char, end=end_char,
+                             text=text[start_char:end_char], label=label,
+                             score=round(prior, 6), model=model))
+        last_end = end_char
+    return found

@@ -1,0 +1,375 @@
+"""The alias index: built once from a KB (``kgpipe kb build``), memory-mapped on load.
+
+Directory layout (all numpy ``.npy`` or raw UTF-8 blobs, no pickle):
+
+* ``manifest.json``: format version, KB name, content hash, counts, normalisation version;
+* entity columns (``int`` entity index ``e`` in ``[0, n_entities)``): string
+  tables ``entity_ids``, ``entity_names``, ``entity_aliases`` and
+  ``entity_types`` (joined by U+001F), ``entity_descriptions``,
+  ``entity_attributes`` (JSON); ``entity_priors.npy`` ``float32[n_entities]``;
+  ``id_order.npy`` ``int32[n_entities]`` (entity indices sorted by id);
+* aliases: ``alias_keys`` (sorted normalised keys, ``n_keys``),
+  ``alias_offsets.npy`` ``int64[n_keys + 1]`` into the postings
+  ``posting_entities.npy`` ``int32``, ``posting_priors.npy`` ``float32``
+  (P(entity | alias) from entity priors) and ``posting_is_name.npy`` ``uint8``;
+* fuzzy n-grams: ``gram_codes.npy`` ``int64[n_grams]`` (sorted character
+  bigrams of ``"\\0" + key + "\\0"``, code ``a << 21 | b``), ``gram_offsets.npy``
+  ``int64[n_grams + 1]`` into ``gram_keys.npy`` ``int32``, ``key_lengths.npy``;
+* context IDF: ``idf_codes.npy`` ``uint32`` (hashed character bigrams of
+  descriptions and attribute values, sorted), ``idf_values.npy`` ``float32``.
+"""
+
+from __future__ import annotations
+
+import array
+import hashlib
+import json
+import math
+import os
+import pathlib
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+
+import numpy as np
+
+from linking.normalize import NORMALIZATION_VERSION, normalize
+from linking.strings import StringTable, StringTableBuilder
+from schemas.records import Entity
+
+FORMAT_VERSION = 1
+LIST_JOINER = "\x1f"
+# Smoothing of P(entity | alias): entities with prior 0 still share an alias.
+PRIOR_SMOOTHING = 0.1
+_ENTITY_TABLES = ("entity_ids", "entity_names", "entity_aliases", "entity_types",
+                  "entity_descriptions", "entity_attributes")
+_ARRAYS = ("entity_priors", "id_order", "alias_offsets", "posting_entities", "posting_priors",
+           "posting_is_name", "gram_codes", "gram_offsets", "gram_keys", "key_lengths",
+           "idf_codes", "idf_values")
+
+
+class IndexError_(ValueError):
+    """An index directory that is missing, incomplete or of another version."""
+
+
+def codepoints(texts: list[str], separator: bool = True) -> np.ndarray:
+    """Returns ``uint32`` code points of ``"\\0".join(texts)`` framed by ``\\0``."""
+    joined = "\x00" + "\x00".join(texts) + "\x00" if separator else "".join(texts)
+    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+
+
+def padded_bigrams(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Bigram codes of ``"\\0" + text + "\\0"`` for each text, and the text each belongs to.
+
+    Returns:
+        ``(codes int64[m], owner int64[m])``.
+    """
+    cp = codepoints(texts).astype(np.int64)
+    separators = np.cumsum(cp == 0)
+    codes = (cp[:-1] << 21) | cp[1:]
+    owner = separators[:-1] - 1
+    keep = ~((cp[:-1] == 0) & (cp[1:] == 0))
+    return codes[keep], owner[keep]
+
+
+def hashed_bigrams(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Hashed (``uint32``) bigrams inside each text (no padding), and their owner."""
+    cp = codepoints(texts).astype(np.uint64)
+    separators = np.cumsum(cp == 0)
+    valid = (cp[:-1] != 0) & (cp[1:] != 0)
+    codes = (cp[:-1] << np.uint64(21)) | cp[1:]
+    hashed = ((codes * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)).astype(np.uint32)
+    return hashed[valid], (separators[:-1] - 1)[valid].astype(np.int64)
+
+
+def entity_context_text(description: str, attributes: dict) -> str:
+    """Returns the text an entity is compared with: description and attribute values."""
+    values = [v for key in sorted(attributes) for v in attributes[key]]
+    return " ".join([description, *values]).strip()
+
+
+class _Builder:
+    """Accumulates entities column-wise while the KB streams past."""
+
+    def __init__(self) -> None:
+        self.tables = {name: StringTableBuilder() for name in _ENTITY_TABLES}
+        self.priors = array.array("f")
+        self.keys: list[str] = []
+        self.key_entities = array.array("i")
+        self.key_is_name = array.array("B")
+        self.contexts: list[str] = []
+
+    def add(self, entity: Entity) -> None:
+        index = len(self.priors)
+        tables = self.tables
+        tables["entity_ids"].append(entity.id)
+        tables["entity_names"].append(entity.name)
+        tables["entity_aliases"].append(LIST_JOINER.join(entity.aliases))
+        tables["entity_types"].append(LIST_JOINER.join(entity.types))
+        tables["entity_descriptions"].append(entity.description)
+        attributes = {k: list(v) for k, v in entity.attributes.items()}
+        tables["entity_attributes"].append(json.dumps(attributes, ensure_ascii=False) if attributes else "")
+        self.priors.append(entity.prior)
+        name_key = normalize(entity.name)
+        seen = set()
+        for position, surface in enumerate((entity.name, *entity.aliases)):
+            key = name_key if position == 0 else normalize(surface)
+            if key and key not in seen:
+                seen.add(key)
+                self.keys.append(key)
+                self.key_entities.append(index)
+                self.key_is_name.append(1 if key == name_key else 0)
+        self.contexts.append(normalize(entity_context_text(entity.description, entity.attributes)))
+
+
+def build_index(entities: Iterable[Entity], out_dir: str | pathlib.Path, *, name: str,
+                content_hash: str, source: str = "") -> pathlib.Path:
+    """Builds an alias index into ``out_dir`` (replaced atomically: never half-written).
+
+    Args:
+        entities: The KB, streamed once (ids must be unique; see ``linking.kb``).
+        out_dir: Target directory; created, or replaced if it holds an index.
+        name: KB name for the version string.
+        content_hash: Hex digest of the KB content.
+        source: Where the KB came from, recorded in the manifest.
+
+    Returns:
+        The index directory.
+    """
+    started = time.perf_counter()
+    out_dir = pathlib.Path(out_dir)
+    builder = _Builder()
+    for entity in entities:
+        builder.add(entity)
+    if not len(builder.priors):
+        raise ValueError(f"The KB {source or name!r} has no entities; nothing to index.")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=out_dir.name + ".", dir=out_dir.parent))
+    try:
+        counts = _write(builder, staging)
+        manifest = {
+            "format_version": FORMAT_VERSION, "normalization_version": NORMALIZATION_VERSION,
+            "name": name, "content_hash": content_hash, "source": source,
+            "build_seconds": round(time.perf_counter() - started, 3), **counts,
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
+        if out_dir.exists():
+            if not (out_dir / "manifest.json").exists() and any(out_dir.iterdir()):
+                raise ValueError(f"Refusing to replace {out_dir}: it is not an index directory.")
+            shutil.rmtree(out_dir)
+        os.replace(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return out_dir
+
+
+def _write(builder: _Builder, directory: pathlib.Path) -> dict[str, int]:
+    for table_name, table in builder.tables.items():
+        table.save(directory, table_name)
+    priors = np.frombuffer(builder.priors, dtype=np.float32).copy()
+    np.save(directory / "entity_priors.npy", priors)
+    id_table = builder.tables["entity_ids"].freeze()
+    id_order = sorted(range(len(id_table)), key=id_table.raw)
+    np.save(directory / "id_order.npy", np.asarray(id_order, dtype=np.int32))
+    alias_count = len(builder.keys)
+    key_count = _write_aliases(builder, priors, directory)
+    context_grams = _write_idf(builder.contexts, directory)
+    return {"entities": int(len(priors)), "aliases": alias_count,
+            "alias_keys": key_count, "context_grams": context_grams}
+
+
+def _write_aliases(builder: _Builder, priors: np.ndarray, directory: pathlib.Path) -> int:
+    keys = builder.keys
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    entities = np.frombuffer(builder.key_entities, dtype=np.int32)[order]
+    is_name = np.frombuffer(builder.key_is_name, dtype=np.uint8)[order]
+    sorted_keys = [keys[i] for i in order]
+    builder.keys = []
+    starts = [0] + [i for i in range(1, len(sorted_keys)) if sorted_keys[i] != sorted_keys[i - 1]]
+    unique_keys = [sorted_keys[i] for i in starts]
+    del sorted_keys
+    offsets = np.asarray(starts + [len(order)], dtype=np.int64)
+    weights = priors[entities].astype(np.float64) + PRIOR_SMOOTHING
+    totals = np.add.reduceat(weights, offsets[:-1])
+    posting_priors = (weights / np.repeat(totals, np.diff(offsets))).astype(np.float32)
+    table = StringTableBuilder()
+    table.extend(unique_keys)
+    table.save(directory, "alias_keys")
+    np.save(directory / "alias_offsets.npy", offsets)
+    np.save(directory / "posting_entities.npy", entities.astype(np.int32))
+    np.save(directory / "posting_priors.npy", posting_priors)
+    np.save(directory / "posting_is_name.npy", is_name)
+    lengths = np.fromiter((len(k) for k in unique_keys), dtype=np.int32, count=len(unique_keys))
+    np.save(directory / "key_lengths.npy", lengths)
+    codes, owner = padded_bigrams(unique_keys)
+    by_code = np.lexsort((owner, codes))
+    codes, owner = codes[by_code], owner[by_code]
+    distinct = np.ones(len(codes), dtype=bool)
+    distinct[1:] = (codes[1:] != codes[:-1]) | (owner[1:] != owner[:-1])
+    codes, owner = codes[distinct], owner[distinct]
+    gram_starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.int64)
+    np.save(directory / "gram_codes.npy", codes[gram_starts])
+    np.save(directory / "gram_offsets.npy", np.r_[gram_starts, len(codes)].astype(np.int64))
+    np.save(directory / "gram_keys.npy", owner.astype(np.int32))
+    return len(unique_keys)
+
+
+def _write_idf(contexts: list[str], directory: pathlib.Path) -> int:
+    """Document frequencies of hashed context bigrams -> smoothed IDF."""
+    codes, owner = hashed_bigrams(contexts)
+    combined = np.unique((codes.astype(np.uint64) << np.uint64(32)) | owner.astype(np.uint64))
+    unique_codes, df = np.unique((combined >> np.uint64(32)).astype(np.uint32), return_counts=True)
+    n = len(contexts)
+    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+    np.save(directory / "idf_codes.npy", unique_codes)
+    np.save(directory / "idf_values.npy", idf.astype(np.float32))
+    return int(len(unique_codes))
+
+
+class AliasIndex:
+    """A memory-mapped alias index (see the module docstring for the layout)."""
+
+    def __init__(self, directory: pathlib.Path, manifest: dict, tables: dict, arrays: dict) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self.tables = tables
+        self.arrays = arrays
+        self.keys: StringTable = tables["alias_keys"]
+        self.max_idf = float(math.log(1.0 + manifest["entities"]) + 1.0)
+
+    @classmethod
+    def open(cls, directory: str | pathlib.Path) -> "AliasIndex":
+        """Opens an index directory written by :func:`build_index`.
+
+        Raises:
+            IndexError_: If it is missing, incomplete or of another format version.
+        """
+        directory = pathlib.Path(directory)
+        manifest_path = directory / "manifest.json"
+        if not manifest_path.is_file():
+            raise IndexError_(f"{directory} is not a kgpipe KB index (no manifest.json); "
+                              "build one with `kgpipe kb build`.")
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        expected = (FORMAT_VERSION, NORMALIZATION_VERSION)
+        found = (manifest.get("format_version"), manifest.get("normalization_version"))
+        if found != expected:
+            raise IndexError_(f"{directory} has index format/normalisation {found}, this kgpipe "
+                              f"reads {expected}; rebuild it with `kgpipe kb build`.")
+        try:
+            tables = {n: StringTable.open(directory, n) for n in (*_ENTITY_TABLES, "alias_keys")}
+            arrays = {n: np.load(directory / f"{n}.npy", mmap_mode="r", allow_pickle=False)
+                      for n in _ARRAYS}
+        except FileNotFoundError as missing:
+            raise IndexError_(f"{directory} is incomplete: {missing.filename} is missing.") from None
+        return cls(directory, manifest, tables, arrays)
+
+    @property
+    def size(self) -> int:
+        return int(self.manifest["entities"])
+
+    @property
+    def version(self) -> str:
+        return f"{self.manifest['name']}@{self.manifest['content_hash'][:12]}"
+
+    # ------------------------------------------------------------ entities
+
+    def entity_index(self, entity_id: str) -> int:
+        """Returns the entity index of a KB id, or -1."""
+        ids: StringTable = self.tables["entity_ids"]
+        order = self.arrays["id_order"]
+        target = entity_id.encode("utf-8")
+        low, high = 0, len(order)
+        while low < high:
+            middle = (low + high) // 2
+            if ids.raw(int(order[middle])) < target:
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(order) and ids.raw(int(order[low])) == target:
+            return int(order[low])
+        return -1
+
+    def entity(self, index: int) -> Entity:
+        """Returns the full record of entity ``index``."""
+        tables = self.tables
+        aliases = tables["entity_aliases"][index]
+        types = tables["entity_types"][index]
+        attributes = tables["entity_attributes"][index]
+        return Entity(
+            id=tables["entity_ids"][index], name=tables["entity_names"][index],
+            aliases=tuple(aliases.split(LIST_JOINER)) if aliases else (),
+            types=tuple(types.split(LIST_JOINER)) if types else (),
+            description=tables["entity_descriptions"][index],
+            prior=float(self.arrays["entity_priors"][index]),
+            attributes={k: tuple(v) for k, v in json.loads(attributes).items()} if attributes else {},
+        )
+
+    def entity_id(self, index: int) -> str:
+        return self.tables["entity_ids"][index]
+
+    def entity_types(self, index: int) -> tuple[str, ...]:
+        types = self.tables["entity_types"][index]
+        return tuple(types.split(LIST_JOINER)) if types else ()
+
+    # ------------------------------------------------------------ aliases
+
+    def exact(self, key: str) -> list[tuple[int, float, bool]]:
+        """Entities with normalised alias ``key``: ``(entity index, P(e|alias), is_name)``."""
+        position = self.keys.find(key) if key else -1
+        if position < 0:
+            return []
+        return self.postings(position)
+
+    def postings(self, key_index: int) -> list[tuple[int, float, bool]]:
+        offsets = self.arrays["alias_offsets"]
+        start, end = int(offsets[key_index]), int(offsets[key_index + 1])
+        entities = self.arrays["posting_entities"][start:end]
+        priors = self.arrays["posting_priors"][start:end]
+        names = self.arrays["posting_is_name"][start:end]
+        return [(int(e), float(p), bool(n)) for e, p, n in zip(entities, priors, names)]
+
+    def similar_keys(self, key: str, limit: int, max_posting: int = 50_000) -> list[tuple[int, float]]:
+        """Keys sharing the most padded bigrams with ``key``: ``(key index, Dice)``, best first.
+
+        Bigrams in more than ``max_posting`` keys are skipped (too common to
+        discriminate) unless nothing else is left.
+        """
+        if not key:
+            return []
+        query = np.unique(padded_bigrams([key])[0])
+        codes, offsets = self.arrays["gram_codes"], self.arrays["gram_offsets"]
+        where = np.searchsorted(codes, query)
+        inside = where < len(codes)
+        where, query_inside = where[inside], query[inside]
+        where = where[np.asarray(codes[where]) == query_inside]
+        spans = [(int(offsets[w]), int(offsets[w + 1])) for w in where]
+        if not spans:
+            return []
+        usable = [s for s in spans if s[1] - s[0] <= max_posting] or [min(spans, key=lambda s: s[1] - s[0])]
+        gram_keys = self.arrays["gram_keys"]
+        hits = np.concatenate([np.asarray(gram_keys[a:b]) for a, b in usable])
+        found, shared = np.unique(hits, return_counts=True)
+        lengths = np.asarray(self.arrays["key_lengths"][found], dtype=np.float64)
+        dice = 2.0 * shared / (len(query) + lengths + 1.0)
+        order = np.lexsort((found, -dice))[:limit]
+        return [(int(found[i]), float(dice[i])) for i in order]
+
+    def idf(self, codes: np.ndarray) -> np.ndarray:
+        """IDF of hashed context bigrams (unknown bigrams get the maximum)."""
+        table, values = self.arrays["idf_codes"], self.arrays["idf_values"]
+        if not len(table):
+            return np.full(len(codes), self.max_idf, dtype=np.float64)
+        where = np.minimum(np.searchsorted(table, codes), len(table) - 1)
+        known = np.asarray(table[where]) == codes
+        return np.where(known, np.asarray(values[where], dtype=np.float64), self.max_idf)
+
+
+def content_hash_of_file(path: str | pathlib.Path) -> str:
+    """SHA-256 of a file's bytes, streamed."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,283 @@
+"""EntityLinker: mentions -> Links against the user's KB, with scores, alternatives and NIL.
+
+Scoring: every candidate gets five features in [0, 1],
+
+* ``prior``: P(entity | alias) from the KB priors of the entities sharing the alias;
+* ``match``: 1 for the canonical name, 0.95 for another alias, the edit
+  similarity for a fuzzy match;
+* ``type``: NER label vs KB types (``schemas.vocab`` classes);
+* ``context``: TF-IDF cosine (character bigrams) of the text around the
+  mention vs the entity description and attribute values;
+* ``coherence``: relatedness to the best candidates of the document's other mentions,
+
+combined as a weighted mean. The best candidate wins if its score reaches
+``nil_threshold``; otherwise the mention is NIL, keyed by its label and
+normalised surface (``"ORG|苹果公司"``) so that the same unknown name across a
+run becomes one minted node. Ties break by (score desc, entity id asc).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import tempfile
+from collections.abc import Sequence
+
+from linking.candidates import CandidateGenerator, RawCandidate
+from linking.features import ContextModel, type_compatibility
+from linking.index import AliasIndex, build_index, content_hash_of_file
+from linking.kb import KbFormat, iter_entities
+from linking.normalize import normalize
+from schemas.records import Candidate, Document, Entity, Link, Mention
+
+_SCORE_DIGITS = 6
+
+
+def default_kb_path() -> pathlib.Path:
+    """Returns the bundled default KB (``linking/default_kb/kb.jsonl``)."""
+    return pathlib.Path(__file__).resolve().parent / "default_kb" / "kb.jsonl"
+
+
+@dataclasses.dataclass(frozen=True)
+class LinkerConfig:
+    """Configuration of :class:`EntityLinker` (validated on creation).
+
+    Attributes:
+        kb_path: KB file in a supported format, or an index directory from
+            ``kgpipe kb build``; ``None`` = the bundled default KB.
+        kb_format: A :class:`linking.kb.KbFormat` value; ``None`` infers it.
+        top_k: Alternatives kept on each Link.
+        nil_threshold: Best score below this -> NIL.
+        fuzzy: Fuzzy candidates when no alias matches exactly.
+        fuzzy_min_similarity: Edit similarity a fuzzy alias needs.
+        max_candidates: Candidates scored per mention.
+        dictionary_mentions: ``detect_mentions`` finds KB aliases NER missed.
+        dictionary_min_length: Shortest normalised alias used as a dictionary mention.
+        context_window: Characters each side of a mention used as its context.
+        context_saturation: Cosine at which the context feature reaches 1.
+        weight_prior, weight_match, weight_type, weight_context, weight_coherence:
+            Feature weights (non-negative, not all zero).
+        languages: Preferred label languages when reading RDF / Wikidata KBs.
+    """
+
+    kb_path: str | None = None
+    kb_format: str | None = None
+    top_k: int = 5
+    nil_threshold: float = 0.5
+    fuzzy: bool = True
+    fuzzy_min_similarity: float = 0.75
+    max_candidates: int = 30
+    dictionary_mentions: bool = False
+    dictionary_min_length: int = 2
+    context_window: int = 50
+    context_saturation: float = 0.3
+    weight_prior: float = 0.25
+    weight_match: float = 0.2
+    weight_type: float = 0.15
+    weight_context: float = 0.25
+    weight_coherence: float = 0.15
+    languages: tuple[str, ...] = ("zh", "zh-hans", "zh-cn", "zh-hant", "en")
+
+    def __post_init__(self) -> None:
+        def fail(name: str, rule: str) -> None:
+            raise ValueError(f"`{name}` must be {rule}. Received: {name}={getattr(self, name)!r}")
+
+        if self.kb_format is not None and self.kb_format not in {f.value for f in KbFormat}:
+            fail("kb_format", f"None or one of {[f.value for f in KbFormat]}")
+        for name in ("top_k", "max_candidates", "dictionary_min_length"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                fail(name, "a positive integer")
+        if not isinstance(self.context_window, int) or self.context_window < 0:
+            fail("context_window", "a non-negative integer")
+        if not 0.0 <= self.nil_threshold <= 1.0:
+            fail("nil_threshold", "in [0, 1]")
+        if not 0.0 < self.fuzzy_min_similarity <= 1.0:
+            fail("fuzzy_min_similarity", "in (0, 1]")
+        if not self.context_saturation > 0.0:
+            fail("context_saturation", "positive")
+        for name in self.weight_names():
+            if not getattr(self, name) >= 0.0:
+                fail(name, "non-negative")
+        if sum(self.weights()) <= 0.0:
+            fail("weight_prior", "positive for at least one weight_* field")
+        if isinstance(self.languages, str) or not self.languages:
+            fail("languages", "a non-empty tuple of language tags")
+
+    @staticmethod
+    def weight_names() -> tuple[str, ...]:
+        return ("weight_prior", "weight_match", "weight_type", "weight_context", "weight_coherence")
+
+    def weights(self) -> tuple[float, ...]:
+        return tuple(getattr(self, name) for name in self.weight_names())
+
+
+@dataclasses.dataclass
+class _Scored:
+    raw: RawCandidate
+    entity_id: str
+    local: list[float]          # prior, match, type, context (unweighted)
+    coherence: float = 0.0
+    score: float = 0.0
+
+
+class EntityLinker:
+    """Links mentions to a KB. Load once per worker with :meth:`load`; then pure.
+
+    Attributes:
+        config: The config it was loaded with.
+        index: The alias index.
+        kb_version: ``"<kb name>@<content hash[:12]>"``.
+    """
+
+    def __init__(self, config: LinkerConfig, index: AliasIndex, _keep_alive: object = None) -> None:
+        self.config = config
+        self.index = index
+        self.kb_version = index.version
+        self._keep_alive = _keep_alive  # temporary index directory for a KB file
+        self._candidates = CandidateGenerator(
+            index, fuzzy=config.fuzzy, fuzzy_min_similarity=config.fuzzy_min_similarity,
+            max_candidates=config.max_candidates)
+        self._context = ContextModel(index)
+        self._automaton = None
+
+    @classmethod
+    def load(cls, config: LinkerConfig) -> "EntityLinker":
+        """Opens an index directory, or indexes a KB file into a temporary directory.
+
+        Raises:
+            linking.kb.KbError: If a KB file has a bad record or duplicate ids.
+            linking.index.IndexError_: If an index directory is incomplete or outdated.
+        """
+        path = pathlib.Path(config.kb_path) if config.kb_path else default_kb_path()
+        if path.is_dir():
+            return cls(config, AliasIndex.open(path))
+        holder = tempfile.TemporaryDirectory(prefix="kgpipe-kb-")
+        directory = build_index(
+            iter_entities(path, config.kb_format, config.languages),
+            pathlib.Path(holder.name) / "index", name=kb_name(path),
+            content_hash=content_hash_of_file(path), source=str(path))
+        return cls(config, AliasIndex.open(directory), holder)
+
+    # ------------------------------------------------------------ public API
+
+    def entity(self, entity_id: str) -> Entity | None:
+        """Returns the KB record of ``entity_id``, or ``None`` if it is not in the KB."""
+        position = self.index.entity_index(entity_id)
+        return None if position < 0 else self.index.entity(position)
+
+    def candidates(self, surface: str) -> list[RawCandidate]:
+        """Candidates for a surface form before disambiguation (for evaluation)."""
+        return self._candidates(normalize(surface))
+
+    def link(self, document: Document, mentions: Sequence[Mention]) -> list[Link]:
+        """Links each mention; one Link per mention, in the given order.
+
+        Args:
+            document: The document the mentions index into (offsets ``[start, end)``).
+            mentions: Mentions of this document.
+
+        Returns:
+            Links; deterministic for the same KB, config and inputs.
+        """
+        scored = [self._score_locally(document, mention) for mention in mentions]
+        self._add_coherence(mentions, scored)
+        return [self._decide(mention, candidates) for mention, candidates in zip(mentions, scored)]
+
+    def detect_mentions(self, document: Document, mentions: Sequence[Mention] = ()) -> list[Mention]:
+        """Dictionary (Aho-Corasick) mentions of KB aliases not overlapping ``mentions``.
+
+        Returns:
+            Leftmost-longest matches in text order, ``model="dictionary:<kb_version>"``;
+            ``[]`` when ``config.dictionary_mentions`` is off.
+        """
+        if not self.config.dictionary_mentions:
+            return []
+        from linking.dictionary import find_alias_mentions
+
+        if self._automaton is None:
+            from linking.dictionary import build_automaton
+            self._automaton = build_automaton(self.index, self.config.dictionary_min_length)
+        return find_alias_mentions(self._automaton, self.index, document, mentions,
+                                   model=f"dictionary:{self.kb_version}")
+
+    # ------------------------------------------------------------ scoring
+
+    def _score_locally(self, document: Document, mention: Mention) -> list[_Scored]:
+        raw = self._candidates(normalize(mention.text))
+        if not raw:
+            return []
+        window = self.config.context_window
+        context = document.text[max(0, mention.start - window):mention.start] + " " + \
+            document.text[mention.end:mention.end + window]
+        context_vector = self._context.vector(normalize(context))
+        saturation = self.config.context_saturation
+        out = []
+        for candidate in raw:
+            types = self.index.entity_types(candidate.entity_index)
+            entity_vector = self._context.entity(candidate.entity_index)[0]
+            out.append(_Scored(candidate, self.index.entity_id(candidate.entity_index), [
+                candidate.alias_prior, candidate.match, type_compatibility(mention.label, types),
+                min(1.0, context_vector.cosine(entity_vector) / saturation),
+            ]))
+        return out
+
+    def _add_coherence(self, mentions: Sequence[Mention], scored: list[list[_Scored]]) -> None:
+        """Coherence of a candidate: its best relatedness to the other mentions' leaders."""
+        weights = self.config.weights()
+        leaders: list[int | None] = []
+        for candidates in scored:
+            best = max(candidates, key=lambda c: (_weighted(c.local, weights[:4]), _neg(c.entity_id)),
+                       default=None)
+            leaders.append(best.raw.entity_index if best else None)
+        keys = [normalize(m.text) for m in mentions]
+        for position, candidates in enumerate(scored):
+            others = sorted({leader for j, leader in enumerate(leaders)
+                             if leader is not None and j != position and keys[j] != keys[position]})
+            for candidate in candidates:
+                candidate.coherence = max(
+                    (self._context.relatedness(candidate.raw.entity_index, other,
+                                               self.config.context_saturation)
+                     for other in others if other != candidate.raw.entity_index), default=0.0)
+                features = [*candidate.local, candidate.coherence]
+                candidate.score = round(_weighted(features, weights), _SCORE_DIGITS)
+
+    def _decide(self, mention: Mention, candidates: list[_Scored]) -> Link:
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.entity_id))
+        alternatives = tuple(Candidate(c.entity_id, c.score) for c in ranked[: self.config.top_k])
+        common = dict(doc_id=mention.doc_id, start=mention.start, end=mention.end,
+                      text=mention.text, label=mention.label, alternatives=alternatives,
+                      kb_version=self.kb_version)
+        if not ranked or ranked[0].score < self.config.nil_threshold:
+            best = ranked[0].score if ranked else 0.0
+            return Link(entity_id=None, score=best, nil_key=nil_key(mention.text, mention.label), **common)
+        best = ranked[0]
+        index = best.raw.entity_index
+        return Link(entity_id=best.entity_id, score=best.score,
+                    entity_name=self.index.tables["entity_names"][index],
+                    entity_types=self.index.entity_types(index), **common)
+
+
+def _weighted(features: Sequence[float], weights: Sequence[float]) -> float:
+    total = sum(weights)
+    return sum(f * w for f, w in zip(features, weights)) / total if total else 0.0
+
+
+def _neg(text: str) -> tuple[int, ...]:
+    """Sort key that orders strings descending inside a max() (ties -> smallest id)."""
+    return tuple(-ord(c) for c in text) + (1,)
+
+
+def nil_key(surface: str, label: str) -> str:
+    """Cluster key of a NIL mention: ``"<LABEL>|<normalised surface>"``.
+
+    The same key in any document of any run means the same minted node.
+    """
+    key = normalize(surface) or surface.strip()
+    return f"{label.strip().upper()}|{key}"
+
+
+def kb_name(path: pathlib.Path) -> str:
+    """Name of a KB from its file name (``kb.jsonl`` in ``default_kb`` -> ``default_kb``)."""
+    stem = path.name.split(".", 1)[0]
+    return path.parent.name if stem == "kb" else stem
