@@ -234,3 +234,14 @@ def test_assign_fails_on_encoder_weight_not_in_named_weights(tmp_path):
     with pytest.raises(ValueError, match="left unset.*unlisted_table"):
         checkpoints.assign_encoder_weights(_EncoderWithUnlistedWeight(loaded.config),
                                            loaded.weights)
+
+
+def test_cli_import_albert(tmp_path, capsys):
+    from pipeline.commands import ner as ner_commands
+
+    directory, config, encoder_vars = _checkpoint(tmp_path, "brightmart")
+    out = tmp_path / "encoder"
+    assert ner_commands.main(["import-albert", "--checkpoint", str(directory),
+                              "--out", str(out)]) == 0
+    assert str(out) in capsys.readouterr().out
+    _assert_matches_reference(out, config, encoder_vars, "brightmart")
