@@ -1,0 +1,99 @@
+"""Numpy CRF decoding (Viterbi), tag marginals for mention scores, and merging of heads.
+
+Kept apart from the Keras layers (as in bert4keras) so decoding is plain, testable numpy.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ner.schemes import tags_to_spans
+
+
+def viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray | None = None,
+            end: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Best tag path of one sequence.
+
+    Args:
+        emissions: float [seq_length, num_tags] (only real positions, no padding).
+        transitions: float [num_tags, num_tags]; ``[i, j]`` scores tag i followed by tag j.
+        start, end: float [num_tags] scores of the first and last tag, or None for zeros.
+
+    Returns:
+        (int64 path [seq_length], its total score). Ties break towards the lower tag index.
+    """
+    length, num_tags = emissions.shape
+    if length == 0:
+        return np.zeros(0, np.int64), 0.0
+    start = np.zeros(num_tags) if start is None else start
+    end = np.zeros(num_tags) if end is None else end
+    score = start + emissions[0]
+    backpointers = np.zeros((length, num_tags), np.int64)
+    for t in range(1, length):
+        candidates = score[:, None] + transitions
+        backpointers[t] = candidates.argmax(axis=0)
+        score = candidates.max(axis=0) + emissions[t]
+    score = score + end
+    path = np.zeros(length, np.int64)
+    path[-1] = int(score.argmax())
+    for t in range(length - 1, 0, -1):
+        path[t - 1] = backpointers[t, path[t]]
+    return path, float(score.max())
+
+
+def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    peak = x.max(axis=axis, keepdims=True)
+    return (peak + np.log(np.exp(x - peak).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+def marginals(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray | None = None,
+              end: np.ndarray | None = None) -> np.ndarray:
+    """Posterior tag probabilities per position (forward-backward): float [seq_length, num_tags]."""
+    length, num_tags = emissions.shape
+    start = np.zeros(num_tags) if start is None else start
+    end = np.zeros(num_tags) if end is None else end
+    alpha = np.zeros((length, num_tags))
+    beta = np.zeros((length, num_tags))
+    alpha[0] = start + emissions[0]
+    for t in range(1, length):
+        alpha[t] = _logsumexp(alpha[t - 1][:, None] + transitions, axis=0) + emissions[t]
+    beta[-1] = end
+    for t in range(length - 2, -1, -1):
+        beta[t] = _logsumexp(transitions + (emissions[t + 1] + beta[t + 1])[None, :], axis=1)
+    log_z = _logsumexp(alpha[-1] + end, axis=0)
+    return np.exp(alpha + beta - log_z)
+
+
+def decode_spans(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray,
+                 end: np.ndarray, tags: Sequence[str]) -> list[tuple[int, int, str, float]]:
+    """Viterbi spans over token positions with scores.
+
+    A span's score is the mean posterior probability of its Viterbi tags.
+
+    Returns:
+        ``(start, end, label, score)`` with token positions, end exclusive.
+    """
+    if len(emissions) == 0:
+        return []
+    path, _ = viterbi(emissions, transitions, start, end)
+    spans = tags_to_spans([tags[i] for i in path])
+    if not spans:
+        return []
+    probs = marginals(emissions, transitions, start, end)
+    chosen = probs[np.arange(len(path)), path]
+    return [(s, e, label, float(chosen[s:e].mean())) for s, e, label in spans]
+
+
+def merge_spans(candidates: Sequence[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """Resolves overlaps across heads: higher score first, then longer, then earlier, then label.
+
+    Returns non-overlapping spans sorted by position.
+    """
+    order = sorted(candidates, key=lambda c: (-c[3], -(c[1] - c[0]), c[0], c[2]))
+    taken: list[tuple[int, int, str, float]] = []
+    for cand in order:
+        if all(cand[1] <= s or cand[0] >= e for s, e, _, _ in taken):
+            taken.append(cand)
+    return sorted(taken, key=lambda c: (c[0], c[1], c[2]))

@@ -1,0 +1,118 @@
+"""Model inputs for one text: token ids, bigram ids, lexicon features, and token offsets.
+
+Sequences carry ``[CLS]`` first and ``[SEP]`` last (ALBERT convention), so a text of ``n`` tokens
+gives arrays of length ``n + 2``; offsets cover the ``n`` content tokens only.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ner.lexicon import Lexicon
+from ner.tokenizer import Encoding, Tokenizer, normalize_text
+
+BIGRAM_PAD, BIGRAM_UNK, BIGRAM_BOUNDARY = 0, 1, 2
+_BIGRAM_SPECIALS = ("<pad>", "<unk>", "<s>")
+
+
+@dataclasses.dataclass(frozen=True)
+class Features:
+    """Inputs for one text.
+
+    Attributes:
+        token_ids: int32 [n + 2].
+        bigram_ids: int32 [n + 2], id of (token i, token i + 1); boundary id at the ends.
+        lexicon: float16 [n + 2, lexicon_dim] (zeros at the special positions).
+        offsets: ``(start, end)`` character offsets of the n content tokens.
+    """
+
+    token_ids: np.ndarray
+    bigram_ids: np.ndarray
+    lexicon: np.ndarray
+    offsets: tuple[tuple[int, int], ...]
+
+    def __len__(self) -> int:
+        return len(self.token_ids)
+
+
+def token_strings(text: str, encoding: Encoding) -> list[str]:
+    norm = normalize_text(text)
+    return [norm[s:e] for s, e in encoding.offsets]
+
+
+def bigrams(strings: Sequence[str]) -> list[str]:
+    return [a + "\x00" + b for a, b in zip(strings, list(strings[1:]) + ["</s>"])]
+
+
+class BigramVocab:
+    """Bigram string -> id; 0 pad, 1 unknown, 2 sequence boundary."""
+
+    def __init__(self, bigram_list: Sequence[str]):
+        self.bigrams = tuple(bigram_list)
+        self.index = {b: i for i, b in enumerate(self.bigrams)}
+
+    def __len__(self) -> int:
+        return len(self.bigrams)
+
+    @classmethod
+    def build(cls, texts: Iterable[str], tokenizer: Tokenizer, *, min_count: int = 2,
+              max_size: int = 50000) -> "BigramVocab":
+        counts = collections.Counter()
+        for text in texts:
+            counts.update(bigrams(token_strings(text, tokenizer.encode(text))))
+        kept = [b for b, n in counts.most_common(max_size - len(_BIGRAM_SPECIALS)) if n >= min_count]
+        return cls(list(_BIGRAM_SPECIALS) + kept)
+
+    def save(self, path) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(b.replace("\x00", "\t") + "\n" for b in self.bigrams)
+
+    @classmethod
+    def load(cls, path) -> "BigramVocab":
+        with open(path, encoding="utf-8") as f:
+            return cls([line.rstrip("\n").replace("\t", "\x00") for line in f])
+
+
+class Featurizer:
+    """Turns text into ``Features`` with a tokenizer, a bigram vocabulary and a lexicon."""
+
+    def __init__(self, tokenizer: Tokenizer, bigram_vocab: BigramVocab, lexicon: Lexicon | None):
+        self.tokenizer = tokenizer
+        self.bigram_vocab = bigram_vocab
+        self.lexicon = lexicon
+
+    @property
+    def lexicon_dim(self) -> int:
+        return self.lexicon.feature_dim if self.lexicon is not None else 0
+
+    def __call__(self, text: str) -> Features:
+        encoding = self.tokenizer.encode(text)
+        n = len(encoding)
+        tok = self.tokenizer
+        token_ids = np.array([tok.cls_id, *encoding.ids, tok.sep_id], np.int32)
+        index = self.bigram_vocab.index
+        bigram_ids = np.array(
+            [BIGRAM_BOUNDARY]
+            + [index.get(b, BIGRAM_UNK) for b in bigrams(token_strings(text, encoding))]
+            + [BIGRAM_BOUNDARY], np.int32)
+        lexicon = np.zeros((n + 2, self.lexicon_dim), np.float16)
+        if self.lexicon is not None and n:
+            char_features = self.lexicon.features(text)
+            starts = [s for s, _ in encoding.offsets]
+            lexicon[1:-1] = char_features[starts]
+        return Features(token_ids, bigram_ids, lexicon, encoding.offsets)
+
+
+def char_spans_to_token_spans(offsets: Sequence[tuple[int, int]],
+                              spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Maps character spans onto token index spans (tokens overlapping the span)."""
+    out = []
+    for start, end, label in spans:
+        covered = [i for i, (s, e) in enumerate(offsets) if s < end and e > start]
+        if covered:
+            out.append((covered[0], covered[-1] + 1, label))
+    return out

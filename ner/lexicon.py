@@ -1,0 +1,151 @@
+"""Lexicon features in the SoftLexicon style (Ma et al. 2020), from jieba's dictionary and extra lists.
+
+Every dictionary word matched in a text puts its category into one of four sets of each character
+it covers: B (word begins here), M (inside), E (ends here), S (single-character word). Per
+character the feature vector holds, for each set x category, a presence bit and a frequency
+weight ``min(1, sum(log1p(freq)) / 15)``: shape ``[num_chars, 4 * num_categories * 2]``.
+
+jieba's 349k words carry POS flags; person (nr, nrfg, nrt), place (ns), organisation (nt) and
+other proper nouns (nz) get their own categories, all else is ``WORD``. Extra lists (e.g. brand
+and product names) add categories of their own. Matching runs on normalised text
+(``tokenizer.normalize_text``), with a prefix set so each start tries only live prefixes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from ner.tokenizer import normalize_text
+
+JIEBA_CATEGORIES = {"nr": "PER", "nrfg": "PER", "nrt": "PER", "ns": "LOC", "nt": "ORG",
+                    "nz": "NZ"}
+BASE_CATEGORIES = ("WORD", "PER", "LOC", "ORG", "NZ")
+SETS = ("B", "M", "E", "S")
+
+
+def jieba_dictionary_path() -> str:
+    import jieba  # only for its bundled dict.txt
+
+    return os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+
+
+class Lexicon:
+    """Word -> per-category weights, with SoftLexicon B/M/E/S feature extraction.
+
+    Args:
+        categories: category names, in feature order.
+        max_word_length: longest word matched, in characters.
+    """
+
+    def __init__(self, categories: Iterable[str] = BASE_CATEGORIES, *, max_word_length: int = 12):
+        self.categories = tuple(categories)
+        self.category_index = {c: i for i, c in enumerate(self.categories)}
+        self.max_word_length = max_word_length
+        self.words: dict[str, dict[int, float]] = {}
+        self.prefixes: set[str] = set()
+
+    @property
+    def feature_dim(self) -> int:
+        return len(SETS) * len(self.categories) * 2
+
+    def add(self, word: str, category: str, freq: float = 1.0) -> None:
+        word = normalize_text(word.strip())
+        if not word or len(word) > self.max_word_length or word.isspace():
+            return
+        if category not in self.category_index:
+            self.categories += (category,)
+            self.category_index[category] = len(self.categories) - 1
+        weights = self.words.setdefault(word, {})
+        cat = self.category_index[category]
+        weights[cat] = weights.get(cat, 0.0) + math.log1p(max(freq, 0.0))
+        for i in range(1, len(word) + 1):
+            self.prefixes.add(word[:i])
+
+    def add_jieba(self, path: str | os.PathLike | None = None) -> "Lexicon":
+        """Adds jieba's ``dict.txt`` (``word freq flag`` lines)."""
+        with open(path or jieba_dictionary_path(), encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 2:
+                    flag = parts[2] if len(parts) > 2 else ""
+                    self.add(parts[0], JIEBA_CATEGORIES.get(flag, "WORD"), float(parts[1]))
+        return self
+
+    def add_words(self, words: Iterable[str], category: str, freq: float = 100.0) -> "Lexicon":
+        for word in words:
+            self.add(word, category, freq)
+        return self
+
+    def entries(self) -> Iterable[tuple[str, int, float]]:
+        for word, weights in self.words.items():
+            for cat, weight in weights.items():
+                yield word, cat, weight
+
+    def matches(self, norm: str) -> list[tuple[int, int, dict[int, float]]]:
+        """All ``(start, end, weights)`` dictionary words in normalised text."""
+        out, n = [], len(norm)
+        for start in range(n):
+            for end in range(start + 1, min(n, start + self.max_word_length) + 1):
+                piece = norm[start:end]
+                if piece not in self.prefixes:
+                    break
+                weights = self.words.get(piece)
+                if weights is not None:
+                    out.append((start, end, weights))
+        return out
+
+    def features(self, text: str) -> np.ndarray:
+        """SoftLexicon features, float32 of shape [len(text), feature_dim]."""
+        norm = normalize_text(text)
+        num_cats = len(self.categories)
+        presence = np.zeros((len(norm), len(SETS), num_cats), np.float32)
+        weight = np.zeros_like(presence)
+        for start, end, weights in self.matches(norm):
+            for cat, w in weights.items():
+                if end - start == 1:
+                    positions = [(start, 3)]
+                else:
+                    positions = [(start, 0), (end - 1, 2)] + [(i, 1) for i in range(start + 1, end - 1)]
+                for pos, s in positions:
+                    presence[pos, s, cat] = 1.0
+                    weight[pos, s, cat] += w
+        weight = np.minimum(weight / 15.0, 1.0)
+        return np.concatenate([presence, weight], axis=-1).reshape(len(norm), -1)
+
+    def save_extra(self, path: str | os.PathLike, base_categories: Iterable[str] = BASE_CATEGORIES) -> None:
+        """Writes the entries outside ``base_categories`` as ``word<TAB>category<TAB>weight``."""
+        base = set(base_categories)
+        with open(path, "w", encoding="utf-8") as f:
+            for word, cat, w in self.entries():
+                if self.categories[cat] not in base:
+                    f.write(f"{word}\t{self.categories[cat]}\t{w:.4f}\n")
+
+    def load_extra(self, path: str | os.PathLike) -> "Lexicon":
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                word, category, w = line.rstrip("\n").split("\t")
+                self.add(word, category, math.expm1(float(w)))
+        return self
+
+
+def build_lexicon(*, use_jieba: bool = True, extra: Mapping[str, Iterable[str]] | None = None,
+                  categories: Iterable[str] = BASE_CATEGORIES, max_word_length: int = 12) -> Lexicon:
+    """jieba's dictionary plus ``extra`` word lists keyed by category."""
+    lexicon = Lexicon(categories, max_word_length=max_word_length)
+    if use_jieba:
+        lexicon.add_jieba()
+    for category, words in (extra or {}).items():
+        lexicon.add_words(words, category)
+    return lexicon
+
+
+def read_word_list(paths: Iterable[str | os.PathLike]) -> list[str]:
+    words = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            words += [w.strip() for w in f if w.strip()]
+    return words

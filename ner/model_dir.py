@@ -1,0 +1,134 @@
+"""Model directory: save and load everything a tagger needs.
+
+Layout::
+
+    config.json          {"format", "name", "version", "model": NerConfig, "tokenizer": {...},
+                          "lexicon": {...}, "labels": [...]}
+    labels.json          entity types the model emits
+    vocab.txt            tokenizer vocabulary (BERT style)
+    bigrams.txt          bigram vocabulary (two tokens per line, tab separated)
+    lexicon_extra.txt    extra lexicon words (``word<TAB>category<TAB>weight``); jieba's
+                         dictionary is rebuilt from the installed jieba at load time
+    weights.npz          float16 weights, keys ``NNNN:variable/path`` in model.weights order
+    serving/             optional TF SavedModel, signature ``serving_default`` (see tagger)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ner.config import NerConfig
+from ner.features import BigramVocab, Featurizer
+from ner.lexicon import Lexicon, build_lexicon
+from ner.tokenizer import Tokenizer
+
+FORMAT = "kgpipe-ner/1"
+
+
+def weights_hash(arrays: list[np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()[:10]
+
+
+def save_model_dir(path: str | os.PathLike, model, featurizer: Featurizer, *,
+                   weights: list[np.ndarray] | None = None, dtype: str = "float16",
+                   extra_meta: dict | None = None) -> str:
+    """Writes a model directory; returns the version string.
+
+    Args:
+        weights: arrays to store instead of the model's current weights (e.g. EMA weights),
+            in ``model.weights`` order.
+        dtype: storage dtype of float weights.
+    """
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    config: NerConfig = model.config
+    arrays = [np.asarray(w) for w in (weights if weights is not None else
+                                      [v.numpy() for v in model.weights])]
+    stored = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
+    version = f"kgpipe-ner-{config.name}-{weights_hash(stored)}"
+    np.savez(path / "weights.npz", **{f"{i:04d}:{v.path}": a
+                                      for i, (v, a) in enumerate(zip(model.weights, stored))})
+    featurizer.tokenizer.save(path / "vocab.txt")
+    featurizer.bigram_vocab.save(path / "bigrams.txt")
+    lexicon = featurizer.lexicon
+    lexicon_meta = None
+    if lexicon is not None:
+        lexicon.save_extra(path / "lexicon_extra.txt")
+        lexicon_meta = {"jieba": getattr(lexicon, "uses_jieba", True),
+                        "categories": list(lexicon.categories),
+                        "max_word_length": lexicon.max_word_length,
+                        "extra_file": "lexicon_extra.txt"}
+    meta = {"format": FORMAT, "name": config.name, "version": version,
+            "model": config.to_dict(), "labels": list(config.labels),
+            "tokenizer": {"vocab_file": "vocab.txt", "lowercase": True, "normalization": "NFKC"},
+            "bigrams_file": "bigrams.txt", "lexicon": lexicon_meta, **(extra_meta or {})}
+    with open(path / "config.json", "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    with open(path / "labels.json", "w", encoding="utf-8") as f:
+        json.dump(list(config.labels), f)
+        f.write("\n")
+    return version
+
+
+def load_featurizer(path: str | os.PathLike, meta: dict) -> Featurizer:
+    path = Path(path)
+    tokenizer = Tokenizer.from_file(path / meta["tokenizer"]["vocab_file"])
+    bigram_vocab = BigramVocab.load(path / meta["bigrams_file"])
+    lexicon = None
+    if meta.get("lexicon"):
+        spec = meta["lexicon"]
+        lexicon = build_lexicon(use_jieba=spec["jieba"], categories=spec["categories"],
+                                max_word_length=spec["max_word_length"])
+        lexicon.uses_jieba = spec["jieba"]
+        lexicon.load_extra(path / spec["extra_file"])
+        if list(lexicon.categories) != list(spec["categories"]):
+            raise ValueError(f"lexicon categories {lexicon.categories} differ from the saved "
+                             f"{spec['categories']}")
+    return Featurizer(tokenizer, bigram_vocab, lexicon)
+
+
+def read_meta(path: str | os.PathLike) -> dict:
+    config_path = Path(path) / "config.json"
+    if not config_path.is_file():
+        raise FileNotFoundError(f"no config.json in model directory {str(path)!r}")
+    with open(config_path, encoding="utf-8") as f:
+        meta = json.load(f)
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{config_path}: expected format {FORMAT!r}, got {meta.get('format')!r}")
+    return meta
+
+
+def load_weights(model, path: str | os.PathLike) -> None:
+    """Assigns ``weights.npz`` to a built model, checking names and shapes."""
+    with np.load(Path(path) / "weights.npz") as data:
+        keys = sorted(data.files)
+        if len(keys) != len(model.weights):
+            raise ValueError(f"weights.npz holds {len(keys)} arrays, the model has "
+                             f"{len(model.weights)} weights")
+        for key, variable in zip(keys, model.weights):
+            array = data[key]
+            if tuple(array.shape) != tuple(variable.shape):
+                raise ValueError(f"{key}: stored shape {array.shape} != model shape {variable.shape}")
+            variable.assign(array.astype(variable.dtype))
+
+
+def load_model_dir(path: str | os.PathLike):
+    """Returns ``(model, featurizer, meta)``; the model has float32 weights."""
+    from ner.model import NerModel
+
+    meta = read_meta(path)
+    config = NerConfig.from_dict(meta["model"])
+    featurizer = load_featurizer(path, meta)
+    model = NerModel(config)
+    model.build_all()
+    load_weights(model, path)
+    return model, featurizer, meta

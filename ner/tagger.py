@@ -1,0 +1,191 @@
+"""MentionTagger: load a model directory and tag batches of text windows (the Beam contract).
+
+Offsets: a window's mentions carry character offsets ``[start, end)`` into the *document*
+(``window.start`` + offset in the window), and ``mention.text == window.text[local range]``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Sequence
+
+import numpy as np
+
+from ner.decoding import decode_spans, merge_spans
+from ner.features import Featurizer, Features
+
+CharSpan = tuple[int, int, str, float]
+
+
+class MentionTagger:
+    """Tags text windows with entity mentions; one instance is safe to share across threads.
+
+    Attributes:
+        version: ``kgpipe-ner-<name>-<hash of the stored weights>``.
+        labels: entity types emitted.
+        max_sequence_length: longest input in tokens, incl. [CLS] and [SEP].
+        max_window_chars: longest window text ``tag_batch`` accepts, in characters.
+        bucket_lengths: padded token lengths the model runs at.
+    """
+
+    def __init__(self, model, featurizer: Featurizer, *, version: str, device: str | None = None,
+                 mixed_precision: bool = False, jit_compile: bool = False):
+        import tensorflow as tf
+
+        config = model.config
+        self.model = model
+        self.featurizer = featurizer
+        self.version = version
+        self.labels = config.labels
+        self.max_sequence_length = config.max_sequence_length
+        # Each character gives at most one token, so this many characters always fit.
+        self.max_window_chars = config.max_sequence_length - 2
+        self.bucket_lengths = config.bucket_lengths
+        self.device = device
+        self._heads = [(h, model.heads[h.name]) for h in config.heads]
+        self._crf = [(h.tags, head.transitions.numpy(), head.start.numpy(), head.end.numpy())
+                     for h, head in self._heads]
+        self._lexicon_dim = featurizer.lexicon_dim
+        dtype = "bfloat16" if mixed_precision else "float32"
+        self._lexicon_dtype = np.float32
+        spec = [tf.TensorSpec([None, None], tf.int32, name="token_ids"),
+                tf.TensorSpec([None, None], tf.int32, name="bigram_ids"),
+                tf.TensorSpec([None, None, self._lexicon_dim], tf.float32, name="lexicon")]
+
+        def serve(token_ids, bigram_ids, lexicon):
+            outputs = model({"token_ids": token_ids, "bigram_ids": bigram_ids,
+                             "lexicon": lexicon}, training=False)
+            return {name: tf.cast(v, tf.float32) for name, v in outputs.items()}
+
+        self._dtype = dtype
+        self.serve = tf.function(serve, input_signature=spec, jit_compile=jit_compile)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_dir: str | os.PathLike, *, device: str | None = None,
+             mixed_precision: bool | None = None, jit_compile: bool | None = None) -> "MentionTagger":
+        """Loads a model directory written by ``ner.model_dir.save_model_dir``.
+
+        On a machine with a GPU the model runs there with bf16 mixed precision and XLA by
+        default; on CPU in float32 without XLA. Explicit arguments override the defaults.
+        """
+        import keras
+        import tensorflow as tf
+
+        from ner.model_dir import load_model_dir
+
+        has_gpu = bool(tf.config.list_physical_devices("GPU"))
+        if device is None:
+            device = "/GPU:0" if has_gpu else "/CPU:0"
+        on_gpu = "GPU" in device.upper()
+        mixed_precision = on_gpu if mixed_precision is None else mixed_precision
+        jit_compile = on_gpu if jit_compile is None else jit_compile
+        with tf.device(device):
+            if mixed_precision:
+                previous = keras.config.dtype_policy()
+                keras.config.set_dtype_policy("mixed_bfloat16")
+                try:
+                    model, featurizer, meta = load_model_dir(model_dir)
+                finally:
+                    keras.config.set_dtype_policy(previous)
+            else:
+                model, featurizer, meta = load_model_dir(model_dir)
+        return cls(model, featurizer, version=meta["version"], device=device,
+                   mixed_precision=mixed_precision, jit_compile=jit_compile)
+
+    def token_count(self, text: str) -> int:
+        """Tokens of ``text`` including [CLS] and [SEP]."""
+        return self.featurizer.tokenizer.token_count(text) + 2
+
+    def bucket_for(self, length: int) -> int:
+        for bucket in self.bucket_lengths:
+            if length <= bucket:
+                return bucket
+        raise ValueError(f"{length} tokens exceed max_sequence_length={self.max_sequence_length}")
+
+    def predict_spans(self, texts: Sequence[str], heads: Sequence[str] | None = None,
+                      batch_size: int = 64) -> list[list[CharSpan]]:
+        """Per text, non-overlapping ``(start, end, label, score)`` character spans.
+
+        Args:
+            heads: names of the heads to decode (default all), merged by score.
+        """
+        for text in texts:
+            if len(text) > self.max_window_chars:
+                raise ValueError(f"window of {len(text)} chars exceeds max_window_chars="
+                                 f"{self.max_window_chars}; split documents into windows first")
+        features = [self.featurizer(text) for text in texts]
+        results: list[list[CharSpan]] = [[] for _ in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(features[i]))
+        groups: dict[int, list[int]] = {}
+        for i in order:
+            groups.setdefault(self.bucket_for(len(features[i])), []).append(i)
+        for bucket, indices in groups.items():
+            for k in range(0, len(indices), batch_size):
+                chunk = indices[k:k + batch_size]
+                emissions = self._run(bucket, [features[i] for i in chunk])
+                for row, i in enumerate(chunk):
+                    results[i] = self._decode(features[i], {n: e[row] for n, e in emissions.items()},
+                                              heads)
+        return results
+
+    def _run(self, bucket: int, batch: list[Features]) -> dict[str, np.ndarray]:
+        import tensorflow as tf
+
+        token_ids = np.zeros((len(batch), bucket), np.int32)
+        bigram_ids = np.zeros((len(batch), bucket), np.int32)
+        lexicon = np.zeros((len(batch), bucket, self._lexicon_dim), np.float32)
+        for row, f in enumerate(batch):
+            n = len(f)
+            token_ids[row, :n], bigram_ids[row, :n], lexicon[row, :n] = (
+                f.token_ids, f.bigram_ids, f.lexicon)
+        with tf.device(self.device or "/CPU:0"):
+            outputs = self.serve(token_ids, bigram_ids, lexicon)
+        return {name: v.numpy() for name, v in outputs.items()}
+
+    def _decode(self, features: Features, emissions: dict[str, np.ndarray],
+                heads: Sequence[str] | None) -> list[CharSpan]:
+        n = len(features.offsets)
+        candidates = []
+        for (head_config, _), (tags, trans, start, end) in zip(self._heads, self._crf):
+            if heads is not None and head_config.name not in heads:
+                continue
+            for s, e, label, score in decode_spans(emissions[head_config.name][:n], trans, start,
+                                                   end, tags):
+                candidates.append((s, e, label, score))
+        spans = merge_spans(candidates)
+        offsets = features.offsets
+        return [(offsets[s][0], offsets[e - 1][1], label, score) for s, e, label, score in spans]
+
+    def tag_batch(self, windows: Sequence) -> list[list]:
+        """Tags ``schemas.records.TextWindow``s; returns their ``Mention``s, window by window.
+
+        Raises:
+            ValueError: a window is longer than ``max_window_chars``.
+        """
+        from schemas.records import Mention
+
+        spans = self.predict_spans([w.text for w in windows])
+        return [[Mention(doc_id=w.doc_id, start=w.start + s, end=w.start + e, text=w.text[s:e],
+                         label=label, score=round(score, 6), model=self.version)
+                 for s, e, label, score in window_spans]
+                for w, window_spans in zip(windows, spans)]
+
+    def tag_text(self, text: str, doc_id: str = "text") -> list:
+        """Tags a text of any length by splitting it into windows of ``max_window_chars``."""
+        from schemas.records import TextWindow
+
+        windows = [TextWindow(doc_id=doc_id, start=i, text=text[i:i + self.max_window_chars])
+                   for i in range(0, len(text), self.max_window_chars)] or []
+        return [m for ms in self.tag_batch(windows) for m in ms]
+
+    def export_saved_model(self, path: str | os.PathLike) -> None:
+        """Writes a TF SavedModel whose ``serving_default`` takes (token_ids, bigram_ids,
+        lexicon) of any batch size and returns per-head emission scores [batch, seq - 1, tags]."""
+        import tensorflow as tf
+
+        module = tf.Module()
+        module.model = self.model
+        module.serve = self.serve
+        tf.saved_model.save(module, str(path), signatures={"serving_default": self.serve})

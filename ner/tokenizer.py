@@ -1,0 +1,177 @@
+"""Tokenizer: text -> token ids + character offsets [start, end) into the original text.
+
+Chinese characters (and other CJK ideographs, punctuation, symbols) are one token each; runs of
+Latin letters and digits are split by greedy longest-match WordPiece (BERT style, ``##``
+continuations). Every character is normalised on its own (NFKC, so full-width ``ＡＢ１`` reads as
+``ab1``, then lower-cased) and only when that yields exactly one character, so each token's
+offsets index the *original* text unchanged. Whitespace produces no token.
+
+A ``vocab.txt`` (BERT/albert_zh style, one token per line, id = line number) is read as is, or
+built from data with ``Tokenizer.build``.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+import unicodedata
+from typing import Iterable, Sequence
+
+PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
+SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, MASK)
+
+
+def normalize_char(char: str) -> str:
+    """NFKC + lower case of one character, kept only when it stays one character."""
+    if char.isascii():
+        return char.lower()
+    norm = unicodedata.normalize("NFKC", char).lower()
+    return norm if len(norm) == 1 else char
+
+
+def normalize_text(text: str) -> str:
+    """Character-wise ``normalize_char``: the result has the same length as ``text``."""
+    return "".join(normalize_char(c) for c in text)
+
+
+def _is_word_char(char: str) -> bool:
+    """Latin letters, digits and other alphabetic non-CJK characters join into words."""
+    if char.isascii():
+        return char.isalnum()
+    if _is_cjk(char):
+        return False
+    return char.isalnum() and unicodedata.category(char)[0] in "LN"
+
+
+def _is_cjk(char: str) -> bool:
+    cp = ord(char)
+    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2FA1F
+            or 0xF900 <= cp <= 0xFAFF or 0x3040 <= cp <= 0x30FF or 0xAC00 <= cp <= 0xD7AF)
+
+
+@dataclasses.dataclass(frozen=True)
+class Encoding:
+    """Tokens of one text, without special tokens.
+
+    Attributes:
+        tokens: vocabulary strings (``[UNK]`` for unknown ones), length n.
+        ids: int ids, length n.
+        offsets: ``(start, end)`` character offsets into the original text, length n.
+    """
+
+    tokens: tuple[str, ...]
+    ids: tuple[int, ...]
+    offsets: tuple[tuple[int, int], ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class Tokenizer:
+    """WordPiece tokenizer with character offsets; see the module docstring."""
+
+    def __init__(self, vocab: Sequence[str], *, max_chars_per_word: int = 100):
+        missing = [t for t in (PAD, UNK, CLS, SEP) if t not in vocab]
+        if missing:
+            raise ValueError(f"vocab lacks special tokens {missing}. Received vocab of {len(vocab)}")
+        self.vocab = tuple(vocab)
+        self.token_to_id = {t: i for i, t in enumerate(self.vocab)}
+        self.max_chars_per_word = max_chars_per_word
+        self.pad_id, self.unk_id = self.token_to_id[PAD], self.token_to_id[UNK]
+        self.cls_id, self.sep_id = self.token_to_id[CLS], self.token_to_id[SEP]
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> "Tokenizer":
+        """Reads a BERT-style ``vocab.txt``."""
+        with open(path, encoding="utf-8") as f:
+            return cls([line.rstrip("\r\n") for line in f])
+
+    def save(self, path: str | os.PathLike) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(token + "\n" for token in self.vocab)
+
+    @classmethod
+    def build(cls, texts: Iterable[str], *, min_char_count: int = 1, min_word_count: int = 3,
+              max_size: int = 30000) -> "Tokenizer":
+        """Builds a vocabulary: special tokens, characters, ``##`` characters, frequent words.
+
+        Every single character seen becomes a token and a ``##`` continuation, so WordPiece can
+        always fall back to characters; whole Latin words/numbers seen ``min_word_count`` times
+        are added, most frequent first, up to ``max_size`` tokens.
+        """
+        chars, words = collections.Counter(), collections.Counter()
+        for text in texts:
+            norm = normalize_text(text)
+            for start, end in split_words(norm):
+                if end - start == 1 and not _is_word_char(norm[start]):
+                    chars[norm[start]] += 1
+                else:
+                    words[norm[start:end]] += 1
+                    chars.update(norm[start:end])
+        vocab = list(SPECIAL_TOKENS)
+        vocab += sorted(c for c, n in chars.items() if n >= min_char_count)
+        vocab += sorted("##" + c for c, n in chars.items() if n >= min_char_count and _is_word_char(c))
+        seen = set(vocab)
+        for word, n in words.most_common():
+            if len(vocab) >= max_size or n < min_word_count:
+                break
+            if word not in seen:
+                vocab.append(word)
+                seen.add(word)
+        return cls(vocab)
+
+    def encode(self, text: str) -> Encoding:
+        """Tokenizes ``text``; offsets index ``text`` itself."""
+        norm = normalize_text(text)
+        tokens, ids, offsets = [], [], []
+        for start, end in split_words(norm):
+            for piece, p_start, p_end in self._wordpiece(norm, start, end):
+                tokens.append(piece if piece in self.token_to_id else UNK)
+                ids.append(self.token_to_id.get(piece, self.unk_id))
+                offsets.append((p_start, p_end))
+        return Encoding(tuple(tokens), tuple(ids), tuple(offsets))
+
+    def token_count(self, text: str) -> int:
+        return len(self.encode(text))
+
+    def _wordpiece(self, norm: str, start: int, end: int):
+        if end - start == 1:
+            return [(norm[start], start, end)]
+        if end - start > self.max_chars_per_word:
+            return [(UNK, start, end)]
+        pieces, pos = [], start
+        while pos < end:
+            stop = end
+            while stop > pos:
+                piece = norm[pos:stop] if pos == start else "##" + norm[pos:stop]
+                if piece in self.token_to_id:
+                    break
+                stop -= 1
+            if stop == pos:  # not even one character known: the whole word is unknown
+                return [(UNK, start, end)]
+            pieces.append((piece, pos, stop))
+            pos = stop
+        return pieces
+
+
+def split_words(norm: str) -> list[tuple[int, int]]:
+    """Pre-tokenizes normalised text into ``(start, end)``: word runs or single characters."""
+    spans, i, n = [], 0, len(norm)
+    while i < n:
+        char = norm[i]
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs"):
+            i += 1
+        elif _is_word_char(char):
+            j = i + 1
+            while j < n and _is_word_char(norm[j]):
+                j += 1
+            spans.append((i, j))
+            i = j
+        else:
+            spans.append((i, i + 1))
+            i += 1
+    return spans

@@ -1,0 +1,402 @@
+"""Training: several corpora, one CRF head each, over a shared encoder.
+
+Each corpus trains only its own head (MSRA labels PER/LOC/ORG, the e-commerce corpus only
+BRAND/PRODUCT, so neither may teach the other's head that its types are ``O``). Batches hold one
+corpus each, drawn in shuffled order; lengths are bucketed (sorted within pools) and each batch
+is padded only to its own longest sentence. The learning rate warms up linearly, then decays
+linearly with *wall-clock* progress towards ``time_budget_s`` (so a run given N minutes uses its
+whole schedule in N minutes). An exponential moving average of the weights is what gets
+evaluated and exported. Early stopping uses a dev slice held out from the *training files*.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import random
+import time
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ner.config import HeadConfig, NerConfig
+from ner.data import Example, label_set, read_examples, split_long
+from ner.evaluation import entity_scores
+from ner.features import BIGRAM_UNK, BigramVocab, Featurizer, char_spans_to_token_spans
+from ner.lexicon import build_lexicon, read_word_list
+from ner.schemes import spans_to_tags
+
+log = logging.getLogger("kgpipe.ner.training")
+
+
+@dataclasses.dataclass(frozen=True)
+class Corpus:
+    """A training file and the head it trains. ``label_map`` renames (None drops) labels."""
+
+    name: str
+    path: str
+    label_map: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
+    dev_size: int = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """How to train. Times in seconds; ``time_budget_s`` bounds the whole run."""
+
+    output_dir: str
+    corpora: tuple[Corpus, ...]
+    model: NerConfig | None = None  # heads and vocab sizes are filled in from the data
+    report: tuple[tuple[str, str], ...] = ()  # (name, path) scored at the end only
+    lexicon_jieba: bool = True
+    lexicon_words: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (category, word-list paths)
+    batch_size: int = 32
+    learning_rate: float = 1.5e-3
+    warmup_steps: int = 300
+    final_lr_fraction: float = 0.05
+    weight_decay: float = 1e-4
+    clip_norm: float = 5.0
+    ema_decay: float = 0.999
+    token_dropout: float = 0.05
+    bigram_dropout: float = 0.1
+    time_budget_s: float = 3600.0
+    max_epochs: int = 100
+    eval_every_s: float = 240.0
+    patience: int = 6
+    bigram_min_count: int = 2
+    bigram_max_size: int = 40000
+    seed: int = 13
+
+    def __post_init__(self):
+        if not self.corpora:
+            raise ValueError("`corpora` must not be empty")
+        if self.batch_size < 1 or self.time_budget_s <= 0:
+            raise ValueError(f"bad batch_size={self.batch_size} or time_budget_s={self.time_budget_s}")
+
+
+@dataclasses.dataclass
+class Instance:
+    features: object  # ner.features.Features
+    tags: np.ndarray  # int32 [n] tag ids of the content tokens
+    head: str
+
+
+def make_instances(examples: Sequence[Example], featurizer: Featurizer, head: HeadConfig,
+                   max_tokens: int) -> list[Instance]:
+    index = {t: i for i, t in enumerate(head.tags)}
+    out = []
+    for ex in examples:
+        for piece in split_long(ex, max_tokens - 2):
+            if not piece.text.strip():
+                continue
+            f = featurizer(piece.text)
+            n = len(f.offsets)
+            if n == 0 or n + 2 > max_tokens:
+                continue
+            spans, taken = [], set()
+            for s, e, label in sorted(char_spans_to_token_spans(f.offsets, piece.spans)):
+                if label in head.labels and not taken & set(range(s, e)):
+                    spans.append((s, e, label))
+                    taken |= set(range(s, e))
+            tags = np.array([index[t] for t in spans_to_tags(spans, n, head.scheme)], np.int32)
+            out.append(Instance(f, tags, head.name))
+    return out
+
+
+def batches(instances: list[Instance], batch_size: int, rng: random.Random, *,
+            pool: int = 50) -> list[list[Instance]]:
+    """Length-bucketed batches: shuffle, sort pools of ``pool`` batches by length, cut, shuffle."""
+    out = []
+    step = batch_size * pool
+    for head in sorted({x.head for x in instances}):  # a batch trains one head
+        order = [x for x in instances if x.head == head]
+        rng.shuffle(order)
+        for k in range(0, len(order), step):
+            chunk = sorted(order[k:k + step], key=lambda x: len(x.features))
+            out += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def pad_batch(batch: list[Instance], lexicon_dim: int, rng: np.random.Generator | None,
+              unk_id: int, token_dropout: float = 0.0, bigram_dropout: float = 0.0):
+    """Pads a batch to its longest sequence; replaces tokens/bigrams by UNK at random (training)."""
+    length = max(len(x.features) for x in batch)
+    size = len(batch)
+    token_ids = np.zeros((size, length), np.int32)
+    bigram_ids = np.zeros((size, length), np.int32)
+    lexicon = np.zeros((size, length, lexicon_dim), np.float32)
+    tags = np.zeros((size, length - 1), np.int32)
+    lengths = np.zeros(size, np.int32)
+    for row, x in enumerate(batch):
+        f, n = x.features, len(x.features)
+        token_ids[row, :n], bigram_ids[row, :n], lexicon[row, :n] = f.token_ids, f.bigram_ids, f.lexicon
+        tags[row, :n - 2] = x.tags
+        lengths[row] = n - 2
+    if rng is not None:
+        content = np.zeros_like(token_ids, bool)
+        for row in range(size):
+            content[row, 1:lengths[row] + 1] = True
+        token_ids[content & (rng.random(token_ids.shape) < token_dropout)] = unk_id
+        bigram_ids[content & (rng.random(bigram_ids.shape) < bigram_dropout)] = BIGRAM_UNK
+    inputs = {"token_ids": token_ids, "bigram_ids": bigram_ids, "lexicon": lexicon}
+    return inputs, tags, lengths
+
+
+def hold_out(examples: list[Example], size: int, seed: int) -> tuple[list[Example], list[Example]]:
+    """Splits off a deterministic random dev slice of ``size`` sentences."""
+    indices = list(range(len(examples)))
+    random.Random(seed).shuffle(indices)
+    dev = set(indices[:min(size, len(examples) // 5)])
+    return ([ex for i, ex in enumerate(examples) if i not in dev],
+            [ex for i, ex in enumerate(examples) if i in dev])
+
+
+def build_featurizer(config: TrainConfig, texts: list[str], tokenizer=None) -> Featurizer:
+    from ner.tokenizer import Tokenizer
+
+    tokenizer = tokenizer or Tokenizer.build(texts)
+    bigram_vocab = BigramVocab.build(texts, tokenizer, min_count=config.bigram_min_count,
+                                     max_size=config.bigram_max_size)
+    lexicon = None
+    if config.lexicon_jieba or config.lexicon_words:
+        extra = {cat: read_word_list(paths) for cat, paths in config.lexicon_words}
+        lexicon = build_lexicon(use_jieba=config.lexicon_jieba, extra=extra)
+        lexicon.uses_jieba = config.lexicon_jieba
+    return Featurizer(tokenizer, bigram_vocab, lexicon)
+
+
+def score_dev(tagger, dev: Mapping[str, list[Example]]) -> dict[str, float]:
+    """Entity F1 per corpus with that corpus's own head, and the micro F1 over all of them."""
+    gold_all, pred_all, out = [], [], {}
+    for name, examples in dev.items():
+        texts = [ex.text for ex in examples]
+        predicted = tagger.predict_spans(texts, heads=[name])
+        gold = [ex.spans for ex in examples]
+        out[name] = entity_scores(gold, predicted).micro.f1
+        gold_all += gold
+        pred_all += predicted
+    out["micro"] = entity_scores(gold_all, pred_all).micro.f1
+    return out
+
+
+class Trainer:
+    """Runs one training job described by a ``TrainConfig``; resumable from ``output_dir``."""
+
+    def __init__(self, config: TrainConfig):
+        self.config = config
+        self.out = Path(config.output_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(self.out / "train.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+    # --- data -------------------------------------------------------------------------------
+    def prepare(self):
+        c = self.config
+        train, dev, heads = {}, {}, []
+        for corpus in c.corpora:
+            examples = read_examples(corpus.path, label_map=dict(corpus.label_map))
+            train[corpus.name], dev[corpus.name] = hold_out(examples, corpus.dev_size, c.seed)
+            heads.append(HeadConfig(corpus.name, label_set(examples)))
+            log.info("corpus %s: %d train / %d dev sentences, labels %s", corpus.name,
+                     len(train[corpus.name]), len(dev[corpus.name]), heads[-1].labels)
+        texts = [ex.text for exs in train.values() for ex in exs]
+        resume = (self.out / "vocab").is_dir()
+        if resume:
+            from ner.model_dir import load_featurizer, read_meta
+            self.featurizer = load_featurizer(self.out / "vocab", read_meta(self.out / "vocab"))
+        else:
+            self.featurizer = build_featurizer(c, texts)
+        base = c.model
+        albert = dataclasses.replace(base.albert, vocab_size=len(self.featurizer.tokenizer))
+        self.model_config = dataclasses.replace(
+            base, albert=albert, heads=tuple(heads), bigram_vocab_size=len(self.featurizer.bigram_vocab),
+            lexicon_dim=self.featurizer.lexicon_dim)
+        max_tokens = self.model_config.max_sequence_length
+        t0 = time.time()
+        self.train = []
+        for head in heads:
+            self.train += make_instances(train[head.name], self.featurizer, head, max_tokens)
+        window = max_tokens - 2
+        self.dev = {name: [p for ex in exs for p in split_long(ex, window)] for name, exs in dev.items()}
+        log.info("featurised %d training sequences in %.0fs; vocab %d, bigrams %d, lexicon dim %d",
+                 len(self.train), time.time() - t0, len(self.featurizer.tokenizer),
+                 len(self.featurizer.bigram_vocab), self.featurizer.lexicon_dim)
+
+    # --- model ------------------------------------------------------------------------------
+    def build(self):
+        import keras
+        import tensorflow as tf
+
+        from ner.model import NerModel, crf_log_likelihood
+
+        c = self.config
+        keras.utils.set_random_seed(c.seed)
+        self.model = NerModel(self.model_config)
+        self.model.build_all()
+        self.optimizer = keras.optimizers.AdamW(learning_rate=c.learning_rate,
+                                                weight_decay=c.weight_decay,
+                                                global_clipnorm=c.clip_norm)
+        variables = self.model.trainable_variables
+        self.optimizer.build(variables)
+        self.ema = [tf.Variable(v.numpy(), trainable=False) for v in self.model.weights]
+        self.step_var = tf.Variable(0.0, trainable=False, dtype=tf.float32)
+        model, ema, step_var = self.model, self.ema, self.step_var
+        spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32),
+                tf.TensorSpec([None, None, self.model_config.lexicon_dim], tf.float32),
+                tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
+
+        def make_step(head_name):
+            head = model.heads[head_name]
+
+            @tf.function(input_signature=spec)
+            def step(token_ids, bigram_ids, lexicon, tags, lengths):
+                with tf.GradientTape() as tape:
+                    outputs = model({"token_ids": token_ids, "bigram_ids": bigram_ids,
+                                     "lexicon": lexicon}, training=True)
+                    emissions = outputs[head_name][:, :tf.reduce_max(lengths)]
+                    tags_ = tags[:, :tf.reduce_max(lengths)]
+                    nll = -crf_log_likelihood(emissions, tags_, lengths, head)
+                    loss = tf.reduce_mean(nll)
+                grads = tape.gradient(loss, variables)
+                grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+                self.optimizer.apply(grads, variables)
+                step_var.assign_add(1.0)
+                # Warm-started EMA (as in tf.train.ExponentialMovingAverage with num_updates).
+                decay = tf.minimum(c.ema_decay, (1.0 + step_var) / (10.0 + step_var))
+                for shadow, v in zip(ema, model.weights):
+                    shadow.assign(decay * shadow + (1.0 - decay) * tf.cast(v, shadow.dtype))
+                return loss
+            return step
+
+        self.steps = {h.name: make_step(h.name) for h in self.model_config.heads}
+
+    # --- state ------------------------------------------------------------------------------
+    def _state_arrays(self):
+        arrays = {f"w{i:04d}": v.numpy() for i, v in enumerate(self.model.weights)}
+        arrays.update({f"e{i:04d}": v.numpy() for i, v in enumerate(self.ema)})
+        arrays.update({f"o{i:04d}": v.numpy() for i, v in enumerate(self.optimizer.variables)})
+        arrays["step"] = np.array(self.step_var.numpy())
+        return arrays
+
+    def save_checkpoint(self, progress: dict) -> None:
+        tmp = self.out / "checkpoint.tmp.npz"
+        np.savez(tmp, **self._state_arrays())
+        os.replace(tmp, self.out / "checkpoint.npz")
+        with open(self.out / "progress.json", "w") as f:
+            json.dump(progress, f, indent=1)
+
+    def restore_checkpoint(self) -> dict | None:
+        path = self.out / "checkpoint.npz"
+        if not path.is_file():
+            return None
+        with np.load(path) as data:
+            for i, v in enumerate(self.model.weights):
+                v.assign(data[f"w{i:04d}"])
+            for i, v in enumerate(self.ema):
+                v.assign(data[f"e{i:04d}"])
+            for i, v in enumerate(self.optimizer.variables):
+                v.assign(data[f"o{i:04d}"])
+            self.step_var.assign(float(data["step"]))
+        with open(self.out / "progress.json") as f:
+            return json.load(f)
+
+    def ema_tagger(self):
+        """A tagger over a copy of the model carrying the EMA weights."""
+        from ner.model import NerModel
+        from ner.tagger import MentionTagger
+
+        model = NerModel(self.model_config)
+        model.build_all()
+        for v, shadow in zip(model.weights, self.ema):
+            v.assign(shadow.numpy())
+        return MentionTagger(model, self.featurizer, version="training")
+
+    def export(self, path) -> str:
+        from ner.model_dir import save_model_dir
+
+        return save_model_dir(path, self.model, self.featurizer,
+                              weights=[v.numpy() for v in self.ema])
+
+    # --- loop -------------------------------------------------------------------------------
+    def learning_rate(self, step: int, elapsed: float) -> float:
+        c = self.config
+        warm = min(1.0, (step + 1) / max(c.warmup_steps, 1))
+        progress = min(1.0, elapsed / c.time_budget_s)
+        return c.learning_rate * warm * (1.0 - (1.0 - c.final_lr_fraction) * progress)
+
+    def run(self) -> dict:
+        c = self.config
+        self.prepare()
+        from ner.model_dir import save_model_dir
+        if not (self.out / "vocab").is_dir():
+            save_model_dir(self.out / "vocab", self._dummy_model(), self.featurizer)
+        self.build()
+        progress = self.restore_checkpoint() or {"epoch": 0, "elapsed": 0.0, "best": -1.0,
+                                                 "bad_evals": 0, "history": []}
+        if progress["elapsed"]:
+            log.info("resumed at step %d, %.0fs elapsed", int(self.step_var.numpy()),
+                     progress["elapsed"])
+        rng = np.random.default_rng(c.seed + progress["epoch"])
+        unk = self.featurizer.tokenizer.unk_id
+        start = time.time() - progress["elapsed"]
+        last_eval, losses, stop = time.time(), [], False
+        while progress["epoch"] < c.max_epochs and not stop:
+            epoch_batches = batches(self.train, c.batch_size, random.Random(c.seed + progress["epoch"]))
+            skip = progress.get("batch_in_epoch", 0)
+            for b, batch in enumerate(epoch_batches):
+                if b < skip:
+                    continue
+                elapsed = time.time() - start
+                step = int(self.step_var.numpy())
+                self.optimizer.learning_rate = self.learning_rate(step, elapsed)
+                inputs, tags, lengths = pad_batch(batch, self.featurizer.lexicon_dim, rng, unk,
+                                                  c.token_dropout, c.bigram_dropout)
+                loss = self.steps[batch[0].head](inputs["token_ids"], inputs["bigram_ids"],
+                                                 inputs["lexicon"], tags, lengths)
+                losses.append(float(loss))
+                if step % 100 == 0:
+                    log.info("epoch %d step %d loss %.3f lr %.2e elapsed %.0fs", progress["epoch"],
+                             step, np.mean(losses[-100:]), float(self.optimizer.learning_rate), elapsed)
+                out_of_time = elapsed >= c.time_budget_s
+                if time.time() - last_eval >= c.eval_every_s or out_of_time:
+                    progress.update(elapsed=time.time() - start, batch_in_epoch=b + 1)
+                    stop = self._evaluate(progress, step) or out_of_time
+                    last_eval = time.time()
+                    if stop:
+                        break
+            else:
+                progress.update(epoch=progress["epoch"] + 1, batch_in_epoch=0)
+        progress["elapsed"] = time.time() - start
+        self.save_checkpoint(progress)
+        log.info("done: best dev %.4f after %.0fs", progress["best"], progress["elapsed"])
+        return progress
+
+    def _dummy_model(self):
+        class _Holder:  # save_model_dir needs .config and .weights for the vocab directory
+            config = self.model_config
+            weights = []
+        return _Holder()
+
+    def _evaluate(self, progress: dict, step: int) -> bool:
+        """Scores the EMA weights on dev, exports the best; returns True to stop early."""
+        t0 = time.time()
+        scores = score_dev(self.ema_tagger(), self.dev)
+        improved = scores["micro"] > progress["best"]
+        progress["history"].append({"step": step, "elapsed": round(progress["elapsed"]),
+                                    **{k: round(v, 4) for k, v in scores.items()}})
+        if improved:
+            progress.update(best=scores["micro"], best_step=step, bad_evals=0)
+            version = self.export(self.out / "best")
+            progress["best_version"] = version
+        else:
+            progress["bad_evals"] += 1
+        self.save_checkpoint(progress)
+        log.info("eval step %d: %s (%.0fs)%s", step,
+                 " ".join(f"{k}={v:.4f}" for k, v in scores.items()), time.time() - t0,
+                 " *best*" if improved else "")
+        return progress["bad_evals"] >= self.config.patience

@@ -1,0 +1,228 @@
+"""``kgpipe ner ...`` commands: train, eval, predict, import-albert.
+
+TensorFlow is imported inside the command functions only, so ``kgpipe --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Registers ``ner`` and its sub-commands on an argparse ``subparsers`` object."""
+    parser = subparsers.add_parser("ner", help="named-entity recognition: train, eval, predict")
+    commands = parser.add_subparsers(dest="ner_command", required=True)
+    _add_train(commands)
+
+    evaluate = commands.add_parser("eval", help="entity-level P/R/F1 of a model on a corpus")
+    evaluate.add_argument("--model", required=True, help="model directory")
+    evaluate.add_argument("--data", required=True, help="column file (BIO/BIOES/BMES) or CLUENER JSON")
+    evaluate.add_argument("--label-map", action="append", default=[], metavar="FROM=TO",
+                          help="rename gold labels, e.g. HP=BRAND (repeatable)")
+    evaluate.add_argument("--heads", default=None, help="comma-separated heads to decode (default all)")
+    evaluate.add_argument("--batch-size", type=int, default=64)
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.set_defaults(func=run_eval)
+
+    predict = commands.add_parser("predict", help="tag text given as arguments or on stdin")
+    predict.add_argument("--model", required=True, help="model directory")
+    predict.add_argument("text", nargs="*", help="texts (default: one per line on stdin)")
+    predict.add_argument("--json", action="store_true", help="print JSON lines")
+    predict.set_defaults(func=run_predict)
+
+    importer = commands.add_parser("import-albert", help="convert an ALBERT TF1 checkpoint")
+    importer.add_argument("--checkpoint", required=True, help="directory with the TF1 checkpoint, "
+                          "albert_config*.json and vocab.txt")
+    importer.add_argument("--out", required=True, help="output directory")
+    importer.set_defaults(func=run_import_albert)
+    return parser
+
+
+def _add_train(commands) -> None:
+    train = commands.add_parser("train", help="train a model (several corpora, one head each)")
+    train.add_argument("--train", action="append", required=True, metavar="NAME=PATH",
+                       help="training corpus and the head it trains (repeatable)")
+    train.add_argument("--label-map", action="append", default=[], metavar="FROM=TO",
+                       help="rename labels in every corpus, e.g. HP=BRAND (repeatable)")
+    train.add_argument("--dev-size", type=int, default=1000,
+                       help="sentences held out from each training file for early stopping")
+    train.add_argument("--report", action="append", default=[], metavar="NAME=PATH",
+                       help="corpus scored with head NAME after training, never used for selection")
+    train.add_argument("--out", required=True, help="run directory (checkpoints, log, best/)")
+    train.add_argument("--export", default=None, help="also copy the best model directory here")
+    train.add_argument("--name", default="default", help="model name (in the version string)")
+    train.add_argument("--no-jieba-lexicon", action="store_true")
+    train.add_argument("--lexicon-words", action="append", default=[], metavar="CATEGORY=PATH[,PATH]",
+                       help="extra lexicon word lists (repeatable)")
+    model = train.add_argument_group("model")
+    model.add_argument("--embedding-size", type=int, default=128)
+    model.add_argument("--hidden-size", type=int, default=256)
+    model.add_argument("--num-layers", type=int, default=0, help="ALBERT layer applications")
+    model.add_argument("--num-heads", type=int, default=4)
+    model.add_argument("--intermediate-size", type=int, default=1024)
+    model.add_argument("--lstm-units", type=int, default=256)
+    model.add_argument("--bigram-dim", type=int, default=64)
+    model.add_argument("--bigram-max-size", type=int, default=40000)
+    model.add_argument("--embedding-dropout", type=float, default=0.3)
+    model.add_argument("--output-dropout", type=float, default=0.3)
+    model.add_argument("--hidden-dropout", type=float, default=0.1)
+    model.add_argument("--max-sequence-length", type=int, default=128)
+    model.add_argument("--buckets", default="16,32,48,64,96,128")
+    opt = train.add_argument_group("optimisation")
+    opt.add_argument("--batch-size", type=int, default=32)
+    opt.add_argument("--learning-rate", type=float, default=1.5e-3)
+    opt.add_argument("--warmup-steps", type=int, default=300)
+    opt.add_argument("--token-dropout", type=float, default=0.05)
+    opt.add_argument("--bigram-dropout", type=float, default=0.1)
+    opt.add_argument("--time-budget", type=float, default=3600.0, help="seconds")
+    opt.add_argument("--eval-every", type=float, default=240.0, help="seconds")
+    opt.add_argument("--patience", type=int, default=6)
+    opt.add_argument("--max-epochs", type=int, default=100)
+    opt.add_argument("--seed", type=int, default=13)
+    train.set_defaults(func=run_train)
+
+
+def _pairs(values, what):
+    out = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key or not rest:
+            raise SystemExit(f"{what}: expected KEY=VALUE, got {value!r}")
+        out.append((key, rest))
+    return out
+
+
+def train_config_from_args(args):
+    """Turns parsed ``ner train`` flags into a ``ner.training.TrainConfig``."""
+    from ner.albert import AlbertConfig
+    from ner.config import HeadConfig, NerConfig
+    from ner.training import Corpus, TrainConfig
+
+    label_map = dict(_pairs(args.label_map, "--label-map"))
+    corpora = tuple(Corpus(name, path, label_map, args.dev_size)
+                    for name, path in _pairs(args.train, "--train"))
+    buckets = tuple(int(b) for b in args.buckets.split(","))
+    albert = AlbertConfig(vocab_size=1, embedding_size=args.embedding_size,
+                          hidden_size=args.hidden_size, num_hidden_layers=args.num_layers,
+                          num_attention_heads=args.num_heads, intermediate_size=args.intermediate_size,
+                          max_position_embeddings=max(args.max_sequence_length, 128),
+                          hidden_dropout_prob=args.hidden_dropout,
+                          attention_probs_dropout_prob=args.hidden_dropout)
+    model = NerConfig(albert=albert, heads=(HeadConfig("placeholder", ("X",)),),
+                      bigram_dim=args.bigram_dim, lstm_units=args.lstm_units,
+                      embedding_dropout=args.embedding_dropout, output_dropout=args.output_dropout,
+                      max_sequence_length=args.max_sequence_length, bucket_lengths=buckets,
+                      name=args.name)
+    words = tuple((cat, tuple(paths.split(","))) for cat, paths in
+                  _pairs(args.lexicon_words, "--lexicon-words"))
+    return TrainConfig(
+        output_dir=args.out, corpora=corpora, model=model,
+        report=tuple(_pairs(args.report, "--report")), lexicon_jieba=not args.no_jieba_lexicon,
+        lexicon_words=words, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        warmup_steps=args.warmup_steps, token_dropout=args.token_dropout,
+        bigram_dropout=args.bigram_dropout, time_budget_s=args.time_budget,
+        eval_every_s=args.eval_every, patience=args.patience, max_epochs=args.max_epochs,
+        bigram_max_size=args.bigram_max_size, seed=args.seed)
+
+
+def run_train(args) -> int:
+    import shutil
+
+    from ner.training import Trainer
+
+    config = train_config_from_args(args)
+    trainer = Trainer(config)
+    progress = trainer.run()
+    best = f"{config.output_dir}/best"
+    print(json.dumps({"best_dev": progress["best"], "best_step": progress.get("best_step"),
+                      "version": progress.get("best_version")}))
+    if args.export:
+        shutil.copytree(best, args.export, dirs_exist_ok=True)
+    if config.report:
+        from ner.data import read_examples
+        from ner.tagger import MentionTagger
+        tagger = MentionTagger.load(best)
+        for name, path in config.report:
+            scores = evaluate_tagger(tagger, read_examples(path, label_map=dict(_pairs(args.label_map, ""))))
+            print(json.dumps({"report": name, "path": path, **scores}))
+    return 0
+
+
+def evaluate_tagger(tagger, examples, heads=None, batch_size=64) -> dict:
+    """Entity scores of ``tagger`` on ``examples`` (predictions restricted to the gold label set)."""
+    from ner.data import label_set, split_long
+    from ner.evaluation import entity_scores
+
+    gold_labels = set(label_set(examples))
+    pieces = [p for ex in examples for p in split_long(ex, tagger.max_window_chars)]
+    texts = [p.text for p in pieces]
+    t0 = time.perf_counter()
+    predicted = tagger.predict_spans(texts, heads=heads, batch_size=batch_size)
+    seconds = time.perf_counter() - t0
+    predicted = [[s for s in spans if s[2] in gold_labels] for spans in predicted]
+    scores = entity_scores([p.spans for p in pieces], predicted).to_dict()
+    chars = sum(len(t) for t in texts)
+    scores.update(chars=chars, seconds=round(seconds, 3), chars_per_second=round(chars / seconds),
+                  model=tagger.version)
+    return scores
+
+
+def run_eval(args) -> int:
+    from ner.data import read_examples
+    from ner.tagger import MentionTagger
+
+    tagger = MentionTagger.load(args.model)
+    examples = read_examples(args.data, label_map=dict(_pairs(args.label_map, "--label-map")))
+    heads = args.heads.split(",") if args.heads else None
+    scores = evaluate_tagger(tagger, examples, heads=heads, batch_size=args.batch_size)
+    if args.json:
+        print(json.dumps(scores, indent=2))
+        return 0
+    print(f"model {scores['model']}  data {args.data}")
+    print(f"{'type':<10}{'P':>8}{'R':>8}{'F1':>8}{'gold':>8}")
+    for label, s in list(scores["per_type"].items()) + [("micro", scores["micro"])]:
+        print(f"{label:<10}{s['precision']:8.4f}{s['recall']:8.4f}{s['f1']:8.4f}{s['gold']:8d}")
+    print(f"{scores['chars']} chars in {scores['seconds']:.2f}s = {scores['chars_per_second']} chars/s")
+    return 0
+
+
+def run_predict(args) -> int:
+    from ner.tagger import MentionTagger
+
+    tagger = MentionTagger.load(args.model)
+    texts = args.text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    for number, text in enumerate(texts):
+        mentions = tagger.tag_text(text, doc_id=str(number))
+        if args.json:
+            print(json.dumps({"text": text, "mentions": [
+                {"start": m.start, "end": m.end, "text": m.text, "label": m.label, "score": m.score}
+                for m in mentions]}, ensure_ascii=False))
+            continue
+        print(text)
+        for m in mentions:
+            print(f"  [{m.start}, {m.end})\t{m.label}\t{m.text}\t{m.score:.3f}")
+    return 0
+
+
+def run_import_albert(args) -> int:
+    from ner.checkpoints import import_checkpoint
+
+    result = import_checkpoint(args.checkpoint, args.out)
+    if result is not None:
+        print(result)
+    return 0
+
+
+def main(argv=None) -> int:
+    """Runs ``ner`` alone: ``python -m pipeline.commands.ner train ...``."""
+    parser = argparse.ArgumentParser(prog="kgpipe")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["ner", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
