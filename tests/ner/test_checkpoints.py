@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ner import checkpoints
-from ner.albert import AlbertEncoder
+from ner.albert import AlbertConfig, AlbertEncoder
 from tests.ner import albert_reference, ckpt_factory
 
 LAYOUTS = ("brightmart", "google")
@@ -204,7 +204,7 @@ def test_vocab_size_mismatch_raises(tmp_path):
 def test_assign_rejects_weights_for_another_layout(tmp_path):
     directory, _, _ = _checkpoint(tmp_path, "brightmart", training=False)
     loaded = checkpoints.load_checkpoint_weights(directory)
-    google = AlbertEncoder(checkpoints.AlbertConfig.from_dict(
+    google = AlbertEncoder(AlbertConfig.from_dict(
         {**loaded.config.to_dict(), "embedding_layout": "google"}))
     with pytest.raises(ValueError, match="bert/embeddings/word_embeddings_2"):
         checkpoints.assign_encoder_weights(google, loaded.weights)
