@@ -97,3 +97,75 @@ def merge_spans(candidates: Sequence[tuple[int, int, str, float]]) -> list[tuple
         if all(cand[1] <= s or cand[0] >= e for s, e, _, _ in taken):
             taken.append(cand)
     return sorted(taken, key=lambda c: (c[0], c[1], c[2]))
+
+
+def viterbi_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray,
+                  start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Best paths of a padded batch, vectorised over the batch.
+
+    Args:
+        emissions: float [batch_size, seq_length, num_tags]; positions past ``lengths`` ignored.
+        lengths: int [batch_size], each >= 1.
+
+    Returns:
+        int64 [batch_size, seq_length]; entries past a row's length repeat its last tag.
+    """
+    batch, seq_length, num_tags = emissions.shape
+    rows = np.arange(batch)
+    score = start[None] + emissions[:, 0]
+    backpointers = np.zeros((batch, seq_length, num_tags), np.int64)
+    identity = np.broadcast_to(np.arange(num_tags), (batch, num_tags))
+    for t in range(1, seq_length):
+        candidates = score[:, :, None] + transitions[None]
+        best = candidates.argmax(axis=1)
+        new = np.take_along_axis(candidates, best[:, None, :], axis=1)[:, 0] + emissions[:, t]
+        live = (t < lengths)[:, None]
+        backpointers[:, t] = np.where(live, best, identity)
+        score = np.where(live, new, score)
+    path = np.zeros((batch, seq_length), np.int64)
+    path[:, -1] = (score + end[None]).argmax(axis=1)
+    for t in range(seq_length - 1, 0, -1):
+        path[:, t - 1] = backpointers[rows, t, path[:, t]]
+    return path
+
+
+def marginals_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray,
+                    start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Posterior tag probabilities of a padded batch: float [batch_size, seq_length, num_tags]
+    (rows past a sequence's length are meaningless)."""
+    batch, seq_length, num_tags = emissions.shape
+    alpha = np.zeros((batch, seq_length, num_tags))
+    beta = np.zeros_like(alpha)
+    alpha[:, 0] = start[None] + emissions[:, 0]
+    for t in range(1, seq_length):
+        new = _logsumexp(alpha[:, t - 1, :, None] + transitions[None], axis=1) + emissions[:, t]
+        alpha[:, t] = np.where((t < lengths)[:, None], new, alpha[:, t - 1])
+    beta[:, -1] = end[None]
+    for t in range(seq_length - 2, -1, -1):
+        new = _logsumexp(transitions[None] + (emissions[:, t + 1] + beta[:, t + 1])[:, None, :],
+                         axis=2)
+        beta[:, t] = np.where((t + 1 < lengths)[:, None], new, end[None])
+    log_z = _logsumexp(alpha[:, -1] + end[None], axis=1)
+    return np.exp(alpha + beta - log_z[:, None, None])
+
+
+def decode_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray,
+                 start: np.ndarray, end: np.ndarray,
+                 tags: Sequence[str]) -> list[list[tuple[int, int, str, float]]]:
+    """``decode_spans`` for a padded batch; same results, vectorised over the batch."""
+    lengths = np.asarray(lengths)
+    out: list[list[tuple[int, int, str, float]]] = [[] for _ in range(len(lengths))]
+    live = lengths > 0
+    if not live.any():
+        return out
+    emissions = emissions.astype(np.float64)
+    safe = np.maximum(lengths, 1)
+    paths = viterbi_batch(emissions, safe, transitions, start, end)
+    span_lists = [tags_to_spans([tags[i] for i in paths[b, :lengths[b]]]) for b in range(len(lengths))]
+    if not any(span_lists):
+        return out
+    probs = marginals_batch(emissions, safe, transitions, start, end)
+    chosen = np.take_along_axis(probs, paths[:, :, None], axis=2)[:, :, 0]
+    for b, spans in enumerate(span_lists):
+        out[b] = [(s, e, label, float(chosen[b, s:e].mean())) for s, e, label in spans]
+    return out

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ner.decoding import decode_spans, merge_spans
+from ner.decoding import decode_batch, merge_spans
 from ner.features import Featurizer, Features
 
 CharSpan = tuple[int, int, str, float]
@@ -124,10 +124,9 @@ class MentionTagger:
         for bucket, indices in groups.items():
             for k in range(0, len(indices), batch_size):
                 chunk = indices[k:k + batch_size]
-                emissions = self._run(bucket, [features[i] for i in chunk])
-                for row, i in enumerate(chunk):
-                    results[i] = self._decode(features[i], {n: e[row] for n, e in emissions.items()},
-                                              heads)
+                batch = [features[i] for i in chunk]
+                for i, spans in zip(chunk, self._decode(batch, self._run(bucket, batch), heads)):
+                    results[i] = spans
         return results
 
     def _run(self, bucket: int, batch: list[Features]) -> dict[str, np.ndarray]:
@@ -144,19 +143,23 @@ class MentionTagger:
             outputs = self.serve(token_ids, bigram_ids, lexicon)
         return {name: v.numpy() for name, v in outputs.items()}
 
-    def _decode(self, features: Features, emissions: dict[str, np.ndarray],
-                heads: Sequence[str] | None) -> list[CharSpan]:
-        n = len(features.offsets)
-        candidates = []
+    def _decode(self, batch: list[Features], emissions: dict[str, np.ndarray],
+                heads: Sequence[str] | None) -> list[list[CharSpan]]:
+        lengths = np.array([len(f.offsets) for f in batch])
+        candidates: list[list] = [[] for _ in batch]
         for (head_config, _), (tags, trans, start, end) in zip(self._heads, self._crf):
             if heads is not None and head_config.name not in heads:
                 continue
-            for s, e, label, score in decode_spans(emissions[head_config.name][:n], trans, start,
-                                                   end, tags):
-                candidates.append((s, e, label, score))
-        spans = merge_spans(candidates)
-        offsets = features.offsets
-        return [(offsets[s][0], offsets[e - 1][1], label, score) for s, e, label, score in spans]
+            decoded = decode_batch(emissions[head_config.name][:, :max(lengths.max(), 1)],
+                                   lengths, trans, start, end, tags)
+            for row, spans in enumerate(decoded):
+                candidates[row] += spans
+        out = []
+        for f, row_candidates in zip(batch, candidates):
+            offsets = f.offsets
+            out.append([(offsets[s][0], offsets[e - 1][1], label, score)
+                        for s, e, label, score in merge_spans(row_candidates)])
+        return out
 
     def tag_batch(self, windows: Sequence) -> list[list]:
         """Tags ``schemas.records.TextWindow``s; returns their ``Mention``s, window by window.

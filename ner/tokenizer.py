@@ -130,6 +130,8 @@ class Tokenizer:
         tokens, ids, offsets = [], [], []
         for start, end in split_words(norm):
             for piece, p_start, p_end in self._wordpiece(norm, start, end):
+                if piece not in self.token_to_id and p_end - p_start == 1:
+                    piece = text[p_start]  # e.g. a vocab that keeps full-width punctuation
                 tokens.append(piece if piece in self.token_to_id else UNK)
                 ids.append(self.token_to_id.get(piece, self.unk_id))
                 offsets.append((p_start, p_end))

@@ -149,7 +149,7 @@ def hold_out(examples: list[Example], size: int, seed: int) -> tuple[list[Exampl
     """Splits off a deterministic random dev slice of ``size`` sentences."""
     indices = list(range(len(examples)))
     random.Random(seed).shuffle(indices)
-    dev = set(indices[:min(size, len(examples) // 5)])
+    dev = set(indices[:min(size, len(examples) // 10)])
     return ([ex for i, ex in enumerate(examples) if i not in dev],
             [ex for i, ex in enumerate(examples) if i in dev])
 

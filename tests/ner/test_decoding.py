@@ -1,0 +1,67 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from ner import decoding
+
+
+def _brute_force(emissions, transitions, start, end):
+    length, num_tags = emissions.shape
+    best, best_path = -np.inf, None
+    scores = {}
+    for path in itertools.product(range(num_tags), repeat=length):
+        score = start[path[0]] + end[path[-1]] + sum(emissions[t, k] for t, k in enumerate(path))
+        score += sum(transitions[a, b] for a, b in zip(path, path[1:]))
+        scores[path] = score
+        if score > best:
+            best, best_path = score, path
+    return np.array(best_path), best, scores
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_viterbi_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    length, num_tags = 1 + seed, 3
+    emissions = rng.normal(size=(length, num_tags))
+    transitions, start, end = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3)
+    path, score = decoding.viterbi(emissions, transitions, start, end)
+    expected_path, expected_score, _ = _brute_force(emissions, transitions, start, end)
+    np.testing.assert_array_equal(path, expected_path)
+    assert score == pytest.approx(expected_score)
+
+
+def test_marginals_match_brute_force():
+    rng = np.random.default_rng(7)
+    emissions = rng.normal(size=(4, 3))
+    transitions, start, end = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3)
+    _, _, scores = _brute_force(emissions, transitions, start, end)
+    z = np.logaddexp.reduce(list(scores.values()))
+    expected = np.zeros((4, 3))
+    for path, score in scores.items():
+        for t, k in enumerate(path):
+            expected[t, k] += np.exp(score - z)
+    np.testing.assert_allclose(decoding.marginals(emissions, transitions, start, end), expected,
+                               atol=1e-9)
+
+
+def test_batch_decoding_equals_single_sequences():
+    rng = np.random.default_rng(3)
+    tags = ("O", "B-PER", "I-PER", "E-PER", "S-PER")
+    lengths = np.array([5, 1, 3, 0])
+    emissions = rng.normal(size=(4, 5, 5)) * 3
+    transitions, start, end = rng.normal(size=(5, 5)), rng.normal(size=5), rng.normal(size=5)
+    batch = decoding.decode_batch(emissions, lengths, transitions, start, end, tags)
+    for row, length in enumerate(lengths):
+        single = decoding.decode_spans(emissions[row, :length], transitions, start, end, tags)
+        assert [s[:3] for s in batch[row]] == [s[:3] for s in single]
+        np.testing.assert_allclose([s[3] for s in batch[row]], [s[3] for s in single])
+    for row, length in enumerate(lengths[:3]):
+        path, _ = decoding.viterbi(emissions[row, :length], transitions, start, end)
+        batch_path = decoding.viterbi_batch(emissions, np.maximum(lengths, 1), transitions, start, end)
+        np.testing.assert_array_equal(batch_path[row, :length], path)
+
+
+def test_merge_spans_prefers_higher_score_and_sorts():
+    merged = decoding.merge_spans([(0, 3, "ORG", 0.6), (2, 4, "BRAND", 0.9), (5, 6, "PER", 0.5)])
+    assert merged == [(2, 4, "BRAND", 0.9), (5, 6, "PER", 0.5)]
