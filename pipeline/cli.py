@@ -58,6 +58,7 @@ def _print_summary(summary: Mapping[str, Any]) -> None:
         ("triples", counts.get("triples", 0)),
         ("dead letters", sum(summary["dead_letters"].values())),
         ("seconds", summary["seconds"]),
+        ("NER seconds", summary["ner"]["ner_seconds"]),
         ("NER chars/s", summary["throughput"]["ner_chars_per_second"]),
         ("padding waste", f"{summary['padding_waste']:.1%}"),
     ]

@@ -30,7 +30,7 @@ class Tagger(Protocol):
     bucket_lengths: tuple[int, ...]
     max_window_chars: int
 
-    def token_count(self, text: str) -> int: ...
+    def token_count(self, text: str) -> int: ...  # tokens including [CLS] and [SEP]
 
     def tag_batch(self, windows: Sequence[TextWindow]) -> list[list[Mention]]: ...
 
@@ -80,6 +80,8 @@ class NerModelHandler(ModelHandler[TextWindow, PredictionResult, Tagger]):
     Each ``PredictionResult`` pairs a window with its mentions (document offsets).
     """
 
+    METRICS_NAMESPACE = "kgpipe_ner"  # RunInference's own metrics (latency, batch sizes).
+
     def __init__(self, config: NerConfig):
         super().__init__()
         self._config = config
@@ -104,7 +106,7 @@ class NerModelHandler(ModelHandler[TextWindow, PredictionResult, Tagger]):
         inference_args: Mapping[str, Any] | None = None,
     ) -> Iterable[PredictionResult]:
         """Tags a batch, one model call per bucket shape present in it."""
-        tokens = {id(w): model.token_count(w.text) + 2 for w in batch}
+        tokens = {id(w): model.token_count(w.text) for w in batch}  # [CLS]/[SEP] included
 
         def bucket(window: TextWindow) -> int:
             return bucket_length(model.bucket_lengths, tokens[id(window)])
@@ -127,7 +129,7 @@ class NerModelHandler(ModelHandler[TextWindow, PredictionResult, Tagger]):
         return sum(len(w.text.encode("utf-8")) for w in batch)
 
     def get_metrics_namespace(self) -> str:
-        return "kgpipe_ner"
+        return self.METRICS_NAMESPACE
 
     def batch_elements_kwargs(self) -> Mapping[str, Any]:
         """Arguments for ``beam.SortAndBatchElements`` (weights are padded tokens)."""

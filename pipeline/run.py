@@ -19,13 +19,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import apache_beam as beam
+import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.utils import shared
 
 from kg import manifest
-from kg.builder import BuilderConfig
+from kg.builder import BuilderConfig, TripleBuilder
 from kg.export.rdf import ntriples_line
 from linking.linker import LinkerConfig
 from pipeline import transforms as T
@@ -109,7 +110,7 @@ def _parquet(records, plan: RunPlan, record_type: type, label: str):
         records
         | f"{label}Rows" >> beam.Map(arrow.to_row, run_id=plan.run_id)
         | f"Write{label}Parquet" >> beam.io.WriteToParquet(
-            plan.output("parquet", table, f"run-{plan.run_id}"),
+            plan.output("parquet", table, plan.run_id),
             schema=arrow.schema_for(record_type),
             codec="zstd",
             file_name_suffix=".parquet",
@@ -174,7 +175,7 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
         triples
         | "NTriples" >> beam.Map(lambda t: ntriples_line(t).rstrip("\n"))
         | "WriteRDF" >> beam.io.WriteToText(
-            plan.output("rdf", f"run-{plan.run_id}"),
+            plan.output("rdf", plan.run_id),
             file_name_suffix=".nt.gz" if rdf_gzip else ".nt",
             num_shards=config.rdf_shards,
             compression_type="gzip" if rdf_gzip else "uncompressed",
@@ -188,7 +189,7 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
         | "CountDead" >> beam.Map(_count_dead)
         | "DeadJson" >> beam.Map(T.dead_letter_json)
         | "WriteDeadLetters" >> beam.io.WriteToText(
-            plan.output("dead_letter", f"run-{plan.run_id}"), file_name_suffix=".jsonl", num_shards=1)
+            plan.output("dead_letter", plan.run_id), file_name_suffix=".jsonl", num_shards=1)
     )
 
 
@@ -219,22 +220,47 @@ def run(argv: Sequence[str] | None = None, test_pipeline: beam.Pipeline | None =
     result = root.run()
     result.wait_until_finish()
     summary = _summary(plan, result, time.monotonic() - started)
+    _write_run_node(plan, summary)
     _write_json(plan.output("summary.json"), summary)
     manifest.write_manifest(plan.config.output_dir, _manifest(plan, summary))
     return summary
+
+
+def _metric_value(metric) -> Any:
+    return metric.committed if metric.committed is not None else metric.attempted
 
 
 def _counters(result) -> dict[str, int]:
     query = result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))
     totals: dict[str, int] = {}
     for counter in query["counters"]:
-        value = counter.committed if counter.committed is not None else counter.attempted
-        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + int(value or 0)
+        name = counter.key.metric.name
+        totals[name] = totals.get(name, 0) + int(_metric_value(counter) or 0)
     return totals
 
 
+def _inference_stats(result) -> dict[str, float]:
+    """Time spent in NER model calls and batch sizes, from RunInference's own metrics."""
+    query = result.metrics().query(MetricsFilter().with_namespace(NerModelHandler.METRICS_NAMESPACE))
+    stats = {"ner_seconds": 0.0, "ner_batches": 0, "ner_mean_batch_size": 0.0, "model_load_seconds": 0.0}
+    for dist in query["distributions"]:
+        value, name = _metric_value(dist), dist.key.metric.name
+        if value is None:
+            continue
+        if name.endswith("inference_batch_latency_micro_secs"):
+            stats["ner_seconds"] += value.sum / 1e6
+            stats["ner_batches"] += value.count
+        elif name.endswith("inference_request_batch_size") and value.count:
+            stats["ner_mean_batch_size"] = round(value.sum / value.count, 2)
+        elif name.endswith("load_model_latency_milli_secs"):
+            stats["model_load_seconds"] = max(stats["model_load_seconds"], value.max / 1e3)
+    return stats
+
+
 def _summary(plan: RunPlan, result, seconds: float) -> dict[str, Any]:
+    """Counts per stage, dead letters per stage, throughput and padding waste of a finished run."""
     counts = _counters(result)
+    ner = _inference_stats(result)
     padded = counts.get("ner_padded_tokens", 0)
     dead = {k.removeprefix("dead_letters_"): v for k, v in sorted(counts.items()) if k.startswith("dead_letters_")}
     return {
@@ -247,10 +273,28 @@ def _summary(plan: RunPlan, result, seconds: float) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "throughput": {
             "documents_per_second": round(counts.get("documents", 0) / seconds, 2) if seconds else None,
-            "ner_chars_per_second": round(counts.get("ner_chars", 0) / seconds, 1) if seconds else None,
+            "pipeline_chars_per_second": round(counts.get("ner_chars", 0) / seconds, 1) if seconds else None,
+            "ner_chars_per_second": (
+                round(counts.get("ner_chars", 0) / ner["ner_seconds"], 1) if ner["ner_seconds"] else None
+            ),
         },
+        "ner": {k: round(v, 3) if isinstance(v, float) else v for k, v in ner.items()},
         "padding_waste": round(1 - counts.get("ner_real_tokens", 0) / padded, 4) if padded else 0.0,
     }
+
+
+def _write_run_node(plan: RunPlan, summary: Mapping[str, Any]) -> None:
+    """Adds the run's own node (a prov:Activity with its counts) to the RDF and triples table."""
+    counts = summary["counts"]
+    builder = TripleBuilder(BuilderConfig(run_id=plan.run_id, base_iri=plan.config.base_iri, extractor=plan.extractor))
+    triples = builder.run_triples(
+        {"documents": counts.get("documents", 0), "mentions": counts.get("links", 0),
+         "triples": counts.get("triples", 0)}
+    )
+    with FileSystems.create(plan.output("rdf", f"{plan.run_id}-run.nt")) as f:
+        f.write("".join(ntriples_line(t) for t in triples).encode("utf-8"))
+    with FileSystems.create(plan.output("parquet", "triples", f"{plan.run_id}-run.parquet")) as f:
+        pq.write_table(arrow.to_table(triples, plan.run_id), f, compression="zstd")
 
 
 def _manifest(plan: RunPlan, summary: Mapping[str, Any]) -> dict[str, Any]:

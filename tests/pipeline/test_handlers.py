@@ -17,7 +17,7 @@ class FakeTagger:
         self.calls: list[list[str]] = []
 
     def token_count(self, text: str) -> int:
-        return len(text)
+        return len(text) + 2
 
     def tag_batch(self, windows):
         self.calls.append([w.text for w in windows])
@@ -37,7 +37,7 @@ def test_run_inference_groups_by_bucket_and_keeps_document_offsets():
     by_window = {(r.example.doc_id, r.example.start): r.inference for r in results}
     assert [(m.start, m.end) for m in by_window[("d1", 10)]] == [(11, 12)]
     assert [(m.start, m.end) for m in by_window[("d2", 0)]] == [(20, 21)]
-    # Two model calls: the short windows share bucket 8, the long one runs at 32.
+    # Two model calls: the short windows (5 tokens) share bucket 8, the long one (23) runs at 32.
     assert sorted(len(call) for call in tagger.calls) == [1, 2]
     assert all(m.score == 0.1235 for r in results for m in r.inference)
 
