@@ -188,12 +188,12 @@ class TripleBuilder:
         score = mention.score if mention else (link.score if link else 1.0)
         t = lambda p, o, kind=_LIT, dt=None, conf=score: self._triple(  # noqa: E731
             m, p, o, kind, datatype=dt, doc_id=document.id, start=start, end=end, confidence=conf)
-        nonneg = str(XSD.nonNegativeInteger)
+        integer = str(XSD.integer)  # Not xsd:nonNegativeInteger: Oxigraph stores that as xsd:integer.
         surface = mention.text if mention else link.text
         label = mention.label if mention else link.label
         out = [t(_TYPE, str(KGP.Mention), _IRI), t(_TYPE, str(NIF.Phrase), _IRI),
                t(str(NIF.referenceContext), iris.document_iri(self._base, document.id), _IRI),
-               t(str(NIF.beginIndex), str(start), dt=nonneg), t(str(NIF.endIndex), str(end), dt=nonneg),
+               t(str(NIF.beginIndex), str(start), dt=integer), t(str(NIF.endIndex), str(end), dt=integer),
                t(str(NIF.anchorOf), surface), t(str(KGP.nerLabel), label)]
         if mention is not None:
             out.append(t(str(KGP.nerScore), format_double(mention.score), dt=str(XSD.double)))

@@ -41,13 +41,13 @@ def test_document_and_mentions_match_expected_graph():
     <https://example.org/kg/doc/d1> a kgp:Document, nif:Context ; dcterms:identifier "d1" ; kgp:source "in.jsonl:3" ;
         schema:inLanguage "zh" ; dcterms:title "标题"@zh ; nif:isString "张勇在杭州。" ; kgp:inRun r:run\\/run-1 .
     <https://example.org/kg/doc/d1#char=0,2> a kgp:Mention, nif:Phrase ; nif:referenceContext <https://example.org/kg/doc/d1> ;
-        nif:beginIndex "0"^^xsd:nonNegativeInteger ; nif:endIndex "2"^^xsd:nonNegativeInteger ; nif:anchorOf "张勇" ;
+        nif:beginIndex "0"^^xsd:integer ; nif:endIndex "2"^^xsd:integer ; nif:anchorOf "张勇" ;
         kgp:nerLabel "PER" ; kgp:nerScore "0.5"^^xsd:double ; kgp:nerModel "m1" ;
         kgp:refersTo <https://example.org/kg/nil/{nil}> ; kgp:linkScore "0.25"^^xsd:double ; kgp:kbVersion "kb1" ;
         prov:wasGeneratedBy r:run\\/run-1 .
     <https://example.org/kg/nil/{nil}> a kgp:Person ; rdfs:label "张勇"@zh ; kgp:minted true .
     <https://example.org/kg/doc/d1#char=3,5> a kgp:Mention, nif:Phrase ; nif:referenceContext <https://example.org/kg/doc/d1> ;
-        nif:beginIndex "3"^^xsd:nonNegativeInteger ; nif:endIndex "5"^^xsd:nonNegativeInteger ; nif:anchorOf "杭州" ;
+        nif:beginIndex "3"^^xsd:integer ; nif:endIndex "5"^^xsd:integer ; nif:anchorOf "杭州" ;
         kgp:nerLabel "LOC" ; kgp:nerScore "0.75"^^xsd:double ; kgp:nerModel "m1" ;
         kgp:refersTo r:entity\\/E3 ; kgp:linkScore "1.0"^^xsd:double ; kgp:kbVersion "kb1" ; prov:wasGeneratedBy r:run\\/run-1 .
     r:entity\\/E3 a kgp:Location ; kgp:kbId "E3" ; rdfs:label "杭州"@zh .
