@@ -100,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in argv[:1] or "--verbose" in argv[:1]
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.getLogger("kgpipe").setLevel(logging.INFO)  # Progress lines on long runs.
     rest = argv[1:] if verbose else argv
     if rest and rest[0] == "run":
         return _run(rest[1:])

@@ -126,19 +126,17 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
         plan.input_files, config.input_format, config.language, config.tsv_columns, plan.skip_ids
     )
     documents = read["documents"]
-    if config.progress:
-        documents = documents | "Progress" >> beam.ParDo(T.LogProgressFn("documents read"))
 
     handler = NerModelHandler(NerConfig(
         model_dir=config.model_dir, batch_tokens=config.batch_tokens, max_batch_size=config.max_batch_size,
         device=config.device, mixed_precision=config.mixed_precision,
     ))
     windows = documents | "SplitWindows" >> beam.ParDo(T.SplitWindowsFn(plan.model.max_window_chars))
-    tagged = windows | "TagMentions" >> T.TagMentions(handler)
+    tagged = windows | "TagMentions" >> T.TagMentions(handler, progress=config.progress)
 
     linker_config = LinkerConfig(kb_path=config.kb_path, dictionary_mentions=config.dictionary_mentions)
     linker_handle = shared.Shared()
-    linked = (
+    link_outputs = (
         {"documents": documents | "KeyDocuments" >> beam.Map(lambda d: (d.id, d)),
          "mentions": tagged["mentions"]}
         | "JoinMentions" >> beam.CoGroupByKey()
@@ -149,10 +147,13 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
     )
 
     builder = BuilderConfig(run_id=plan.run_id, base_iri=config.base_iri, extractor=plan.extractor)
-    built = linked.linked | "BuildTriples" >> beam.ParDo(T.BuildTriplesFn(builder)).with_outputs(
+    linked = link_outputs.linked
+    if config.progress:
+        linked = linked | "Progress" >> beam.ParDo(T.LogProgressFn("documents linked"))
+    built = linked | "BuildTriples" >> beam.ParDo(T.BuildTriplesFn(builder)).with_outputs(
         T.DEAD, T.PAIRS, main="triples")
     entity_triples = (
-        linked.linked
+        linked
         | "LinkedEntityIds" >> beam.FlatMap(T.linked_entity_ids)
         | "DistinctEntities" >> beam.Distinct()
         | "EntityTriples" >> beam.ParDo(
@@ -167,8 +168,8 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
     triples = (built.triples, entity_triples.triples, cooccurrence) | "AllTriples" >> beam.Flatten()
 
     _parquet(documents, plan, Document, "Documents")
-    _parquet(linked.linked | "MentionsOf" >> beam.FlatMap(lambda x: x[1]), plan, Mention, "Mentions")
-    _parquet(linked.linked | "LinksOf" >> beam.FlatMap(T.links_of), plan, Link, "Links")
+    _parquet(linked | "MentionsOf" >> beam.FlatMap(lambda x: x[1]), plan, Mention, "Mentions")
+    _parquet(linked | "LinksOf" >> beam.FlatMap(T.links_of), plan, Link, "Links")
     _parquet(triples, plan, Triple, "Triples")
     rdf_gzip = config.rdf_compression is RdfCompression.GZIP
     _ = (
@@ -182,7 +183,7 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
         )
     )
     dead = (
-        read[T.DEAD], tagged[T.DEAD], linked[T.DEAD], built[T.DEAD], entity_triples[T.DEAD]
+        read[T.DEAD], tagged[T.DEAD], link_outputs[T.DEAD], built[T.DEAD], entity_triples[T.DEAD]
     ) | "AllDeadLetters" >> beam.Flatten()
     _ = (
         dead

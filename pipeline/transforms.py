@@ -27,7 +27,7 @@ from pipeline.handlers import METRICS_NAMESPACE, NerModelHandler
 from pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, read_documents
 from schemas.records import DeadLetter, Document, Link, Mention, TextWindow
 
-_LOG = logging.getLogger("kgpipe")
+_LOG = logging.getLogger("kgpipe.progress")
 
 DEAD = "dead_letter"
 PAIRS = "cooccurrence_pairs"
@@ -163,14 +163,17 @@ class SplitWindowsFn(beam.DoFn):
 class TagMentions(beam.PTransform):
     """Batched NER over windows: ``TextWindow`` -> ``(doc_id, Mention)``, plus dead letters."""
 
-    def __init__(self, handler: NerModelHandler):
+    def __init__(self, handler: NerModelHandler, progress: bool = False):
         super().__init__()
         self._handler = handler
+        self._progress = progress
 
     def expand(self, windows):
         batches = windows | "SortAndBatch" >> beam.SortAndBatchElements(**self._handler.batch_elements_kwargs())
         inference = RunInference(self._handler).with_exception_handling()
         results, failed = batches | "RunInference" >> inference
+        if self._progress:
+            results = results | "Progress" >> beam.ParDo(LogProgressFn("windows tagged"))
         mentions = results | "Mentions" >> beam.FlatMap(lambda r: ((m.doc_id, m) for m in r.inference))
         dead = failed.failed_inferences | "FailedBatches" >> beam.FlatMap(_failed_windows)
         return {"mentions": mentions, DEAD: dead}
@@ -311,7 +314,7 @@ class LogProgressFn(beam.DoFn):
         if now - self._last >= self._every:
             self._last = now
             rate = self._count / max(now - self._started, 1e-9)
-            _LOG.warning("kgpipe: %s %d (%.1f/s on this worker)", self._what, self._count, rate)
+            _LOG.info("%s: %d (%.1f/s on this worker)", self._what, self._count, rate)
         yield element
 
 

@@ -1,0 +1,66 @@
+"""Beam transforms with a fake tagger: no TensorFlow, real pipelines."""
+
+import apache_beam as beam
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipeline import transforms as T
+from pipeline.handlers import NerConfig, NerModelHandler
+from schemas.records import Document, TextWindow
+from tests.pipeline.test_handlers import FakeTagger
+
+
+class ExplodingTagger(FakeTagger):
+    """Fails any batch holding a window with 'BOOM' in it."""
+
+    def tag_batch(self, windows):
+        if any("BOOM" in w.text for w in windows):
+            raise RuntimeError("model exploded")
+        return super().tag_batch(windows)
+
+
+class FakeHandler(NerModelHandler):
+    def __init__(self, tagger_type, **kwargs):
+        super().__init__(NerConfig(model_dir="unused", **kwargs))
+        self._tagger_type = tagger_type
+
+    def load_model(self):
+        return self._tagger_type()
+
+
+def test_tag_mentions_keys_mentions_by_document():
+    windows = [TextWindow("d1", 0, "aXa"), TextWindow("d1", 5, "XX"), TextWindow("d2", 3, "bbb")]
+    with TestPipeline() as p:
+        out = p | beam.Create(windows) | T.TagMentions(FakeHandler(FakeTagger))
+        spans = out["mentions"] | beam.Map(lambda kv: (kv[0], kv[1].start, kv[1].end))
+        assert_that(spans, equal_to([("d1", 1, 2), ("d1", 5, 6), ("d1", 6, 7)]))
+        assert_that(out[T.DEAD], equal_to([]), label="NoDead")
+
+
+def test_failed_ner_batches_become_dead_letters_per_window():
+    # One window per batch, so only the bad window's batch fails.
+    windows = [TextWindow("ok", 0, "X"), TextWindow("bad", 7, "BOOM X")]
+    with TestPipeline() as p:
+        out = p | beam.Create(windows) | T.TagMentions(FakeHandler(ExplodingTagger, max_batch_size=1))
+        assert_that(out["mentions"] | beam.Map(lambda kv: kv[0]), equal_to(["ok"]))
+        dead = out[T.DEAD] | beam.Map(lambda d: (d.input_ref, d.stage, "model exploded" in d.error, d.payload))
+        assert_that(dead, equal_to([("bad@7", "ner", True, "BOOM X")]), label="Dead")
+
+
+def test_read_documents_dedupes_ids_and_skips_seen(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "a", "text": "one"}\n{"id": "b", "text": "two"}\n{"id": "a", "text": "again"}\n'
+                    '{"id": "c", "text": "seen before"}\nnot json\n', encoding="utf-8")
+    with TestPipeline() as p:
+        out = p | T.ReadDocuments([str(path)], skip_ids=frozenset({"c"}))
+        assert_that(out["documents"] | beam.Map(lambda d: (d.id, d.text)), equal_to([("a", "one"), ("b", "two")]))
+        dead = out[T.DEAD] | beam.Map(lambda d: d.input_ref)
+        assert_that(dead, equal_to(["in.jsonl:3", "in.jsonl:5"]), label="Dead")
+
+
+def test_split_windows_fn_respects_the_model_limit():
+    doc = Document("d", "第一句话。" + "很" * 25)
+    with TestPipeline() as p:
+        windows = p | beam.Create([doc]) | beam.ParDo(T.SplitWindowsFn(10))
+        assert_that(windows | beam.Map(lambda w: len(w.text) <= 10 and doc.text[w.start:w.end] == w.text),
+                    equal_to([True, True, True, True]))
