@@ -149,7 +149,7 @@ COMPANIES_WORLD = [
     ("kgp:visa", "维萨", "Visa|VISA", ["Organization", "Brand"], "美国信用卡支付网络公司", 0.5, {"国家": ["美国"]}),
     ("kgp:mastercard", "万事达卡", "Mastercard|万事达", ["Organization", "Brand"], "美国信用卡支付网络公司", 0.5, {"国家": ["美国"]}),
     ("kgp:pfizer", "辉瑞", "Pfizer|辉瑞制药", ["Organization"], "美国制药公司，研发新冠疫苗", 0.55, {"国家": ["美国"]}),
-    ("kgp:blackberry-company", "黑莓公司", "BlackBerry|黑莓手机|RIM", ["Organization", "Brand"], "加拿大通信和软件公司，曾生产全键盘黑莓手机", 0.4, {"国家": ["加拿大"]}),
+    ("kgp:blackberry-company", "黑莓公司", "黑莓|BlackBerry|黑莓手机|RIM", ["Organization", "Brand"], "加拿大通信和软件公司，曾生产全键盘黑莓手机", 0.4, {"国家": ["加拿大"]}),
     ("kgp:dell", "戴尔", "Dell|戴尔公司", ["Organization", "Brand"], "美国个人电脑和服务器制造商", 0.55, {"国家": ["美国"]}),
     ("kgp:hp", "惠普", "HP|Hewlett-Packard|惠普公司", ["Organization", "Brand"], "美国个人电脑和打印机制造商", 0.55, {"国家": ["美国"]}),
     ("kgp:tsmc", "台积电", "台湾积体电路制造|TSMC", ["Organization"], "全球最大的晶圆代工芯片制造商，总部在新竹", 0.7, {"总部": ["台湾"]}),
