@@ -189,6 +189,7 @@ class MentionTagger:
         import tensorflow as tf
 
         module = tf.Module()
-        module.model = self.model
+        # Keras 3 variables wrap tf.Variables; track the wrapped ones so they are saved.
+        module.variables_ = [v.value for v in self.model.weights]
         module.serve = self.serve
         tf.saved_model.save(module, str(path), signatures={"serving_default": self.serve})

@@ -1,0 +1,156 @@
+"""Tagger contract on a tiny random model saved and loaded, and a slow overfit round trip."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from ner.albert import AlbertConfig
+from ner.config import HeadConfig, NerConfig
+from ner.data import Example
+from ner.features import BigramVocab, Featurizer
+from ner.lexicon import build_lexicon
+from ner.tokenizer import Tokenizer
+from schemas.records import Mention, TextWindow
+
+TEXTS = ["张三在北京大学工作。", "华为手机P30很好用", "李四去了上海和Apple公司"]
+
+
+def tiny_featurizer(texts=TEXTS):
+    tokenizer = Tokenizer.build(texts, min_word_count=1)
+    bigrams = BigramVocab.build(texts, tokenizer, min_count=1)
+    lexicon = build_lexicon(use_jieba=False, extra={"LOC": ["北京", "上海"], "BRAND": ["华为"]})
+    lexicon.uses_jieba = False
+    return Featurizer(tokenizer, bigrams, lexicon)
+
+
+def tiny_model(featurizer, **overrides):
+    from ner.model import NerModel
+
+    albert = AlbertConfig(vocab_size=len(featurizer.tokenizer), embedding_size=8, hidden_size=8,
+                          num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
+                          max_position_embeddings=32)
+    config = NerConfig(albert=albert,
+                       heads=(HeadConfig("news", ("LOC", "ORG", "PER")),
+                              HeadConfig("shop", ("BRAND", "PRODUCT"))),
+                       bigram_vocab_size=len(featurizer.bigram_vocab), bigram_dim=4,
+                       lexicon_dim=featurizer.lexicon_dim, lstm_units=4,
+                       max_sequence_length=32, bucket_lengths=(8, 16, 32), name="tiny",
+                       **overrides)
+    model = NerModel(config)
+    model.build_all()
+    return model
+
+
+@pytest.fixture(scope="module")
+def saved_dir(tmp_path_factory):
+    import keras
+
+    from ner.model_dir import save_model_dir
+
+    keras.utils.set_random_seed(1)
+    featurizer = tiny_featurizer()
+    model = tiny_model(featurizer)
+    # Push emissions so the random model predicts entities (the contract needs some mentions).
+    for head in model.heads.values():
+        kernel, bias = head.emission.weights
+        bias.assign(np.linspace(2.0, -2.0, bias.shape[0]).astype("float32")[::-1].copy())
+        kernel.assign(np.random.default_rng(0).normal(0, 3, kernel.shape).astype("float32"))
+    path = tmp_path_factory.mktemp("model")
+    save_model_dir(path, model, featurizer)
+    return path
+
+
+def test_contract_attributes(saved_dir):
+    from ner.tagger import MentionTagger
+
+    tagger = MentionTagger.load(saved_dir)
+    assert tagger.version.startswith("kgpipe-ner-tiny-")
+    assert tagger.labels == ("BRAND", "LOC", "ORG", "PER", "PRODUCT")
+    assert tagger.max_sequence_length == 32
+    assert tagger.max_window_chars == 30
+    assert tagger.bucket_lengths == (8, 16, 32)
+    assert tagger.token_count("北京abc") == 2 + 3
+
+
+def test_tag_batch_offsets_determinism_and_threads(saved_dir):
+    from ner.tagger import MentionTagger
+
+    tagger = MentionTagger.load(saved_dir)
+    document = "前言。张三在北京大学工作。华为手机P30很好用"
+    windows = [TextWindow("d1", 3, document[3:13]), TextWindow("d1", 13, document[13:]),
+               TextWindow("d2", 0, "")]
+    first = tagger.tag_batch(windows)
+    assert len(first) == 3 and first[2] == []
+    mentions = [m for ms in first for m in ms]
+    assert mentions, "the biased random model should emit mentions"
+    for m in mentions:
+        assert isinstance(m, Mention)
+        assert document[m.start:m.end] == m.text
+        assert m.label in tagger.labels and 0.0 <= m.score <= 1.0
+        assert m.model == tagger.version
+    assert tagger.tag_batch(windows) == first
+    assert tagger.tag_batch(windows[::-1])[::-1] == first  # batch order does not matter
+    results = [None] * 4
+
+    def work(i):
+        results[i] = tagger.tag_batch(windows)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == first for r in results)
+
+
+def test_too_long_window_raises(saved_dir):
+    from ner.tagger import MentionTagger
+
+    tagger = MentionTagger.load(saved_dir)
+    with pytest.raises(ValueError, match="max_window_chars=30"):
+        tagger.tag_batch([TextWindow("d", 0, "字" * 31)])
+    assert len(tagger.tag_text("字" * 70)) >= 0
+
+
+def test_saved_model_signature_takes_any_batch(saved_dir, tmp_path):
+    import tensorflow as tf
+
+    from ner.tagger import MentionTagger
+
+    tagger = MentionTagger.load(saved_dir)
+    tagger.export_saved_model(tmp_path / "serving")
+    loaded = tf.saved_model.load(str(tmp_path / "serving"))
+    serve = loaded.signatures["serving_default"]
+    for batch in (1, 3):
+        outputs = serve(token_ids=tf.ones((batch, 8), tf.int32), bigram_ids=tf.ones((batch, 8), tf.int32),
+                        lexicon=tf.zeros((batch, 8, tagger.featurizer.lexicon_dim)))
+        assert outputs["news"].shape == (batch, 7, 13)
+        assert outputs["shop"].shape == (batch, 7, 9)
+
+
+@pytest.mark.slow
+def test_overfit_save_reload_predicts_identically(tmp_path):
+    from ner.tagger import MentionTagger
+    from ner.training import Corpus, TrainConfig, Trainer
+
+    examples = [Example("张三在北京大学工作。", ((0, 2, "PER"), (3, 7, "ORG"))),
+                Example("李四去了上海。", ((0, 2, "PER"), (4, 6, "LOC")))]
+    data = tmp_path / "train.txt"
+    from ner.data import write_column_file
+    write_column_file(data, examples * 20, "BIO")
+    albert = AlbertConfig(vocab_size=1, embedding_size=16, hidden_size=16, num_hidden_layers=1,
+                          num_attention_heads=2, intermediate_size=32, max_position_embeddings=32)
+    model = NerConfig(albert=albert, heads=(HeadConfig("x", ("X",)),), bigram_dim=8,
+                      lstm_units=16, max_sequence_length=32, bucket_lengths=(16, 32),
+                      embedding_dropout=0.0, output_dropout=0.0, name="overfit")
+    config = TrainConfig(output_dir=str(tmp_path / "run"), corpora=(Corpus("news", str(data), {}, 4),),
+                         model=model, lexicon_jieba=False, batch_size=4, learning_rate=1e-2,
+                         warmup_steps=5, time_budget_s=60, eval_every_s=15, patience=100,
+                         max_epochs=25, token_dropout=0.0, bigram_dropout=0.0, ema_decay=0.9)
+    Trainer(config).run()
+    tagger = MentionTagger.load(tmp_path / "run" / "best")
+    spans = tagger.predict_spans([e.text for e in examples])
+    assert [[s[:3] for s in row] for row in spans] == [list(e.spans) for e in examples]
+    again = MentionTagger.load(tmp_path / "run" / "best").predict_spans([e.text for e in examples])
+    assert again == spans
