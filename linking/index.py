@@ -6,7 +6,7 @@ Directory layout (all numpy ``.npy`` or raw UTF-8 blobs, no pickle):
 * entity columns (``int`` entity index ``e`` in ``[0, n_entities)``): string
   tables ``entity_ids``, ``entity_names``, ``entity_aliases`` and
   ``entity_types`` (joined by U+001F), ``entity_descriptions``,
-  ``entity_attributes`` (JSON); ``entity_priors.npy`` ``float32[n_entities]``;
+  ``entity_attributes`` (JSON); ``entity_priors.npy`` ``float64[n_entities]``;
   ``id_order.npy`` ``int32[n_entities]`` (entity indices sorted by id);
 * aliases: ``alias_keys`` (sorted normalised keys, ``n_keys``),
   ``alias_offsets.npy`` ``int64[n_keys + 1]`` into the postings
@@ -94,7 +94,7 @@ class _Builder:
 
     def __init__(self) -> None:
         self.tables = {name: StringTableBuilder() for name in _ENTITY_TABLES}
-        self.priors = array.array("f")
+        self.priors = array.array("d")
         self.keys: list[str] = []
         self.key_entities = array.array("i")
         self.key_is_name = array.array("B")
@@ -168,7 +168,7 @@ def build_index(entities: Iterable[Entity], out_dir: str | pathlib.Path, *, name
 def _write(builder: _Builder, directory: pathlib.Path) -> dict[str, int]:
     for table_name, table in builder.tables.items():
         table.save(directory, table_name)
-    priors = np.frombuffer(builder.priors, dtype=np.float32).copy()
+    priors = np.frombuffer(builder.priors, dtype=np.float64).copy()
     np.save(directory / "entity_priors.npy", priors)
     id_table = builder.tables["entity_ids"].freeze()
     id_order = sorted(range(len(id_table)), key=id_table.raw)

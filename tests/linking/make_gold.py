@@ -52,7 +52,8 @@ SENTENCES = [
     ("variant-case", "[TENCENT|ORG|Q860580]与[alibaba|ORG|Q1359568]公布了财报，[nvidia|ORG|kgp:nvidia]的芯片供不应求。"),
     ("variant-spacing", "[阿里 巴巴|ORG|Q1359568]和[Micro soft|ORG|Q2283]签署合作协议，[New  York|LOC|Q60]的分析师表示欢迎。"),
     ("variant-punct", "[Coca Cola|PRODUCT|Q2813]和[百事-可乐|PRODUCT|kgp:pepsi]在超市货架上并排摆放。"),
-    ("variant-typo", "[华为技朮有限公司|ORG|Q160120]发布了鸿蒙系统的新版本。"),
+    ("variant-traditional-char", "[华为技朮有限公司|ORG|Q160120]发布了鸿蒙系统的新版本。"),
+    ("variant-typo", "[华为技术有线公司|ORG|Q160120]在[深圳|LOC|kgp:shenzhen]发布了新手机。"),
     ("variant-english", "[Tesla|ORG|Q478214]在[Shanghai|LOC|Q8686]的超级工厂交付了[Model Y|PRODUCT|kgp:model-y]。"),
     # everyday news
     ("news-1", "[国务院|ORG|kgp:state-council]常务会议在[北京|LOC|Q956]召开，部署稳就业工作。"),

@@ -1,0 +1,65 @@
+import json
+import pathlib
+
+import pytest
+
+from linking.evaluation import GoldError, evaluate, read_gold, score
+from linking.linker import EntityLinker, LinkerConfig
+from schemas.records import Candidate, Link
+
+GOLD = pathlib.Path(__file__).parent / "data" / "gold.jsonl"
+
+
+def _link(entity_id, alternatives=()):
+    return Link(doc_id="d", start=0, end=1, text="x", label="ORG", entity_id=entity_id, score=0.5,
+                alternatives=tuple(Candidate(a, 0.5) for a in alternatives),
+                nil_key=None if entity_id else "ORG|x")
+
+
+def test_metrics_on_a_hand_case():
+    pairs = [
+        ("A", _link("A", ["A", "B"])),   # correct
+        ("A", _link("B", ["B", "A"])),   # wrong, gold in candidates
+        ("C", _link(None, ["D"])),       # wrong: NIL, gold not in candidates
+        (None, _link(None)),             # correct NIL
+        (None, _link("E", ["E"])),       # wrong: should be NIL
+    ]
+    scores = score(pairs, k=5, seconds=0.5)
+    assert (scores.mentions, scores.in_kb_mentions, scores.nil_mentions) == (5, 3, 2)
+    assert scores.accuracy == pytest.approx(2 / 5)
+    assert scores.in_kb_accuracy == pytest.approx(round(1 / 3, 4))
+    assert scores.nil_precision == pytest.approx(0.5) and scores.nil_recall == pytest.approx(0.5)
+    assert scores.nil_f1 == pytest.approx(0.5)
+    assert scores.candidate_recall_at_k == pytest.approx(round(2 / 3, 4))
+    assert scores.mentions_per_second == 10.0 and len(scores.errors) == 3
+    assert score(pairs, k=1).candidate_recall_at_k == pytest.approx(round(1 / 3, 4))
+
+
+def test_gold_set_quality_on_the_default_kb():
+    linker = EntityLinker.load(LinkerConfig())
+    gold = list(read_gold(GOLD))
+    scores = evaluate(linker, gold)
+    assert scores.mentions >= 100 and scores.nil_mentions >= 8
+    assert scores.accuracy >= 0.95 and scores.in_kb_accuracy >= 0.95
+    assert scores.nil_precision >= 0.8 and scores.nil_recall >= 0.8
+    assert scores.candidate_recall_at_k >= 0.97
+
+
+def test_gold_file_matches_its_generator():
+    from tests.linking import make_gold
+
+    lines = GOLD.read_text("utf-8").splitlines()
+    assert len(lines) == len(make_gold.SENTENCES)
+    for line, (doc_id, marked) in zip(lines, make_gold.SENTENCES):
+        record = json.loads(line)
+        text, mentions = make_gold.parse(marked)
+        assert (record["id"], record["text"], record["mentions"]) == (doc_id, text, mentions)
+
+
+def test_bad_gold_names_the_line(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    path.write_text('{"id": "a", "text": "abc", "mentions": []}\n'
+                    '{"id": "b", "text": "abc", "mentions": [{"start": 1, "end": 9, "label": "ORG", "kb_id": null}]}\n',
+                    "utf-8")
+    with pytest.raises(GoldError, match=r"gold.jsonl:2: bad gold record .*outside the text"):
+        list(read_gold(path))
