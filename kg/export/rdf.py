@@ -98,12 +98,20 @@ def run_graph_iri(base_iri: str, run_id: str) -> str:
 
 
 def format_double(value: float) -> str:
-    """Returns the xsd:double lexical form of ``value`` (``NaN``, ``INF``, ``-INF`` included)."""
+    """Returns the xsd:double lexical form of a score, to 6 significant digits.
+
+    Scores carry no more precision than that (models compute in float32), and
+    six digits survive every serializer (rdflib's Turtle writes doubles with
+    ``%e``), so Turtle and JSON-LD exports stay isomorphic to the N-Triples.
+    ``NaN``, ``INF`` and ``-INF`` use their XSD spellings.
+    """
+    value = float(value)
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "INF" if value > 0 else "-INF"
-    return repr(float(value))
+    text = f"{value:.6g}"
+    return text if any(c in text for c in ".eE") else text + ".0"
 
 
 class ShardWriter:

@@ -64,6 +64,8 @@ def test_invalid_terms_raise_readably():
 def test_format_double():
     assert [rdf.format_double(x) for x in (0.25, float("nan"), float("inf"), -float("inf"), 1e-9)] == \
         ["0.25", "NaN", "INF", "-INF", "1e-09"]
+    assert rdf.format_double(0.9400000000000001) == "0.94" and rdf.format_double(1) == "1.0"
+    assert rdf.format_double(0.123456789) == "0.123457"
 
 
 def test_lines_match_rdflib_graph():
