@@ -29,16 +29,30 @@ from schemas import vocab
 from schemas.records import Document, Entity, Link, Mention, TermKind, Triple
 from schemas.vocab import DCTERMS, KGP, NIF, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
 
-_TYPE = str(RDF.type)
+class _Strings:
+    """Term IRIs of a namespace as plain ``str``, computed once (rdflib term lookup is slow)."""
+
+    def __init__(self, namespace) -> None:
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> str:
+        value = str(getattr(self._namespace, name))
+        setattr(self, name, value)
+        return value
+
+
+_KGP, _NIF, _PROV, _RDF, _RDFS = _Strings(KGP), _Strings(NIF), _Strings(PROV), _Strings(RDF), _Strings(RDFS)
+_SCHEMA, _SKOS, _DCTERMS, _XSD = _Strings(SCHEMA), _Strings(SKOS), _Strings(DCTERMS), _Strings(XSD)
+_TYPE = _RDF.type
 _IRI = TermKind.IRI
 _LIT = TermKind.LITERAL
 # Document metadata keys with a standard property (others stay in Parquet).
 _METADATA_PROPERTIES = {
-    "title": str(DCTERMS.title),
-    "category": str(DCTERMS.subject),
-    "date": str(DCTERMS.date),
-    "published": str(DCTERMS.date),
-    "url": str(SCHEMA.url),
+    "title": _DCTERMS.title,
+    "category": _DCTERMS.subject,
+    "date": _DCTERMS.date,
+    "published": _DCTERMS.date,
+    "url": _SCHEMA.url,
 }
 
 
@@ -112,19 +126,19 @@ class TripleBuilder:
         d = iris.document_iri(self._base, document.id)
         lang = iris.language_tag(document.language)
         t = lambda p, o, kind=_LIT, **kw: self._triple(d, p, o, kind, doc_id=document.id, **kw)  # noqa: E731
-        out = [t(_TYPE, str(KGP.Document), _IRI), t(str(DCTERMS.identifier), document.id)]
+        out = [t(_TYPE, _KGP.Document, _IRI), t(_DCTERMS.identifier, document.id)]
         if document.source:
-            out.append(t(str(KGP.source), document.source))
+            out.append(t(_KGP.source, document.source))
         if lang:
-            out.append(t(str(SCHEMA.inLanguage), lang))
+            out.append(t(_SCHEMA.inLanguage, lang))
         for key in sorted(document.metadata):
             prop, value = _METADATA_PROPERTIES.get(key.lower()), document.metadata[key]
             if prop and value:
                 out.append(t(prop, value, language=lang if key.lower() == "title" else None))
         if self.config.document_text:
-            out.append(t(_TYPE, str(NIF.Context), _IRI))
-            out.append(t(str(NIF.isString), document.text))
-        out.append(t(str(KGP.inRun), self._run, _IRI))
+            out.append(t(_TYPE, _NIF.Context, _IRI))
+            out.append(t(_NIF.isString, document.text))
+        out.append(t(_KGP.inRun, self._run, _IRI))
         return out
 
     def run_triples(self, counts: dict[str, int] | None = None) -> list[Triple]:
@@ -134,14 +148,14 @@ class TripleBuilder:
             counts: Optional ``{"documents": n, "mentions": n, "triples": n}``.
         """
         r = self._run
-        out = [self._triple(r, _TYPE, str(KGP.Run)), self._triple(r, _TYPE, str(PROV.Activity)),
-               self._triple(r, str(RDFS.label), self.config.run_id, _LIT)]
+        out = [self._triple(r, _TYPE, _KGP.Run), self._triple(r, _TYPE, _PROV.Activity),
+               self._triple(r, _RDFS.label, self.config.run_id, _LIT)]
         if self.config.extractor:
-            out.append(self._triple(r, str(KGP.extractor), self.config.extractor, _LIT))
-        props = {"documents": KGP.documentCount, "mentions": KGP.mentionCount, "triples": KGP.tripleCount}
+            out.append(self._triple(r, _KGP.extractor, self.config.extractor, _LIT))
+        props = {"documents": _KGP.documentCount, "mentions": _KGP.mentionCount, "triples": _KGP.tripleCount}
         for key, value in sorted((counts or {}).items()):
             if key in props:
-                out.append(self._triple(r, str(props[key]), str(int(value)), _LIT, datatype=str(XSD.integer)))
+                out.append(self._triple(r, props[key], str(int(value)), _LIT, datatype=_XSD.integer))
         return out
 
     # ---- mentions ----------------------------------------------------------------------
@@ -188,22 +202,22 @@ class TripleBuilder:
         score = mention.score if mention else (link.score if link else 1.0)
         t = lambda p, o, kind=_LIT, dt=None, conf=score: self._triple(  # noqa: E731
             m, p, o, kind, datatype=dt, doc_id=document.id, start=start, end=end, confidence=conf)
-        integer = str(XSD.integer)  # Not xsd:nonNegativeInteger: Oxigraph stores that as xsd:integer.
+        integer = _XSD.integer  # Not xsd:nonNegativeInteger: Oxigraph stores that as xsd:integer.
         surface = mention.text if mention else link.text
         label = mention.label if mention else link.label
-        out = [t(_TYPE, str(KGP.Mention), _IRI), t(_TYPE, str(NIF.Phrase), _IRI),
-               t(str(NIF.referenceContext), iris.document_iri(self._base, document.id), _IRI),
-               t(str(NIF.beginIndex), str(start), dt=integer), t(str(NIF.endIndex), str(end), dt=integer),
-               t(str(NIF.anchorOf), surface), t(str(KGP.nerLabel), label)]
+        out = [t(_TYPE, _KGP.Mention, _IRI), t(_TYPE, _NIF.Phrase, _IRI),
+               t(_NIF.referenceContext, iris.document_iri(self._base, document.id), _IRI),
+               t(_NIF.beginIndex, str(start), dt=integer), t(_NIF.endIndex, str(end), dt=integer),
+               t(_NIF.anchorOf, surface), t(_KGP.nerLabel, label)]
         if mention is not None:
-            out.append(t(str(KGP.nerScore), format_double(mention.score), dt=str(XSD.double)))
-            out.append(t(str(KGP.nerModel), mention.model))
+            out.append(t(_KGP.nerScore, format_double(mention.score), dt=_XSD.double))
+            out.append(t(_KGP.nerModel, mention.model))
         if link is not None:
-            out.append(t(str(KGP.refersTo), self.entity_iri(link), _IRI, conf=link.score))
-            out.append(t(str(KGP.linkScore), format_double(link.score), dt=str(XSD.double), conf=link.score))
+            out.append(t(_KGP.refersTo, self.entity_iri(link), _IRI, conf=link.score))
+            out.append(t(_KGP.linkScore, format_double(link.score), dt=_XSD.double, conf=link.score))
             if link.kb_version:
-                out.append(t(str(KGP.kbVersion), link.kb_version, conf=link.score))
-        out.append(t(str(PROV.wasGeneratedBy), self._run, _IRI))
+                out.append(t(_KGP.kbVersion, link.kb_version, conf=link.score))
+        out.append(t(_PROV.wasGeneratedBy, self._run, _IRI))
         return out
 
     def _link_entity(self, document: Document, link: Link, entity: str, mention: Mention | None,
@@ -212,11 +226,11 @@ class TripleBuilder:
             entity, p, o, kind, doc_id=document.id, start=link.start, end=link.end, confidence=link.score, **kw)
         if link.is_nil:
             return [t(_TYPE, str(self._entity_class(link, mention)), _IRI),
-                    t(str(RDFS.label), link.text, language=lang),
-                    t(str(KGP.minted), "true", datatype=str(XSD.boolean))]
-        out = [t(_TYPE, str(self._link_class(link)), _IRI), t(str(KGP.kbId), link.entity_id)]
+                    t(_RDFS.label, link.text, language=lang),
+                    t(_KGP.minted, "true", datatype=_XSD.boolean)]
+        out = [t(_TYPE, str(self._link_class(link)), _IRI), t(_KGP.kbId, link.entity_id)]
         if link.entity_name:
-            out.append(t(str(RDFS.label), link.entity_name, language=lang))
+            out.append(t(_RDFS.label, link.entity_name, language=lang))
         return out
 
     # ---- KB entities -------------------------------------------------------------------
@@ -226,17 +240,17 @@ class TripleBuilder:
         e = iris.entity_iri(self._base, entity.id)
         lang = iris.language_tag(language)
         t = lambda p, o, kind=_LIT, **kw: self._triple(e, p, o, kind, **kw)  # noqa: E731
-        classes = sorted({str(vocab.class_for_kb_type(kb_type)) for kb_type in entity.types}) or [str(KGP.Entity)]
-        if len(classes) > 1 and str(KGP.Entity) in classes:
-            classes.remove(str(KGP.Entity))
+        classes = sorted({str(vocab.class_for_kb_type(kb_type)) for kb_type in entity.types}) or [_KGP.Entity]
+        if len(classes) > 1 and _KGP.Entity in classes:
+            classes.remove(_KGP.Entity)
         out = [t(_TYPE, cls, _IRI) for cls in classes]
-        out += [t(str(RDFS.label), entity.name, language=lang), t(str(SKOS.prefLabel), entity.name, language=lang)]
+        out += [t(_RDFS.label, entity.name, language=lang), t(_SKOS.prefLabel, entity.name, language=lang)]
         for alias in dict.fromkeys(entity.aliases):
             if alias and alias != entity.name:
-                out.append(t(str(SKOS.altLabel), alias, language=lang))
+                out.append(t(_SKOS.altLabel, alias, language=lang))
         if entity.description:
-            out.append(t(str(SCHEMA.description), entity.description, language=lang))
-        out.append(t(str(KGP.kbId), entity.id))
+            out.append(t(_SCHEMA.description, entity.description, language=lang))
+        out.append(t(_KGP.kbId, entity.id))
         return out
 
     # ---- co-occurrence -----------------------------------------------------------------
@@ -269,11 +283,11 @@ class TripleBuilder:
             raise ValueError(f"`count` must be a positive integer. Received: count={count!r}")
         s = iris.cooccurrence_iri(self._base, self.config.run_id, a, b)
         return [
-            self._triple(a, str(KGP.coOccursWith), b),
-            self._triple(s, _TYPE, str(KGP.Cooccurrence)),
-            self._triple(s, str(RDF.subject), a),
-            self._triple(s, str(RDF.predicate), str(KGP.coOccursWith)),
-            self._triple(s, str(RDF.object), b),
-            self._triple(s, str(KGP.cooccurrenceCount), str(int(count)), _LIT, datatype=str(XSD.integer)),
-            self._triple(s, str(PROV.wasGeneratedBy), self._run),
+            self._triple(a, _KGP.coOccursWith, b),
+            self._triple(s, _TYPE, _KGP.Cooccurrence),
+            self._triple(s, _RDF.subject, a),
+            self._triple(s, _RDF.predicate, _KGP.coOccursWith),
+            self._triple(s, _RDF.object, b),
+            self._triple(s, _KGP.cooccurrenceCount, str(int(count)), _LIT, datatype=_XSD.integer),
+            self._triple(s, _PROV.wasGeneratedBy, self._run),
         ]

@@ -25,6 +25,8 @@ import unicodedata
 
 # RFC 3986 unreserved characters; everything else in an identifier is encoded.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ALL_UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 # Characters a valid IRI may hold unencoded (RFC 3987 iunreserved, reserved
 # minus "[" and "]", and "%" of a well-formed escape). ucschar ranges only.
@@ -52,9 +54,9 @@ def encode_segment(value: str) -> str:
     Text is NFC-normalised first, so canonically equal ids give one IRI; lone
     surrogates (which UTF-8 cannot carry) become U+FFFD.
     """
-    value = unicodedata.normalize("NFC", _without_surrogates(value))
-    if all(ch in _UNRESERVED for ch in value):
+    if _ALL_UNRESERVED.fullmatch(value):
         return value
+    value = unicodedata.normalize("NFC", _without_surrogates(value))
     return "".join(
         ch if ch in _UNRESERVED else "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
         for ch in value
@@ -66,7 +68,7 @@ def _without_surrogates(value: str) -> str:
 
 
 def _has_surrogate(value: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in value)
+    return _SURROGATE.search(value) is not None
 
 
 def _digest(*parts: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -56,7 +57,9 @@ def records_to_table(records: list[Any], run_id: str, record_type: type | None =
     """Returns records of one type as an Arrow table with that type's schema (column-wise, fast)."""
     record_type = record_type or type(records[0])
     schema = arrow.schema_for(record_type)
-    columns = {f.name: _column([getattr(r, f.name) for r in records]) for f in dataclasses.fields(record_type)}
+    names = [f.name for f in dataclasses.fields(record_type)]
+    values = zip(*map(operator.attrgetter(*names), records)) if records else [[] for _ in names]
+    columns = {name: _column(list(column)) for name, column in zip(names, values)}
     columns["run_id"] = [run_id] * len(records)
     return pa.Table.from_pydict(columns, schema=schema)
 
