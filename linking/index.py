@@ -217,15 +217,27 @@ def _write_aliases(builder: _Builder, priors: np.ndarray, directory: pathlib.Pat
 
 
 def _write_idf(contexts: list[str], directory: pathlib.Path) -> int:
-    """Document frequencies of hashed context bigrams -> smoothed IDF."""
+    """Document frequencies of hashed context bigrams -> smoothed IDF.
+
+    Bigrams seen in one entity only are not stored: a lookup that misses gets
+    the IDF of document frequency 1 (see :meth:`AliasIndex.idf`).
+    """
     codes, owner = hashed_bigrams(contexts)
-    combined = np.unique((codes.astype(np.uint64) << np.uint64(32)) | owner.astype(np.uint64))
-    unique_codes, df = np.unique((combined >> np.uint64(32)).astype(np.uint32), return_counts=True)
+    combined = (codes.astype(np.uint64) << np.uint64(32)) | owner.astype(np.uint64)
+    del codes, owner
+    combined.sort()
+    if len(combined):
+        combined = combined[np.r_[True, combined[1:] != combined[:-1]]]
+    grams = (combined >> np.uint64(32)).astype(np.uint32)
+    del combined
+    starts = np.flatnonzero(np.r_[True, grams[1:] != grams[:-1]]) if len(grams) else np.zeros(0, np.int64)
+    df = np.diff(np.r_[starts, len(grams)])
+    keep = df >= 2
     n = len(contexts)
-    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-    np.save(directory / "idf_codes.npy", unique_codes)
+    idf = np.log((1.0 + n) / (1.0 + df[keep])) + 1.0
+    np.save(directory / "idf_codes.npy", grams[starts][keep])
     np.save(directory / "idf_values.npy", idf.astype(np.float32))
-    return int(len(unique_codes))
+    return int(keep.sum())
 
 
 class AliasIndex:
@@ -237,7 +249,8 @@ class AliasIndex:
         self.tables = tables
         self.arrays = arrays
         self.keys: StringTable = tables["alias_keys"]
-        self.max_idf = float(math.log(1.0 + manifest["entities"]) + 1.0)
+        # IDF of a bigram in at most one entity (those are not stored).
+        self.max_idf = float(math.log((1.0 + manifest["entities"]) / 2.0) + 1.0)
 
     @classmethod
     def open(cls, directory: str | pathlib.Path) -> "AliasIndex":
@@ -357,7 +370,7 @@ class AliasIndex:
         return [(int(found[i]), float(dice[i])) for i in order]
 
     def idf(self, codes: np.ndarray) -> np.ndarray:
-        """IDF of hashed context bigrams (unknown bigrams get the maximum)."""
+        """IDF of hashed context bigrams ``uint32[m]`` -> ``float64[m]`` (rare ones get the maximum)."""
         table, values = self.arrays["idf_codes"], self.arrays["idf_values"]
         if not len(table):
             return np.full(len(codes), self.max_idf, dtype=np.float64)

@@ -10,7 +10,10 @@ Scoring: every candidate gets five features in [0, 1],
   mention vs the entity description and attribute values;
 * ``coherence``: relatedness to the best candidates of the document's other mentions,
 
-combined as a weighted mean. The best candidate wins if its score reaches
+combined as a weighted mean, multiplied by ``type_conflict_factor`` when the
+NER label and the KB types are known and incompatible (a weighted mean alone
+would let a strong alias and prior outvote a clear type conflict, e.g. the city
+华盛顿 for a PER mention of the president). The best candidate wins if its score reaches
 ``nil_threshold``; otherwise the mention is NIL, keyed by its label and
 normalised surface (``"ORG|苹果公司"``) so that the same unknown name across a
 run becomes one minted node. Ties break by (score desc, entity id asc).
@@ -57,6 +60,8 @@ class LinkerConfig:
         context_saturation: Cosine at which the context feature reaches 1.
         weight_prior, weight_match, weight_type, weight_context, weight_coherence:
             Feature weights (non-negative, not all zero).
+        type_conflict_factor: Score multiplier in [0, 1] for candidates whose KB
+            types conflict with the NER label (1 disables it).
         languages: Preferred label languages when reading RDF / Wikidata KBs.
     """
 
@@ -76,6 +81,7 @@ class LinkerConfig:
     weight_type: float = 0.15
     weight_context: float = 0.25
     weight_coherence: float = 0.15
+    type_conflict_factor: float = 0.7
     languages: tuple[str, ...] = ("zh", "zh-hans", "zh-cn", "zh-hant", "en")
 
     def __post_init__(self) -> None:
@@ -92,6 +98,8 @@ class LinkerConfig:
             fail("context_window", "a non-negative integer")
         if not 0.0 <= self.nil_threshold <= 1.0:
             fail("nil_threshold", "in [0, 1]")
+        if not 0.0 <= self.type_conflict_factor <= 1.0:
+            fail("type_conflict_factor", "in [0, 1]")
         if not 0.0 < self.fuzzy_min_similarity <= 1.0:
             fail("fuzzy_min_similarity", "in (0, 1]")
         if not self.context_saturation > 0.0:
@@ -240,7 +248,8 @@ class EntityLinker:
                                                self.config.context_saturation)
                      for other in others if other != candidate.raw.entity_index), default=0.0)
                 features = [*candidate.local, candidate.coherence]
-                candidate.score = round(_weighted(features, weights), _SCORE_DIGITS)
+                factor = self.config.type_conflict_factor if candidate.local[2] == 0.0 else 1.0
+                candidate.score = round(factor * _weighted(features, weights), _SCORE_DIGITS)
 
     def _decide(self, mention: Mention, candidates: list[_Scored]) -> Link:
         ranked = sorted(candidates, key=lambda c: (-c.score, c.entity_id))
