@@ -53,6 +53,7 @@ _METADATA_PROPERTIES = {
     "date": _DCTERMS.date,
     "published": _DCTERMS.date,
     "url": _SCHEMA.url,
+    "kind": _DCTERMS.type,
 }
 
 
