@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 from linking.index import AliasIndex
@@ -59,10 +60,12 @@ class CandidateGenerator:
 
     def _fuzzy(self, key: str) -> list[RawCandidate]:
         best: dict[int, RawCandidate] = {}
-        for key_index, _dice in self.index.similar_keys(key, self.fuzzy_pool):
-            similarity = Indel.normalized_similarity(key, self.index.keys[key_index])
-            if similarity < self.fuzzy_min_similarity:
-                continue
+        pool = [key_index for key_index, _dice in self.index.similar_keys(key, self.fuzzy_pool)]
+        choices = [self.index.keys[key_index] for key_index in pool]
+        matches = process.extract(key, choices, scorer=Indel.normalized_similarity,
+                                  score_cutoff=self.fuzzy_min_similarity, limit=None)
+        for _choice, similarity, position in matches:
+            key_index = pool[position]
             for entity, prior, _is_name in self.index.postings(key_index):
                 candidate = RawCandidate(entity, prior, similarity, fuzzy=True)
                 current = best.get(entity)
