@@ -82,13 +82,19 @@ def build(corpus, builder: TripleBuilder) -> list[Triple]:
     return triples
 
 
-def timed(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
+def timed(fn, repeat: int) -> tuple[tuple[float, float], object]:
+    """Returns ((median wall seconds, median CPU seconds of this process), last result).
+
+    CPU time is reported beside wall time because the machine may be shared:
+    wall time then includes waiting for a core, CPU time does not.
+    """
+    walls, cpus, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - start_cpu)
+    return (statistics.median(walls), statistics.median(cpus)), result
 
 
 def _size(paths) -> int:
@@ -107,17 +113,20 @@ def main(argv: list[str] | None = None) -> dict:
     per_doc = len(build(synthetic_corpus(1), builder))
     corpus = synthetic_corpus(max(1, args.triples // per_doc))
     t_build, triples = timed(lambda: build(corpus, builder), args.repeat)
+    print(f"load average before: {os.getloadavg()}", flush=True)
     n = len(triples)
     work = Path(tempfile.mkdtemp(prefix="kgbench-"))
     results = {"triples": n, "documents": len(corpus), "rows": []}
 
     def record(name, seconds, paths=None):
-        row = {"step": name, "seconds": round(seconds, 3), "triples_per_s": round(n / seconds)}
+        wall, cpu = seconds
+        row = {"step": name, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+               "triples_per_wall_s": round(n / wall), "triples_per_cpu_s": round(n / cpu)}
         if paths:
             row["bytes"] = _size(paths)
         results["rows"].append(row)
-        print(f"{name:<44} {seconds:8.2f} s  {n / seconds:>12,.0f} triples/s" +
-              (f"  {row['bytes'] / 1e6:8.1f} MB" if paths else ""), flush=True)
+        print(f"{name:<48} wall {wall:7.2f} s {n / wall:>11,.0f}/s   cpu {cpu:7.2f} s {n / cpu:>11,.0f}/s" +
+              (f"  {row['bytes'] / 1e6:7.1f} MB" if paths else ""), flush=True)
 
     record("build triples (TripleBuilder)", t_build)
 

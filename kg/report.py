@@ -2,8 +2,8 @@
 
 The page holds the tables of ``kg.graph.graph_stats`` and two inline SVG
 drawings: the graph's core (the top entities by PageRank and the edges among
-them, laid out with networkx's seeded spring layout, so the same run always
-gives the same picture) and the degree distribution. No scripts, no external
+them, laid out per component with networkx's Kamada-Kawai layout, which is
+deterministic, so the same run always gives the same picture) and the degree distribution. No scripts, no external
 files or fonts: it opens anywhere, and prints. Chinese labels use the CJK
 fonts of the viewer's system (Noto Sans CJK, Source Han, PingFang, YaHei...).
 """
@@ -121,7 +121,7 @@ def core_svg(output_dir: str | Path, config: ReportConfig, stats: dict[str, Any]
 def layout(graph: nx.Graph, aspect: float = 1.6) -> dict[str, tuple[float, float]]:
     """Returns node positions in the unit square, each connected component laid out on its own.
 
-    Components get a seeded spring layout in a box whose side grows with the
+    Components get a Kamada-Kawai layout in a box whose side grows with the
     square root of their size, and the boxes are packed in rows (largest
     first), so small components neither collapse nor drift to the corners.
     """
@@ -140,7 +140,10 @@ def layout(graph: nx.Graph, aspect: float = 1.6) -> dict[str, tuple[float, float
     positions: dict[str, tuple[float, float]] = {}
     for comp, (bx, by, side) in zip(comps, boxes):
         sub = graph.subgraph(comp)
-        pos = nx.spring_layout(sub, seed=7, weight="weight", iterations=200) if len(comp) > 1 else {comp[0]: (0.0, 0.0)}
+        if len(comp) == 1:
+            pos = {comp[0]: (0.0, 0.0)}
+        else:  # Kamada-Kawai spreads hubs' neighbours evenly and is deterministic (no random start).
+            pos = nx.kamada_kawai_layout(sub, weight=None)
         xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
         span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
         for node, (px, py) in pos.items():
