@@ -80,14 +80,23 @@ class BigramVocab:
 class Featurizer:
     """Turns text into ``Features`` with a tokenizer, a bigram vocabulary and a lexicon."""
 
-    def __init__(self, tokenizer: Tokenizer, bigram_vocab: BigramVocab, lexicon: Lexicon | None):
+    def __init__(self, tokenizer: Tokenizer, bigram_vocab: BigramVocab, lexicon: Lexicon | None,
+                 gazetteer: Lexicon | None = None):
         self.tokenizer = tokenizer
         self.bigram_vocab = bigram_vocab
         self.lexicon = lexicon
+        self.gazetteer = gazetteer
 
     @property
     def lexicon_dim(self) -> int:
-        return self.lexicon.feature_dim if self.lexicon is not None else 0
+        return sum(x.feature_dim for x in (self.lexicon, self.gazetteer) if x is not None)
+
+    def with_gazetteer(self, gazetteer: Lexicon | None) -> "Featurizer":
+        return Featurizer(self.tokenizer, self.bigram_vocab, self.lexicon, gazetteer)
+
+    def _char_features(self, text: str) -> np.ndarray:
+        parts = [x.features(text) for x in (self.lexicon, self.gazetteer) if x is not None]
+        return np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
 
     def __call__(self, text: str) -> Features:
         encoding = self.tokenizer.encode(text)
@@ -100,8 +109,8 @@ class Featurizer:
             + [index.get(b, BIGRAM_UNK) for b in bigrams(token_strings(text, encoding))]
             + [BIGRAM_BOUNDARY], np.int32)
         lexicon = np.zeros((n + 2, self.lexicon_dim), np.float16)
-        if self.lexicon is not None and n:
-            char_features = self.lexicon.features(text)
+        if self.lexicon_dim and n:
+            char_features = self._char_features(text)
             starts = [s for s, _ in encoding.offsets]
             lexicon[1:-1] = char_features[starts]
         return Features(token_ids, bigram_ids, lexicon, encoding.offsets)

@@ -149,3 +149,16 @@ def read_word_list(paths: Iterable[str | os.PathLike]) -> list[str]:
         with open(path, encoding="utf-8") as f:
             words += [w.strip() for w in f if w.strip()]
     return words
+
+
+def build_gazetteer(examples, labels, *, min_length: int = 2, max_word_length: int = 24) -> Lexicon:
+    """A lexicon of annotated entity surfaces, one category ``G_<label>`` per label.
+
+    ``examples``: ``ner.data.Example``s. Weights grow with how often a surface was annotated.
+    """
+    gazetteer = Lexicon([f"G_{label}" for label in sorted(labels)], max_word_length=max_word_length)
+    for example in examples:
+        for start, end, label in example.spans:
+            if end - start >= min_length and label in labels:
+                gazetteer.add(example.text[start:end], f"G_{label}", 20.0)
+    return gazetteer

@@ -9,6 +9,7 @@ Layout::
     bigrams.txt          bigram vocabulary (two tokens per line, tab separated)
     lexicon_extra.txt    extra lexicon words (``word<TAB>category<TAB>weight``); jieba's
                          dictionary is rebuilt from the installed jieba at load time
+    gazetteer.txt        entity surfaces of the training data (same format), categories G_<label>
     weights.npz          float16 weights, keys ``NNNN:variable/path`` in model.weights order
     serving/             optional TF SavedModel, signature ``serving_default`` (see tagger)
 """
@@ -66,7 +67,13 @@ def save_model_dir(path: str | os.PathLike, model, featurizer: Featurizer, *,
                         "categories": list(lexicon.categories),
                         "max_word_length": lexicon.max_word_length,
                         "extra_file": "lexicon_extra.txt"}
-    meta = {"format": FORMAT, "name": config.name, "version": version,
+    gazetteer_meta = None
+    if featurizer.gazetteer is not None:
+        featurizer.gazetteer.save_extra(path / "gazetteer.txt", base_categories=())
+        gazetteer_meta = {"categories": list(featurizer.gazetteer.categories),
+                          "max_word_length": featurizer.gazetteer.max_word_length,
+                          "file": "gazetteer.txt"}
+    meta = {"format": FORMAT, "gazetteer": gazetteer_meta, "name": config.name, "version": version,
             "model": config.to_dict(), "labels": list(config.labels),
             "tokenizer": {"vocab_file": "vocab.txt", "lowercase": True, "normalization": "NFKC"},
             "bigrams_file": "bigrams.txt", "lexicon": lexicon_meta, **(extra_meta or {})}
@@ -93,7 +100,12 @@ def load_featurizer(path: str | os.PathLike, meta: dict) -> Featurizer:
         if list(lexicon.categories) != list(spec["categories"]):
             raise ValueError(f"lexicon categories {lexicon.categories} differ from the saved "
                              f"{spec['categories']}")
-    return Featurizer(tokenizer, bigram_vocab, lexicon)
+    gazetteer = None
+    if meta.get("gazetteer"):
+        spec = meta["gazetteer"]
+        gazetteer = Lexicon(spec["categories"], max_word_length=spec["max_word_length"])
+        gazetteer.load_extra(path / spec["file"])
+    return Featurizer(tokenizer, bigram_vocab, lexicon, gazetteer)
 
 
 def read_meta(path: str | os.PathLike) -> dict:

@@ -26,7 +26,7 @@ from ner.config import HeadConfig, NerConfig
 from ner.data import Example, label_set, read_examples, split_long
 from ner.evaluation import entity_scores
 from ner.features import BIGRAM_UNK, BigramVocab, Featurizer, char_spans_to_token_spans
-from ner.lexicon import build_lexicon, read_word_list
+from ner.lexicon import build_gazetteer, build_lexicon, read_word_list
 from ner.schemes import spans_to_tags
 
 log = logging.getLogger("kgpipe.ner.training")
@@ -40,6 +40,7 @@ class Corpus:
     path: str
     label_map: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
     dev_size: int = 1000
+    repeat: int = 1  # times each training sentence appears per epoch (upsamples small corpora)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +53,7 @@ class TrainConfig:
     report: tuple[tuple[str, str], ...] = ()  # (name, path) scored at the end only
     lexicon_jieba: bool = True
     lexicon_words: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (category, word-list paths)
+    gazetteer_folds: int = 5  # 0: no gazetteer of training entities
     batch_size: int = 32
     learning_rate: float = 1.5e-3
     warmup_steps: int = 300
@@ -211,6 +213,10 @@ class Trainer:
             self.featurizer = load_featurizer(self.out / "vocab", read_meta(self.out / "vocab"))
         else:
             self.featurizer = build_featurizer(c, texts)
+            if c.gazetteer_folds:
+                labels = {label for head in heads for label in head.labels}
+                everything = [ex for exs in train.values() for ex in exs]
+                self.featurizer = self.featurizer.with_gazetteer(build_gazetteer(everything, labels))
         base = c.model
         albert = dataclasses.replace(base.albert, vocab_size=len(self.featurizer.tokenizer))
         self.model_config = dataclasses.replace(
@@ -218,14 +224,32 @@ class Trainer:
             lexicon_dim=self.featurizer.lexicon_dim)
         max_tokens = self.model_config.max_sequence_length
         t0 = time.time()
-        self.train = []
-        for head in heads:
-            self.train += make_instances(train[head.name], self.featurizer, head, max_tokens)
+        self.train = self._instances(train, heads, max_tokens)
+        repeats = {corpus.name: corpus.repeat for corpus in c.corpora}
+        self.train = [x for x in self.train for _ in range(repeats[x.head])]
         window = max_tokens - 2
         self.dev = {name: [p for ex in exs for p in split_long(ex, window)] for name, exs in dev.items()}
         log.info("featurised %d training sequences in %.0fs; vocab %d, bigrams %d, lexicon dim %d",
                  len(self.train), time.time() - t0, len(self.featurizer.tokenizer),
                  len(self.featurizer.bigram_vocab), self.featurizer.lexicon_dim)
+
+    def _instances(self, train, heads, max_tokens) -> list[Instance]:
+        """Training instances; with gazetteer folds, each fold sees a gazetteer built from the
+        other folds only (as at test time, where entities are not all in the gazetteer)."""
+        folds = self.config.gazetteer_folds
+        if not folds:
+            return [x for head in heads
+                    for x in make_instances(train[head.name], self.featurizer, head, max_tokens)]
+        labels = {label for head in heads for label in head.labels}
+        out = []
+        for head in heads:
+            for k in range(folds):
+                held = train[head.name][k::folds]
+                others = [ex for name, exs in train.items()
+                          for i, ex in enumerate(exs) if name != head.name or i % folds != k]
+                featurizer = self.featurizer.with_gazetteer(build_gazetteer(others, labels))
+                out += make_instances(held, featurizer, head, max_tokens)
+        return out
 
     # --- model ------------------------------------------------------------------------------
     def build(self):

@@ -49,12 +49,16 @@ def _add_train(commands) -> None:
                        help="rename labels in every corpus, e.g. HP=BRAND (repeatable)")
     train.add_argument("--dev-size", type=int, default=1000,
                        help="sentences held out from each training file for early stopping")
+    train.add_argument("--repeat", action="append", default=[], metavar="NAME=N",
+                       help="show corpus NAME N times per epoch (upsampling; repeatable)")
     train.add_argument("--report", action="append", default=[], metavar="NAME=PATH",
                        help="corpus scored with head NAME after training, never used for selection")
     train.add_argument("--out", required=True, help="run directory (checkpoints, log, best/)")
     train.add_argument("--export", default=None, help="also copy the best model directory here")
     train.add_argument("--name", default="default", help="model name (in the version string)")
     train.add_argument("--no-jieba-lexicon", action="store_true")
+    train.add_argument("--gazetteer-folds", type=int, default=5,
+                       help="folds for the training-entity gazetteer feature (0 disables it)")
     train.add_argument("--lexicon-words", action="append", default=[], metavar="CATEGORY=PATH[,PATH]",
                        help="extra lexicon word lists (repeatable)")
     model = train.add_argument_group("model")
@@ -102,7 +106,8 @@ def train_config_from_args(args):
     from ner.training import Corpus, TrainConfig
 
     label_map = dict(_pairs(args.label_map, "--label-map"))
-    corpora = tuple(Corpus(name, path, label_map, args.dev_size)
+    repeats = {name: int(n) for name, n in _pairs(args.repeat, "--repeat")}
+    corpora = tuple(Corpus(name, path, label_map, args.dev_size, repeats.get(name, 1))
                     for name, path in _pairs(args.train, "--train"))
     buckets = tuple(int(b) for b in args.buckets.split(","))
     albert = AlbertConfig(vocab_size=1, embedding_size=args.embedding_size,
@@ -121,7 +126,7 @@ def train_config_from_args(args):
     return TrainConfig(
         output_dir=args.out, corpora=corpora, model=model,
         report=tuple(_pairs(args.report, "--report")), lexicon_jieba=not args.no_jieba_lexicon,
-        lexicon_words=words, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        lexicon_words=words, gazetteer_folds=args.gazetteer_folds, batch_size=args.batch_size, learning_rate=args.learning_rate,
         warmup_steps=args.warmup_steps, token_dropout=args.token_dropout,
         bigram_dropout=args.bigram_dropout, time_budget_s=args.time_budget,
         eval_every_s=args.eval_every, patience=args.patience, max_epochs=args.max_epochs,
