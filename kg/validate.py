@@ -44,8 +44,8 @@ class ValidateConfig:
         max_examples: Example focus nodes shown per group of SHACL results.
     """
 
-    shacl_max_triples: int = 300_000
-    shacl_sample_nodes: int = 2_000
+    shacl_max_triples: int = 100_000
+    shacl_sample_nodes: int = 1_000
     max_syntax_errors: int = 20
     max_examples: int = 3
 
@@ -281,9 +281,13 @@ def check_shacl(store: ox.Store, report: ValidationReport, config: ValidateConfi
     graph, focus = _graph_for_shacl(store, ontology, config)
     report.shacl_checked, report.shacl_sampled = len(graph), focus is not None
     shapes = rdflib.Graph().parse(data=vocab.shapes_text(), format="turtle")
-    _, results, _ = pyshacl.validate(graph, shacl_graph=shapes, ont_graph=ontology, inference="none",
-                                     allow_warnings=True, abort_on_first=False, focus_nodes=focus)
-    _group_results(results, shapes, report, config)
+    # The ontology goes into the data graph itself (inplace: pyshacl's ont_graph would copy the
+    # data), so class targets reach subclasses. Validating the whole sample and keeping the
+    # results of sampled focus nodes is ~4x faster than pyshacl's focus_nodes option.
+    graph += ontology
+    _, results, _ = pyshacl.validate(graph, shacl_graph=shapes, inference="none", allow_warnings=True,
+                                     abort_on_first=False, inplace=True)
+    _group_results(results, shapes, report, config, set(focus) if focus is not None else None)
 
 
 def _name(graph: rdflib.Graph, node: Any) -> str:
@@ -298,9 +302,11 @@ def _name(graph: rdflib.Graph, node: Any) -> str:
 
 
 def _group_results(results: rdflib.Graph, shapes: rdflib.Graph, report: ValidationReport,
-                   config: ValidateConfig) -> None:
+                   config: ValidateConfig, focus: set[rdflib.URIRef] | None) -> None:
     groups: dict[tuple[str, str, str, str], ShaclGroup] = {}
     for result in sorted(results.subjects(rdflib.RDF.type, SH.ValidationResult), key=str):
+        if focus is not None and results.value(result, SH.focusNode) not in focus:
+            continue  # A neighbour pulled into the sample only for its type, not checked itself.
         severity = _name(results, results.value(result, SH.resultSeverity)).split(":")[-1].split("#")[-1]
         source = results.value(result, SH.sourceShape)
         owner = next(iter(shapes.subjects(SH.property, source)), source)

@@ -21,10 +21,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "the graph against schemas/shapes.ttl (pyshacl). Exit code 1 on any error.")
     validate.add_argument("output_dir", metavar="DIR", help="run output directory")
     validate.add_argument("--json", metavar="PATH", help="also write the report as JSON")
-    validate.add_argument("--shacl_max_triples", type=int, default=300_000,
-                          help="above this many triples, SHACL checks a sample of focus nodes (default: 300000)")
-    validate.add_argument("--shacl_sample_nodes", type=int, default=2_000,
-                          help="focus nodes per shape target when sampling (default: 2000)")
+    validate.add_argument("--shacl_max_triples", type=int, default=100_000,
+                          help="above this many triples, SHACL checks a sample of focus nodes (default: 100000)")
+    validate.add_argument("--shacl_sample_nodes", type=int, default=1_000,
+                          help="focus nodes per shape target when sampling (default: 1000)")
     validate.set_defaults(func=run_validate)
 
     export = subparsers.add_parser(

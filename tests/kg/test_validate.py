@@ -52,7 +52,8 @@ def test_truncated_gzip_shard_fails(run_copy):
     assert not report.ok and any(p.path == "rdf/extra.nt.gz" for p in report.syntax)
 
 
-def test_shacl_violations_are_grouped_readably(run_copy):
+@pytest.mark.parametrize("sampled", [False, True])
+def test_shacl_violations_are_grouped_readably(run_copy, sampled):
     mention = "https://w3id.org/kgpipe/resource/doc/news-1#char=9,3"
     nif = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
     kgp = "https://w3id.org/kgpipe/ontology#"
@@ -62,8 +63,9 @@ def test_shacl_violations_are_grouped_readably(run_copy):
         f'<{mention}> <{nif}beginIndex> "9"^^<{xsd}integer> .\n'
         f'<{mention}> <{nif}endIndex> "3"^^<{xsd}integer> .\n'
         f'<{mention}> <{kgp}nerScore> "1.5"^^<{xsd}double> .\n', "utf-8")
-    report = validate_run(run_copy)
-    assert not report.ok and not report.syntax
+    config = ValidateConfig(shacl_max_triples=10, shacl_sample_nodes=1000) if sampled else ValidateConfig()
+    report = validate_run(run_copy, config)
+    assert not report.ok and not report.syntax and report.shacl_sampled == sampled
     text = report.to_text()
     assert "[Violation] Mention / nif:beginIndex" in text and "before its end offset" in text
     assert "The NER score is one xsd:double in [0, 1]." in text
