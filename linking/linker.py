@@ -28,7 +28,8 @@ from collections.abc import Sequence
 
 from linking.candidates import CandidateGenerator, RawCandidate
 from linking.features import ContextModel, type_compatibility
-from linking.index import AliasIndex, build_index, content_hash_of_file
+from linking.index import AliasIndex
+from linking.index_build import build_index, content_hash_of_file
 from linking.kb import KbFormat, iter_entities
 from linking.normalize import normalize
 from schemas.records import Candidate, Document, Entity, Link, Mention

@@ -57,7 +57,7 @@ def add_link_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from linking.index import build_index, content_hash_of_file
+    from linking.index_build import build_index, content_hash_of_file
     from linking.kb import KbError, iter_entities
     from linking.linker import kb_name
 

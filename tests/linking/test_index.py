@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from linking.index import AliasIndex, IndexError_, build_index
+from linking.index import AliasIndex, IndexError_
+from linking.index_build import build_index
 from linking.kb import load_entities
 from linking.normalize import normalize
 

@@ -30,7 +30,7 @@ def test_jsonl_bad_record_names_line_and_field(tmp_path, line, field):
     with pytest.raises(KbError) as error:
         load_entities(path)
     assert error.value.line == 3 and error.value.field == field
-    assert f"bad.jsonl:3" in str(error.value) and repr(field) in str(error.value)
+    assert "bad.jsonl:3" in str(error.value) and repr(field) in str(error.value)
 
 
 def test_invalid_json_names_the_line(tmp_path):

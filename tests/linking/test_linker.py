@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from linking.index import build_index, content_hash_of_file
+from linking.index_build import build_index, content_hash_of_file
 from linking.kb import load_entities
 from linking.linker import EntityLinker, LinkerConfig, default_kb_path, nil_key
 from schemas.records import Document, Mention

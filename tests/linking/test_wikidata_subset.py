@@ -1,7 +1,6 @@
 import gzip
 import json
 
-import pytest
 
 from linking.kb import load_entities
 from linking.wikidata_subset import main
