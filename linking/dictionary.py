@@ -30,6 +30,9 @@ def build_automaton(index: AliasIndex, min_length: int) -> ahocorasick.Automaton
     return automaton
 
 
+ACRONYM_LENGTH = 3
+
+
 def _is_word_char(char: str) -> bool:
     return char.isascii() and char.isalnum()
 
@@ -38,7 +41,9 @@ def find_alias_mentions(automaton: ahocorasick.Automaton, index: AliasIndex, doc
                         mentions: Sequence[Mention], model: str) -> list[Mention]:
     """Leftmost-longest alias matches that overlap no given mention, in text order.
 
-    A match of a Latin alias must not cut a word (``"apple"`` in ``"pineapple"``).
+    A match of a Latin alias must not cut a word (``"apple"`` in ``"pineapple"``),
+    and a Latin alias of at most ``ACRONYM_LENGTH`` letters must be written in
+    capitals (``"US"``, not the word ``"us"``).
     The label comes from the most probable entity of the alias; the score is
     that entity's P(entity | alias).
     """
@@ -61,11 +66,14 @@ def find_alias_mentions(automaton: ahocorasick.Automaton, index: AliasIndex, doc
         if (start_char > 0 and _is_word_char(text[start_char - 1]) and _is_word_char(text[start_char])) or \
                 (end_char < len(text) and _is_word_char(text[end_char]) and _is_word_char(text[end_char - 1])):
             continue
+        surface = text[start_char:end_char]
+        if surface.isascii() and len(surface) <= ACRONYM_LENGTH and not surface.isupper():
+            continue
         entity, prior, _ = max(index.postings(key_index), key=lambda p: (p[1], -p[0]))
         classes = kb_classes(index.entity_types(entity))
         label = LABEL_FOR_CLASS.get(classes[0], "MISC") if classes else "MISC"
         found.append(Mention(doc_id=document.id, start=start_char, end=end_char,
-                             text=text[start_char:end_char], label=label,
+                             text=surface, label=label,
                              score=round(prior, 6), model=model))
         last_end = end_char
     return found

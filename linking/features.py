@@ -7,6 +7,7 @@ weights of its config.
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -76,6 +77,8 @@ class TfidfVector:
 class ContextModel:
     """TF-IDF vectors of texts and (cached) of entities, with the KB's IDF.
 
+    Thread-safe: a Beam worker may share one linker between threads.
+
     Args:
         index: The alias index (its IDF table and entity texts).
         cache_size: Entity vectors kept (LRU).
@@ -85,6 +88,7 @@ class ContextModel:
         self.index = index
         self.cache_size = cache_size
         self._entities: OrderedDict[int, tuple[TfidfVector, frozenset[str], dict]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def vector(self, normalized_text: str) -> TfidfVector:
         """Vector of an already normalised text."""
@@ -97,10 +101,11 @@ class ContextModel:
 
     def entity(self, entity_index: int) -> tuple[TfidfVector, frozenset[str], dict]:
         """``(vector, normalised attribute values, raw attributes)`` of an entity."""
-        cached = self._entities.get(entity_index)
-        if cached is not None:
-            self._entities.move_to_end(entity_index)
-            return cached
+        with self._lock:
+            cached = self._entities.get(entity_index)
+            if cached is not None:
+                self._entities.move_to_end(entity_index)
+                return cached
         tables = self.index.tables
         raw = tables["entity_attributes"][entity_index]
         attributes = json.loads(raw) if raw else {}
@@ -109,9 +114,10 @@ class ContextModel:
         values = frozenset(normalize(v) for vs in attributes.values() for v in vs) | frozenset(
             v for vs in attributes.values() for v in vs)
         cached = (vector, values, attributes)
-        self._entities[entity_index] = cached
-        if len(self._entities) > self.cache_size:
-            self._entities.popitem(last=False)
+        with self._lock:
+            self._entities[entity_index] = cached
+            if len(self._entities) > self.cache_size:
+                self._entities.popitem(last=False)
         return cached
 
     def relatedness(self, first: int, second: int, saturation: float) -> float:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 import tempfile
+import threading
 from collections.abc import Sequence
 
 from linking.candidates import CandidateGenerator, RawCandidate
@@ -149,6 +150,7 @@ class EntityLinker:
             max_candidates=config.max_candidates)
         self._context = ContextModel(index)
         self._automaton = None
+        self._automaton_lock = threading.Lock()
 
     @classmethod
     def load(cls, config: LinkerConfig) -> "EntityLinker":
@@ -204,9 +206,10 @@ class EntityLinker:
             return []
         from linking.dictionary import find_alias_mentions
 
-        if self._automaton is None:
-            from linking.dictionary import build_automaton
-            self._automaton = build_automaton(self.index, self.config.dictionary_min_length)
+        with self._automaton_lock:  # built once, on first use, even with several threads
+            if self._automaton is None:
+                from linking.dictionary import build_automaton
+                self._automaton = build_automaton(self.index, self.config.dictionary_min_length)
         return find_alias_mentions(self._automaton, self.index, document, mentions,
                                    model=f"dictionary:{self.kb_version}")
 

@@ -7,6 +7,7 @@ from linking.index import AliasIndex, IndexError_
 from linking.index_build import build_index
 from linking.kb import load_entities
 from linking.normalize import normalize
+from tests.linking.conftest import write_jsonl
 
 
 @pytest.fixture
@@ -66,8 +67,7 @@ def test_rebuild_replaces_atomically_and_refuses_foreign_dirs(tiny_kb, tmp_path,
 
 def test_failed_build_leaves_nothing(tmp_path):
     def broken():
-        yield from load_entities(__import__("tests.linking.conftest", fromlist=["x"]).write_jsonl(
-            tmp_path / "a.jsonl", [{"id": "a", "name": "A"}]))
+        yield from load_entities(write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "name": "A"}]))
         raise RuntimeError("KB stream failed")
 
     with pytest.raises(RuntimeError):

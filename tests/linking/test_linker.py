@@ -153,3 +153,11 @@ def test_default_kb_loads_and_links():
     document, mentions = _doc("华为和腾讯在深圳", ("华为", "ORG"), ("腾讯", "ORG"), ("深圳", "LOC"))
     assert [l.entity_id for l in linker.link(document, mentions)] == ["Q160120", "Q860580", "kgp:shenzhen"]
     assert len({e.id for e in load_entities(default_kb_path())}) >= 400
+
+
+def test_dictionary_short_latin_aliases_must_be_capitals(tmp_path):
+    kb = tmp_path / "kb.jsonl"
+    kb.write_text('{"id": "Q30", "name": "美国", "aliases": ["US"], "types": ["Country"]}\n', "utf-8")
+    linker = EntityLinker.load(LinkerConfig(kb_path=str(kb), dictionary_mentions=True))
+    document = Document(id="d", text="tell us about the US economy and 美国")
+    assert [m.text for m in linker.detect_mentions(document)] == ["US", "美国"]

@@ -1,7 +1,6 @@
 import gzip
 import json
 
-
 from linking.kb import load_entities
 from linking.wikidata_subset import main
 from tests.linking.test_kb import _wikidata_item
