@@ -44,7 +44,7 @@ def table_dir(output_dir: str | os.PathLike[str], record_type: type) -> Path:
 def _column(values: list[Any]) -> list[Any]:
     """Converts one column of record attribute values to what Arrow takes."""
     sample = next((v for v in values if v is not None), None)
-    if isinstance(sample, enum.Enum):
+    if isinstance(sample, enum.Enum) and not isinstance(sample, str):  # Arrow reads str enums as their value.
         return [v.value if v is not None else None for v in values]
     if isinstance(sample, Mapping):
         return [list(v.items()) for v in values]
@@ -57,9 +57,8 @@ def records_to_table(records: list[Any], run_id: str, record_type: type | None =
     """Returns records of one type as an Arrow table with that type's schema (column-wise, fast)."""
     record_type = record_type or type(records[0])
     schema = arrow.schema_for(record_type)
-    names = [f.name for f in dataclasses.fields(record_type)]
-    values = zip(*map(operator.attrgetter(*names), records)) if records else [[] for _ in names]
-    columns = {name: _column(list(column)) for name, column in zip(names, values)}
+    columns = {f.name: _column(list(map(operator.attrgetter(f.name), records)))
+               for f in dataclasses.fields(record_type)}
     columns["run_id"] = [run_id] * len(records)
     return pa.Table.from_pydict(columns, schema=schema)
 

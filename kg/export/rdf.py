@@ -32,6 +32,7 @@ _LITERAL_ESCAPES = {
 }
 _LITERAL_SPECIAL = re.compile("[" + re.escape("".join(_LITERAL_ESCAPES)) + "]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_LITERAL_NEEDS_WORK = re.compile("[" + re.escape("".join(_LITERAL_ESCAPES)) + "\ud800-\udfff]")
 
 
 class RdfFormat(str, enum.Enum):
@@ -46,11 +47,11 @@ def escape_literal(value: str) -> str:
 
     Lone surrogates, which no UTF-8 file can hold, become U+FFFD.
     """
+    if _LITERAL_NEEDS_WORK.search(value) is None:  # The common case: one scan, no copy.
+        return value
     if _SURROGATE.search(value):
         value = _SURROGATE.sub("\ufffd", value)
-    if _LITERAL_SPECIAL.search(value):
-        value = _LITERAL_SPECIAL.sub(lambda m: _LITERAL_ESCAPES[m.group()], value)
-    return value
+    return _LITERAL_SPECIAL.sub(lambda m: _LITERAL_ESCAPES[m.group()], value)
 
 
 @functools.lru_cache(maxsize=1 << 16)
