@@ -58,6 +58,8 @@ class LinkerConfig:
         max_candidates: Candidates scored per mention.
         dictionary_mentions: ``detect_mentions`` finds KB aliases NER missed.
         dictionary_min_length: Shortest normalised alias used as a dictionary mention.
+        dictionary_word_boundaries: Dictionary mentions must start or end on a
+            word boundary (jieba segmentation), so ``东大`` is not found in ``股东大会``.
         context_window: Characters each side of a mention used as its context.
         context_saturation: Cosine at which the context feature reaches 1.
         weight_prior, weight_match, weight_type, weight_context, weight_coherence:
@@ -76,6 +78,7 @@ class LinkerConfig:
     max_candidates: int = 30
     dictionary_mentions: bool = False
     dictionary_min_length: int = 2
+    dictionary_word_boundaries: bool = True
     context_window: int = 50
     context_saturation: float = 0.3
     weight_prior: float = 0.25
@@ -150,6 +153,7 @@ class EntityLinker:
             max_candidates=config.max_candidates)
         self._context = ContextModel(index)
         self._automaton = None
+        self._tokenizer = None
         self._automaton_lock = threading.Lock()
 
     @classmethod
@@ -204,14 +208,20 @@ class EntityLinker:
         """
         if not self.config.dictionary_mentions:
             return []
-        from linking.dictionary import find_alias_mentions
+        from linking import dictionary
 
         with self._automaton_lock:  # built once, on first use, even with several threads
             if self._automaton is None:
-                from linking.dictionary import build_automaton
-                self._automaton = build_automaton(self.index, self.config.dictionary_min_length)
-        return find_alias_mentions(self._automaton, self.index, document, mentions,
-                                   model=f"dictionary:{self.kb_version}")
+                self._automaton = dictionary.build_automaton(self.index, self.config.dictionary_min_length)
+                if self.config.dictionary_word_boundaries:
+                    import jieba
+                    self._tokenizer = jieba.Tokenizer()
+                    self._tokenizer.initialize()
+        boundaries = None
+        if self._tokenizer is not None:
+            boundaries = dictionary.word_boundaries(self._tokenizer, document.text)
+        return dictionary.find_alias_mentions(self._automaton, self.index, document, mentions,
+                                              model=f"dictionary:{self.kb_version}", boundaries=boundaries)
 
     # ------------------------------------------------------------ scoring
 

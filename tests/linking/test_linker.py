@@ -161,3 +161,15 @@ def test_dictionary_short_latin_aliases_must_be_capitals(tmp_path):
     linker = EntityLinker.load(LinkerConfig(kb_path=str(kb), dictionary_mentions=True))
     document = Document(id="d", text="tell us about the US economy and 美国")
     assert [m.text for m in linker.detect_mentions(document)] == ["US", "美国"]
+
+
+def test_dictionary_respects_word_boundaries_and_ambiguous_labels(tmp_path):
+    kb = tmp_path / "kb.jsonl"
+    kb.write_text('{"id": "u", "name": "东京大学", "aliases": ["东大"], "types": ["Organization"]}\n'
+                  '{"id": "c", "name": "苹果公司", "aliases": ["苹果"], "types": ["Organization"]}\n'
+                  '{"id": "f", "name": "苹果", "types": ["Fruit"]}\n', "utf-8")
+    document = Document(id="d", text="公司召开股东大会，东大的学生吃苹果")
+    linker = EntityLinker.load(LinkerConfig(kb_path=str(kb), dictionary_mentions=True))
+    assert [(m.text, m.label) for m in linker.detect_mentions(document)] == [("东大", "ORG"), ("苹果", "MISC")]
+    loose = EntityLinker.load(dataclasses.replace(linker.config, dictionary_word_boundaries=False))
+    assert [m.start for m in loose.detect_mentions(document)] == [5, 9, 15]
