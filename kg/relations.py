@@ -73,30 +73,39 @@ class RelationExtractor(Protocol):
 
 @dataclasses.dataclass(frozen=True)
 class BrandOfProduct:
-    """Product -> brand (``kgp:brand``) from product text such as titles.
+    """Product -> brand (``kgp:brand``, i.e. ``schema:brand``) from product text such as titles.
 
     Within one sentence, each product mention takes the nearest brand mention
     before it (Chinese titles put the brand first: "华为 Mate40 手机"), else the
-    nearest after it, if no more than ``max_gap`` characters separate them.
+    nearest after it. A brand is a ``kgp:Brand`` entity no more than
+    ``max_gap`` characters away, or, as schema.org allows, an organisation
+    directly attached to the product name ("苹果iPhone 15", "联想ThinkPad"): at
+    most ``max_organization_gap`` characters away, so a company merely
+    mentioned near a product in news text is not taken for its maker.
 
     Attributes:
-        max_gap: Most characters allowed between the brand and product mentions.
+        max_gap: Most characters between a brand and a product mention.
+        max_organization_gap: Most characters between an organisation and a product mention.
     """
 
     max_gap: int = 20
+    max_organization_gap: int = 2
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_gap, int) or self.max_gap < 0:
-            raise ValueError(f"`max_gap` must be a non-negative integer. Received: max_gap={self.max_gap!r}")
+        for name in ("max_gap", "max_organization_gap"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
 
     def extract(self, document: Document, mentions: Sequence[ResolvedMention]) -> list[Relation]:
-        brands = sorted((m for m in mentions if m.entity_class == KGP.Brand), key=lambda m: (m.start, m.end))
+        makers = sorted((m for m in mentions if m.entity_class in (KGP.Brand, KGP.Organization)),
+                        key=lambda m: (m.start, m.end))
         products = sorted((m for m in mentions if m.entity_class == KGP.Product), key=lambda m: (m.start, m.end))
-        if not brands or not products:
+        if not makers or not products:
             return []
         relations: dict[tuple[str, str], Relation] = {}
         for start, end in sentence_spans(document.text):
-            in_sentence = [b for b in brands if start <= b.start < end]
+            in_sentence = [b for b in makers if start <= b.start < end]
             for product in (p for p in products if start <= p.start < end):
                 brand = self._nearest(product, in_sentence)
                 if brand is None or brand.entity == product.entity:
@@ -113,9 +122,12 @@ class BrandOfProduct:
                     )
         return list(relations.values())
 
-    def _nearest(self, product: ResolvedMention, brands: list[ResolvedMention]) -> ResolvedMention | None:
-        before = [b for b in brands if b.end <= product.start and product.start - b.end <= self.max_gap]
+    def _limit(self, maker: ResolvedMention) -> int:
+        return self.max_gap if maker.entity_class == KGP.Brand else self.max_organization_gap
+
+    def _nearest(self, product: ResolvedMention, makers: list[ResolvedMention]) -> ResolvedMention | None:
+        before = [b for b in makers if b.end <= product.start and product.start - b.end <= self._limit(b)]
         if before:
-            return max(before, key=lambda b: (b.end, b.start))
-        after = [b for b in brands if b.start >= product.end and b.start - product.end <= self.max_gap]
-        return min(after, key=lambda b: (b.start, b.end)) if after else None
+            return max(before, key=lambda b: (b.end, b.entity_class == KGP.Brand, b.start))
+        after = [b for b in makers if b.start >= product.end and b.start - product.end <= self._limit(b)]
+        return min(after, key=lambda b: (b.start, b.entity_class != KGP.Brand, b.end)) if after else None

@@ -13,7 +13,8 @@ PREFIX nif: <http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#>
 """
 BRANDS_OF_PRODUCTS = PREFIXES + """
 SELECT ?brand ?product WHERE {
-  ?p kgp:brand ?b . ?b a kgp:Brand ; rdfs:label ?brand . ?p a kgp:Product ; rdfs:label ?product .
+  VALUES ?maker { kgp:Brand kgp:Organization }
+  ?p kgp:brand ?b . ?b a ?maker ; rdfs:label ?brand . ?p a kgp:Product ; rdfs:label ?product .
 } ORDER BY ?brand ?product"""
 ORGS_WITH_PEOPLE = PREFIXES + """
 SELECT ?org ?person (SUM(?n) AS ?sentences) WHERE {
