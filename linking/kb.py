@@ -63,6 +63,7 @@ class KbError(ValueError):
         self.path = str(path)
         self.line = line
         self.field = field
+        self.reason = message
 
 
 def infer_format(path: str | pathlib.Path) -> KbFormat:
@@ -306,6 +307,7 @@ def _iter_delimited(path: pathlib.Path, delimiter: str) -> Iterator[tuple[int, E
 
 
 _CCKS_DESCRIPTION_PREDICATES = ("义项描述", "摘要")
+_CCKS_FIELDS = {"id": "subject_id", "name": "subject", "aliases": "alias", "types": "type"}
 
 
 def _iter_ccks(path: pathlib.Path) -> Iterator[tuple[int, Entity]]:
@@ -323,8 +325,12 @@ def _iter_ccks(path: pathlib.Path) -> Iterator[tuple[int, Entity]]:
         description = " ".join(
             v for p in _CCKS_DESCRIPTION_PREDICATES for v in attributes.pop(p, [])
         )
-        yield number, make_entity({
-            "id": record.get("subject_id"), "name": record.get("subject"),
-            "aliases": record.get("alias"), "types": record.get("type"),
-            "description": description, "attributes": attributes,
-        }, path, number)
+        try:
+            yield number, make_entity({
+                "id": record.get("subject_id"), "name": record.get("subject"),
+                "aliases": record.get("alias"), "types": record.get("type"),
+                "description": description, "attributes": attributes,
+            }, path, number)
+        except KbError as failure:  # name the CCKS field, not ours
+            field = _CCKS_FIELDS.get(failure.field or "", failure.field)
+            raise KbError(path, number, failure.reason, field) from None

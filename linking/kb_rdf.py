@@ -67,8 +67,9 @@ def _read_turtle(path: pathlib.Path, error: Callable[..., Exception]) -> list[tu
     graph = Graph()
     try:
         graph.parse(path, format="turtle")
-    except Exception as failure:  # rdflib's BadSyntax names the line in its message
-        raise error(path, getattr(failure, "lines", None), f"invalid Turtle ({failure})") from None
+    except Exception as failure:  # rdflib's BadSyntax carries a 0-based line number
+        line = getattr(failure, "lines", None)
+        raise error(path, line + 1 if isinstance(line, int) else None, f"invalid Turtle ({failure})") from None
     return [(None, *t) for t in sorted(graph, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))]
 
 

@@ -114,8 +114,9 @@ def test_turtle_labels_types_descriptions(tmp_path):
 def test_turtle_syntax_error(tmp_path):
     path = tmp_path / "kb.ttl"
     path.write_text(TURTLE + "ex:broken skos:prefLabel \"x\n", "utf-8")
-    with pytest.raises(KbError, match="invalid Turtle"):
+    with pytest.raises(KbError, match="invalid Turtle") as error:
         load_entities(path)
+    assert error.value.line == TURTLE.count("\n") + 1
 
 
 def test_ntriples_and_bad_line(tmp_path):
@@ -140,6 +141,9 @@ def test_ccks_records(tmp_path):
     (entity,) = load_entities(path)
     assert entity.id == "10001" and entity.aliases == ("胜利", "Victory")
     assert entity.description == "游戏皮肤 一个皮肤" and entity.attributes == {"外文名": ("Victorious",)}
+    path = write_jsonl(tmp_path / "nameless.jsonl", [record | {"subject": " "}])
+    with pytest.raises(KbError, match=r"nameless.jsonl:1: field 'subject': expected a non-empty string"):
+        load_entities(path, "ccks")
     bad = dict(record, data=[{"predicate": "x"}])
     path = write_jsonl(tmp_path / "bad_kb_data.jsonl", [record | {"subject_id": "2"}, bad])
     with pytest.raises(KbError, match=r":2: field 'data'"):
