@@ -128,12 +128,12 @@ def _write_aliases(builder: _Builder, priors: np.ndarray, directory: pathlib.Pat
     is_name = np.frombuffer(builder.key_is_name, dtype=np.uint8)[order]
     sorted_keys = [keys[i] for i in order]
     builder.keys = []
-    starts = [0] + [i for i in range(1, len(sorted_keys)) if sorted_keys[i] != sorted_keys[i - 1]]
+    starts = [i for i in range(len(sorted_keys)) if i == 0 or sorted_keys[i] != sorted_keys[i - 1]]
     unique_keys = [sorted_keys[i] for i in starts]
     del sorted_keys
     offsets = np.asarray(starts + [len(order)], dtype=np.int64)
     weights = priors[entities].astype(np.float64) + PRIOR_SMOOTHING
-    totals = np.add.reduceat(weights, offsets[:-1])
+    totals = np.add.reduceat(weights, offsets[:-1]) if len(starts) else np.zeros(0)
     posting_priors = (weights / np.repeat(totals, np.diff(offsets))).astype(np.float32)
     table = StringTableBuilder()
     table.extend(unique_keys)

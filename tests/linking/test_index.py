@@ -88,3 +88,10 @@ def test_open_rejects_missing_incomplete_and_outdated(index_dir, tmp_path):
     (index_dir / "gram_keys.npy").unlink()
     with pytest.raises(IndexError_, match="gram_keys.npy is missing"):
         AliasIndex.open(index_dir)
+
+
+def test_entities_without_usable_names_index_but_never_match(tmp_path):
+    path = write_jsonl(tmp_path / "kb.jsonl", [{"id": "p", "name": "！？"}])
+    index = AliasIndex.open(build_index(load_entities(path), tmp_path / "index", name="x", content_hash="0" * 64))
+    assert index.size == 1 and len(index.keys) == 0
+    assert index.exact("") == [] and index.similar_keys("abc", 5) == []
