@@ -164,8 +164,11 @@ def decode_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.nda
     span_lists = [tags_to_spans([tags[i] for i in paths[b, :lengths[b]]]) for b in range(len(lengths))]
     if not any(span_lists):
         return out
-    probs = marginals_batch(emissions, safe, transitions, start, end)
-    chosen = np.take_along_axis(probs, paths[:, :, None], axis=2)[:, :, 0]
-    for b, spans in enumerate(span_lists):
-        out[b] = [(s, e, label, float(chosen[b, s:e].mean())) for s, e, label in spans]
+    # Marginals only for the rows that have spans, cut to their longest length.
+    rows = np.array([b for b, spans in enumerate(span_lists) if spans])
+    width = int(safe[rows].max())
+    probs = marginals_batch(emissions[rows, :width], safe[rows], transitions, start, end)
+    chosen = np.take_along_axis(probs, paths[rows, :width, None], axis=2)[:, :, 0]
+    for r, b in enumerate(rows):
+        out[b] = [(s, e, label, float(chosen[r, s:e].mean())) for s, e, label in span_lists[b]]
     return out

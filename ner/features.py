@@ -94,23 +94,25 @@ class Featurizer:
     def with_gazetteer(self, gazetteer: Lexicon | None) -> "Featurizer":
         return Featurizer(self.tokenizer, self.bigram_vocab, self.lexicon, gazetteer)
 
-    def _char_features(self, text: str) -> np.ndarray:
-        parts = [x.features(text) for x in (self.lexicon, self.gazetteer) if x is not None]
+    def _char_features(self, norm: str) -> np.ndarray:
+        parts = [x.features(norm, normalized=True)
+                 for x in (self.lexicon, self.gazetteer) if x is not None]
         return np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
 
     def __call__(self, text: str) -> Features:
         encoding = self.tokenizer.encode(text)
+        norm = normalize_text(text)
         n = len(encoding)
         tok = self.tokenizer
         token_ids = np.array([tok.cls_id, *encoding.ids, tok.sep_id], np.int32)
         index = self.bigram_vocab.index
         bigram_ids = np.array(
             [BIGRAM_BOUNDARY]
-            + [index.get(b, BIGRAM_UNK) for b in bigrams(token_strings(text, encoding))]
+            + [index.get(b, BIGRAM_UNK) for b in bigrams([norm[s:e] for s, e in encoding.offsets])]
             + [BIGRAM_BOUNDARY], np.int32)
         lexicon = np.zeros((n + 2, self.lexicon_dim), np.float16)
         if self.lexicon_dim and n:
-            char_features = self._char_features(text)
+            char_features = self._char_features(norm)
             starts = [s for s, _ in encoding.offsets]
             lexicon[1:-1] = char_features[starts]
         return Features(token_ids, bigram_ids, lexicon, encoding.offsets)

@@ -47,6 +47,7 @@ class Lexicon:
         self.max_word_length = max_word_length
         self.words: dict[str, dict[int, float]] = {}
         self.prefixes: set[str] = set()
+        self._frozen: dict[str, tuple] | None = None
 
     @property
     def feature_dim(self) -> int:
@@ -56,12 +57,16 @@ class Lexicon:
         word = normalize_text(word.strip())
         if not word or len(word) > self.max_word_length or word.isspace():
             return
+        self._add_weight(word, category, math.log1p(max(freq, 0.0)))
+
+    def _add_weight(self, word: str, category: str, weight: float) -> None:
         if category not in self.category_index:
             self.categories += (category,)
             self.category_index[category] = len(self.categories) - 1
+        self._frozen = None
         weights = self.words.setdefault(word, {})
         cat = self.category_index[category]
-        weights[cat] = weights.get(cat, 0.0) + math.log1p(max(freq, 0.0))
+        weights[cat] = weights.get(cat, 0.0) + weight
         for i in range(1, len(word) + 1):
             self.prefixes.add(word[:i])
 
@@ -98,23 +103,55 @@ class Lexicon:
                     out.append((start, end, weights))
         return out
 
-    def features(self, text: str) -> np.ndarray:
-        """SoftLexicon features, float32 of shape [len(text), feature_dim]."""
-        norm = normalize_text(text)
-        num_cats = len(self.categories)
-        presence = np.zeros((len(norm), len(SETS), num_cats), np.float32)
-        weight = np.zeros_like(presence)
-        for start, end, weights in self.matches(norm):
-            for cat, w in weights.items():
-                if end - start == 1:
-                    positions = [(start, 3)]
-                else:
-                    positions = [(start, 0), (end - 1, 2)] + [(i, 1) for i in range(start + 1, end - 1)]
-                for pos, s in positions:
-                    presence[pos, s, cat] = 1.0
-                    weight[pos, s, cat] += w
+    def _flat_matches(self, norm: str):
+        """``matches`` as four flat lists (start, end, category, weight): the hot loop."""
+        frozen = self._frozen
+        if frozen is None or len(frozen) != len(self.words):
+            frozen = self._frozen = {w: tuple(ws.items()) for w, ws in self.words.items()}
+        prefixes, longest, n = self.prefixes, self.max_word_length, len(norm)
+        starts, ends, cats, values = [], [], [], []
+        for start in range(n):
+            for end in range(start + 1, min(n, start + longest) + 1):
+                piece = norm[start:end]
+                if piece not in prefixes:
+                    break
+                items = frozen.get(piece)
+                if items is not None:
+                    for cat, w in items:
+                        starts.append(start)
+                        ends.append(end)
+                        cats.append(cat)
+                        values.append(w)
+        return starts, ends, cats, values
+
+    def features(self, text: str, *, normalized: bool = False) -> np.ndarray:
+        """SoftLexicon features, float32 of shape [len(text), feature_dim].
+
+        ``normalized``: ``text`` is already ``normalize_text`` output.
+        """
+        norm = text if normalized else normalize_text(text)
+        n, num_cats = len(norm), len(self.categories)
+        starts, ends, cats, values = self._flat_matches(norm)
+        weight = np.zeros((n, len(SETS), num_cats), np.float32)
+        count = np.zeros_like(weight)
+        if starts:
+            starts, ends = np.array(starts), np.array(ends)
+            cats, values = np.array(cats), np.array(values, np.float32)
+            ones = np.ones_like(values)
+            single = ends - starts == 1
+            multi = ~single
+            for target, v in ((weight, values), (count, ones)):
+                np.add.at(target, (starts[single], 3, cats[single]), v[single])
+                np.add.at(target, (starts[multi], 0, cats[multi]), v[multi])
+                np.add.at(target, (ends[multi] - 1, 2, cats[multi]), v[multi])
+                # Inside positions [start + 1, end - 1) through a difference array.
+                diff = np.zeros((n + 1, num_cats), np.float32)
+                np.add.at(diff, (starts[multi] + 1, cats[multi]), v[multi])
+                np.add.at(diff, (ends[multi] - 1, cats[multi]), -v[multi])
+                target[:, 1] += np.cumsum(diff, axis=0)[:n]
+        presence = (count > 0.5).astype(np.float32)
         weight = np.minimum(weight / 15.0, 1.0)
-        return np.concatenate([presence, weight], axis=-1).reshape(len(norm), -1)
+        return np.concatenate([presence, weight], axis=-1).reshape(n, -1)
 
     def save_extra(self, path: str | os.PathLike, base_categories: Iterable[str] = BASE_CATEGORIES) -> None:
         """Writes the entries outside ``base_categories`` as ``word<TAB>category<TAB>weight``."""
@@ -128,7 +165,7 @@ class Lexicon:
         with open(path, encoding="utf-8") as f:
             for line in f:
                 word, category, w = line.rstrip("\n").split("\t")
-                self.add(word, category, math.expm1(float(w)))
+                self._add_weight(word, category, float(w))  # saved words are normalised
         return self
 
 
