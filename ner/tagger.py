@@ -6,6 +6,7 @@ Offsets: a window's mentions carry character offsets ``[start, end)`` into the *
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 from typing import Sequence
@@ -61,6 +62,8 @@ class MentionTagger:
         self._dtype = dtype
         self.serve = tf.function(serve, input_signature=spec, jit_compile=jit_compile)
         self._lock = threading.Lock()
+        self._cache: collections.OrderedDict[str, Features] = collections.OrderedDict()
+        self._cache_size = 4096
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike, *, device: str | None = None,
@@ -95,8 +98,24 @@ class MentionTagger:
                    mixed_precision=mixed_precision, jit_compile=jit_compile)
 
     def token_count(self, text: str) -> int:
-        """Tokens of ``text`` including [CLS] and [SEP]."""
-        return self.featurizer.tokenizer.token_count(text) + 2
+        """Tokens of ``text`` including [CLS] and [SEP].
+
+        The features computed on the way are cached briefly, since a caller that counts tokens
+        (to pick a batch's bucket) tags the same text right after.
+        """
+        return len(self._features(text))
+
+    def _features(self, text: str) -> Features:
+        with self._lock:
+            cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        features = self.featurizer(text)
+        with self._lock:
+            self._cache[text] = features
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return features
 
     def bucket_for(self, length: int) -> int:
         for bucket in self.bucket_lengths:
@@ -115,7 +134,7 @@ class MentionTagger:
             if len(text) > self.max_window_chars:
                 raise ValueError(f"window of {len(text)} chars exceeds max_window_chars="
                                  f"{self.max_window_chars}; split documents into windows first")
-        features = [self.featurizer(text) for text in texts]
+        features = [self._features(text) for text in texts]
         results: list[list[CharSpan]] = [[] for _ in texts]
         order = sorted(range(len(texts)), key=lambda i: len(features[i]))
         groups: dict[int, list[int]] = {}
