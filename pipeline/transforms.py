@@ -18,13 +18,16 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import RunInference
+from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils import shared
 
 from kg.builder import BuilderConfig, TripleBuilder
+from kg.export.rdf import ntriples_line
 from linking.linker import EntityLinker, LinkerConfig
 from ner.windows import split_windows
 from pipeline.handlers import METRICS_NAMESPACE, NerModelHandler
 from pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, read_documents
+from schemas.arrow import to_table
 from schemas.records import DeadLetter, Document, Link, Mention, TextWindow
 
 _LOG = logging.getLogger("kgpipe.progress")
@@ -226,7 +229,11 @@ def _linker_tag(config: LinkerConfig) -> str:
 
 
 class BuildTriplesFn(beam.DoFn):
-    """``(Document, [Mention], [Link])`` -> ``Triple``s, plus co-occurring entity pairs."""
+    """``(Document, [Mention], [Link])`` -> the document's ``[Triple]``, plus co-occurring entity pairs.
+
+    Triples travel as one list per document: a Beam element per triple would
+    cost more than building the triple.
+    """
 
     def __init__(self, config: BuilderConfig):
         self._config = config
@@ -247,13 +254,13 @@ class BuildTriplesFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(DEAD, _dead(document.id, "triples", error, document.text))
             return
         self._triples.inc(len(triples))
-        yield from triples
+        yield triples
         for pair in pairs:
             yield beam.pvalue.TaggedOutput(PAIRS, (pair, 1))
 
 
 class EntityTriplesFn(beam.DoFn):
-    """KB entity id -> the entity's type, label and alias triples (once per entity)."""
+    """KB entity id -> ``[Triple]``: the entity's types, labels and aliases (once per entity)."""
 
     def __init__(self, linker_config: LinkerConfig, linker_handle: shared.Shared, builder: BuilderConfig,
                  language: str):
@@ -277,11 +284,11 @@ class EntityTriplesFn(beam.DoFn):
         triples = self._builder.entity_triples(entity, self._language)
         self._entities.inc()
         self._triples.inc(len(triples))
-        yield from triples
+        yield triples
 
 
 class CooccurrenceTriplesFn(beam.DoFn):
-    """``((iri_a, iri_b), count)`` -> weighted co-occurrence triples."""
+    """``((iri_a, iri_b), count)`` -> ``[Triple]``: the weighted co-occurrence statement."""
 
     def __init__(self, config: BuilderConfig):
         self._config = config
@@ -294,7 +301,34 @@ class CooccurrenceTriplesFn(beam.DoFn):
         pair, count = element
         triples = self._builder.cooccurrence_triples(tuple(pair), count)
         self._triples.inc(len(triples))
-        yield from triples
+        yield triples
+
+
+class RecordsToTableFn(beam.DoFn):
+    """Lists of records -> Arrow tables of about ``rows_per_table`` rows (one Parquet row group each)."""
+
+    def __init__(self, run_id: str, rows_per_table: int = 100_000):
+        self._run_id = run_id
+        self._rows_per_table = rows_per_table
+
+    def start_bundle(self) -> None:
+        self._buffer: list = []
+
+    def process(self, records: Sequence) -> Iterator:
+        self._buffer.extend(records)
+        if len(self._buffer) >= self._rows_per_table:
+            yield to_table(self._buffer, self._run_id)
+            self._buffer = []
+
+    def finish_bundle(self) -> Iterator:
+        if self._buffer:
+            yield GlobalWindows.windowed_value_at_end_of_window(to_table(self._buffer, self._run_id))
+        self._buffer = []
+
+
+def ntriples_chunk(triples: Sequence) -> str:
+    """One text element holding the N-Triples lines of a list of triples (no final newline)."""
+    return "".join(ntriples_line(t) for t in triples)[:-1]
 
 
 class LogProgressFn(beam.DoFn):
@@ -343,5 +377,9 @@ def linked_entity_ids(element) -> Iterator[str]:
             yield link.entity_id
 
 
-def links_of(element) -> Iterator[Link]:
-    yield from element[2]
+def mentions_of(element) -> list[Mention]:
+    return element[1]
+
+
+def links_of(element) -> list[Link]:
+    return element[2]

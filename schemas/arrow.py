@@ -9,7 +9,8 @@ pyarrow (and Beam's ``WriteToParquet``) take.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import enum
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -150,9 +151,28 @@ def from_row(record_type: type, row: Mapping[str, Any]) -> Any:
     return record_type(**kwargs)
 
 
-def to_table(items: list[Any], run_id: str) -> pa.Table:
-    """Returns records of one type as an Arrow table with that type's schema."""
+def _column(values: list[Any]) -> list[Any]:
+    """Converts one field's values to what pyarrow takes (enums, mappings, tuples)."""
+    sample = next((v for v in values if v is not None), None)
+    if isinstance(sample, enum.Enum):
+        return [None if v is None else v.value for v in values]
+    if isinstance(sample, Mapping):
+        return [list(v.items()) for v in values]
+    if isinstance(sample, tuple) or (sample is None and values and isinstance(values[0], tuple)):
+        return [[dataclasses.asdict(x) if dataclasses.is_dataclass(x) else x for x in v] for v in values]
+    return values
+
+
+def to_table(items: Sequence[Any], run_id: str) -> pa.Table:
+    """Returns records of one type as an Arrow table with that type's schema.
+
+    Builds the table column by column (several times faster than ``to_row`` per
+    record), for writers that handle many records at once.
+    """
     if not items:
         raise ValueError("to_table needs at least one record to know its type.")
-    schema = schema_for(type(items[0]))
-    return pa.Table.from_pylist([to_row(item, run_id) for item in items], schema=schema)
+    record_type = type(items[0])
+    schema = schema_for(record_type)
+    columns = {f.name: _column([getattr(item, f.name) for item in items]) for f in dataclasses.fields(record_type)}
+    columns["run_id"] = [run_id] * len(items)
+    return pa.Table.from_pydict(columns, schema=schema)
