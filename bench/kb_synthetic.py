@@ -13,7 +13,9 @@ that its peak RSS (``ru_maxrss``) is its own:
 * dictionary (``--dictionary``): Aho-Corasick automaton build time and
   ``detect_mentions`` documents/s.
 
-Prints one JSON object; BENCHMARKS.md records the figures with the machine.
+Wall-clock figures depend on what else runs on the machine; each phase also
+reports its process CPU seconds. Prints one JSON object; BENCHMARKS.md records
+the figures with the machine.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ def _child(code: str, *args: str) -> dict:
     """Runs ``code`` in a fresh interpreter; returns its JSON result plus its peak RSS."""
     wrapper = (
         "import json, resource, sys, time\n" + code +
-        "\nresult['peak_rss_mib'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)"
+        "\nusage = resource.getrusage(resource.RUSAGE_SELF)"
+        "\nresult['peak_rss_mib'] = round(usage.ru_maxrss / 1024, 1)"
+        "\nresult['process_cpu_seconds'] = round(usage.ru_utime + usage.ru_stime, 2)"
         "\nprint(json.dumps(result))"
     )
     output = subprocess.run([sys.executable, "-c", wrapper, *args], cwd=ROOT, check=True,

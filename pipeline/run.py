@@ -293,7 +293,9 @@ def _write_run_node(plan: RunPlan, summary: Mapping[str, Any]) -> None:
         {"documents": counts.get("documents", 0), "mentions": counts.get("links", 0),
          "triples": counts.get("triples", 0)}
     )
-    with FileSystems.create(plan.output("rdf", f"{plan.run_id}-run.nt")) as f:
+    gzip = plan.config.rdf_compression is RdfCompression.GZIP
+    path = plan.output("rdf", f"{plan.run_id}-run.nt" + (".gz" if gzip else ""))
+    with FileSystems.create(path, compression_type="gzip" if gzip else "uncompressed") as f:
         f.write("".join(ntriples_line(t) for t in triples).encode("utf-8"))
     with FileSystems.create(plan.output("parquet", "triples", f"{plan.run_id}-run.parquet")) as f:
         pq.write_table(arrow.to_table(triples, plan.run_id), f, compression="zstd")
