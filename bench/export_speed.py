@@ -68,7 +68,7 @@ def synthetic_corpus(n_docs: int, seed: int = 7) -> list[tuple[Document, list[Me
                 links.append(Link(doc.id, start, end, name, label, None, rng.random() / 2, nil_key=f"{name}|{label}",
                                   kb_version="kb@bench"))
             else:
-                links.append(Link(doc.id, start, end, name, label, f"Q{abs(hash(name)) % 100000}", 0.5 + rng.random() / 2,
+                links.append(Link(doc.id, start, end, name, label, f"{label}:{name}", 0.5 + rng.random() / 2,
                                   entity_name=name, entity_types=(label,), kb_version="kb@bench"))
         corpus.append((doc, mentions, links))
     return corpus

@@ -87,6 +87,18 @@ class EntityGraph:
     types: dict[str, list[str]]
     labels: dict[str, str]
     mentions: collections.Counter
+    _rank: dict[str, float] | None = None
+
+    @property
+    def rank(self) -> dict[str, float]:
+        """Weighted PageRank of every entity (uniform when there are no edges)."""
+        if self._rank is None:
+            g = self.graph
+            self._rank = nx.pagerank(g, weight="weight") if g.number_of_edges() else {n: 1 / len(g) for n in g}
+        return self._rank
+
+    def label(self, node: str) -> str:
+        return self.labels.get(node, node.rsplit("/", 1)[-1])
 
 
 def load(output_dir: str | Path, config: GraphStatsConfig | None = None) -> tuple[pa.Table, EntityGraph]:
@@ -149,6 +161,11 @@ def graph_stats(output_dir: str | Path, config: GraphStatsConfig | None = None) 
     """Returns the statistics ``kgpipe graph stats`` prints, as a JSON-friendly dict."""
     config = config or GraphStatsConfig()
     table, eg = load(output_dir, config)
+    return summarize(output_dir, table, eg, config)
+
+
+def summarize(output_dir: str | Path, table: pa.Table, eg: EntityGraph, config: GraphStatsConfig) -> dict[str, Any]:
+    """Returns the statistics of an already loaded triples table and entity graph."""
     g = eg.graph
     typed = _rows(table, _RDF_TYPE, iri_objects=True)
     node_types = _counts([row["object"] for row in {(r["subject"], r["object"]): r for r in typed}.values()])
@@ -156,7 +173,7 @@ def graph_stats(output_dir: str | Path, config: GraphStatsConfig | None = None) 
     literal_predicates = table.filter(pc.equal(table["object_kind"], "literal"))["predicate"].to_pylist()
     components = sorted((len(c) for c in nx.connected_components(g)), reverse=True)
     degrees = [d for _, d in g.degree()]
-    rank = nx.pagerank(g, weight="weight") if g.number_of_edges() else {n: 1 / max(len(g), 1) for n in g}
+    rank = eg.rank
     top = sorted(rank, key=lambda n: (-rank[n], n))[: config.top]
     relations = collections.Counter(r for _, _, d in g.edges(data=True) for r in d.get("relations", ()))
     return {
@@ -184,7 +201,7 @@ def graph_stats(output_dir: str | Path, config: GraphStatsConfig | None = None) 
             "max": max(degrees, default=0),
         },
         "pagerank_top": [
-            {"iri": n, "label": eg.labels.get(n, n.rsplit("/", 1)[-1]), "types": [short_name(t) for t in eg.types.get(n, [])],
+            {"iri": n, "label": eg.label(n), "types": [short_name(t) for t in eg.types.get(n, [])],
              "pagerank": rank[n], "degree": g.degree(n), "mentions": eg.mentions.get(n, 0)}
             for n in top
         ],

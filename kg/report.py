@@ -18,7 +18,7 @@ from typing import Any
 
 import networkx as nx
 
-from kg.graph import GraphStatsConfig, graph_stats, load, short_name
+from kg.graph import EntityGraph, GraphStatsConfig, load, short_name, summarize
 
 _FONT = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "PingFang SC", '
          '"Microsoft YaHei", "Hiragino Sans GB", sans-serif')
@@ -81,11 +81,32 @@ def _color(types: list[str]) -> str:
     return _OTHER_COLOR
 
 
-def core_svg(output_dir: str | Path, config: ReportConfig, stats: dict[str, Any]) -> str:
-    """Returns the inline SVG drawing of the graph's core (top entities and the edges among them)."""
-    _, eg = load(output_dir, GraphStatsConfig(top=config.core_size, run_id=config.run_id))
-    rank = {r["iri"]: r["pagerank"] for r in graph_stats_core(stats, eg.graph, config.core_size)}
-    core = eg.graph.subgraph(rank).copy()
+def core_nodes(eg: EntityGraph, size: int) -> list[str]:
+    """Returns the graph's core: the top entities by PageRank and their strongest links.
+
+    Half of ``size`` goes to the top entities; each then brings in up to two
+    neighbours, strongest edge first, until ``size`` nodes are chosen, so the
+    picture shows how the top entities connect even when they share no edge.
+    """
+    rank, g = eg.rank, eg.graph
+    ordered = sorted(rank, key=lambda n: (-rank[n], n))
+    core = dict.fromkeys(ordered[: max(1, size // 2)])
+    for node in list(core):
+        neighbours = sorted(g[node], key=lambda m: (-g[node][m]["weight"], -rank[m], m))
+        for neighbour in neighbours[:2]:
+            if len(core) < size:
+                core.setdefault(neighbour)
+    for node in ordered:  # Fill up with the next entities by rank.
+        if len(core) >= size:
+            break
+        core.setdefault(node)
+    return list(core)
+
+
+def core_svg(eg: EntityGraph, config: ReportConfig) -> str:
+    """Returns the inline SVG drawing of the graph's core (top entities and their links)."""
+    rank = eg.rank
+    core = eg.graph.subgraph(core_nodes(eg, config.core_size) if len(eg.graph) else []).copy()
     w, h, margin = config.width, config.height, 70
     parts = [f'<svg id="graph-core" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
              f'viewBox="0 0 {w} {h}" role="img" aria-label="graph core">']
@@ -103,12 +124,12 @@ def core_svg(output_dir: str | Path, config: ReportConfig, stats: dict[str, Any]
                      f'stroke="{_RELATION_COLORS.get(relation, "#555")}" stroke-width="{stroke:.2f}"{dash} '
                      f'stroke-opacity="0.8"><title>{_e(eg.labels.get(a, a))} — {_e(eg.labels.get(b, b))}: '
                      f'{_e(", ".join(sorted(data["relations"])))} (weight {data["weight"]})</title></line>')
-    top_rank = max(rank.values())
-    for node in sorted(core, key=lambda n: rank[n]):
+    top_rank = max(rank[n] for n in core)
+    for node in sorted(core, key=lambda n: (rank[n], n)):
         x, y = xy[node]
         radius = 5 + 19 * math.sqrt(rank[node] / top_rank)
         types = [short_name(t) for t in eg.types.get(node, [])]
-        label = eg.labels.get(node, node.rsplit("/", 1)[-1])
+        label = eg.label(node)
         parts.append(f'<g class="node"><circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{_color(types)}" '
                      f'stroke="#fff" stroke-width="1.5"><title>{_e(label)} ({_e(", ".join(types))})\n{_e(node)}\n'
                      f'PageRank {rank[node]:.4f}</title></circle>'
@@ -121,44 +142,37 @@ def core_svg(output_dir: str | Path, config: ReportConfig, stats: dict[str, Any]
 def layout(graph: nx.Graph, aspect: float = 1.6) -> dict[str, tuple[float, float]]:
     """Returns node positions in the unit square, each connected component laid out on its own.
 
-    Components get a Kamada-Kawai layout in a box whose side grows with the
-    square root of their size, and the boxes are packed in rows (largest
-    first), so small components neither collapse nor drift to the corners.
+    Components get a Kamada-Kawai layout in a box of the drawing's aspect
+    ratio whose area grows with their size, and the boxes are packed in rows
+    (largest first), so small components neither collapse nor drift to the
+    corners and the largest one uses the width of the picture.
     """
     comps = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
-    sides = [math.sqrt(len(c)) for c in comps]
-    row_width = max(max(sides), math.sqrt(sum(s * s for s in sides) * aspect))
+    stretch = math.sqrt(aspect)
+    sizes = [(math.sqrt(len(c)) * stretch, math.sqrt(len(c)) / stretch) if len(c) > 1 else (1.0, 1.0) for c in comps]
+    row_width = max(max(w for w, _ in sizes), math.sqrt(sum(w * h for w, h in sizes) * aspect))
     boxes, x, y, row_height = [], 0.0, 0.0, 0.0
-    for side in sides:
-        if x > 0 and x + side > row_width + 1e-9:
+    for bw, bh in sizes:
+        if x > 0 and x + bw > row_width + 1e-9:
             x, y, row_height = 0.0, y + row_height, 0.0
-        boxes.append((x, y, side))
-        x, row_height = x + side, max(row_height, side)
-    total_w, total_h = max(bx + sd for bx, _, sd in boxes), max(by + sd for _, by, sd in boxes)
+        boxes.append((x, y, bw, bh))
+        x, row_height = x + bw, max(row_height, bh)
+    total_w, total_h = max(bx + bw for bx, _, bw, _ in boxes), max(by + bh for _, by, _, bh in boxes)
     scale = min(aspect / total_w, 1.0 / total_h)  # fit into an aspect x 1 area, then normalise
     off_x, off_y = (aspect - total_w * scale) / 2, (1.0 - total_h * scale) / 2
     positions: dict[str, tuple[float, float]] = {}
-    for comp, (bx, by, side) in zip(comps, boxes):
-        sub = graph.subgraph(comp)
+    for comp, (bx, by, bw, bh) in zip(comps, boxes):
         if len(comp) == 1:
             pos = {comp[0]: (0.0, 0.0)}
         else:  # Kamada-Kawai spreads hubs' neighbours evenly and is deterministic (no random start).
-            pos = nx.kamada_kawai_layout(sub, weight=None)
+            pos = nx.kamada_kawai_layout(graph.subgraph(comp), weight=None)
         xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
         span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
         for node, (px, py) in pos.items():
-            ux = 0.5 if len(comp) == 1 else 0.12 + 0.76 * (px - min(xs)) / span_x
-            uy = 0.5 if len(comp) == 1 else 0.12 + 0.76 * (py - min(ys)) / span_y
-            positions[node] = ((off_x + (bx + ux * side) * scale) / aspect, off_y + (by + uy * side) * scale)
+            ux = 0.5 if len(comp) == 1 else 0.1 + 0.8 * (px - min(xs)) / span_x
+            uy = 0.5 if len(comp) == 1 else 0.1 + 0.8 * (py - min(ys)) / span_y
+            positions[node] = ((off_x + (bx + ux * bw) * scale) / aspect, off_y + (by + uy * bh) * scale)
     return positions
-
-
-def graph_stats_core(stats: dict[str, Any], graph: nx.Graph, size: int) -> list[dict[str, Any]]:
-    """Returns the top ``size`` entities by PageRank (recomputed when the stats list fewer)."""
-    if len(stats["pagerank_top"]) >= min(size, len(graph)):
-        return stats["pagerank_top"][:size]
-    rank = nx.pagerank(graph, weight="weight") if graph.number_of_edges() else {n: 1 / len(graph) for n in graph}
-    return [{"iri": n, "pagerank": rank[n]} for n in sorted(rank, key=lambda n: (-rank[n], n))[:size]]
 
 
 def degree_svg(stats: dict[str, Any], width: int = 480, height: int = 220) -> str:
@@ -192,12 +206,15 @@ def _html_table(table_id: str, headers: list[str], rows: list[list[Any]], numeri
 def render_report(output_dir: str | Path, config: ReportConfig | None = None) -> str:
     """Returns the HTML report of a run directory."""
     config = config or ReportConfig()
-    stats = graph_stats(output_dir, GraphStatsConfig(top=max(config.top, config.core_size), run_id=config.run_id))
+    stats_config = GraphStatsConfig(top=config.top, run_id=config.run_id)
+    table, entity_graph = load(output_dir, stats_config)
+    stats = summarize(output_dir, table, entity_graph, stats_config)
     eg, deg = stats["entity_graph"], stats["degree"]
     cards = [("triples", stats["triples"]), ("entities", eg["nodes"]), ("entity edges", eg["edges"]),
              ("components", eg["components"]), ("largest component", (eg["largest_components"] or [0])[0]),
              ("mean degree", f"{deg['mean']:.2f}"), ("runs", len(stats["runs"]))]
-    present = sorted({t for r in stats["pagerank_top"][: config.core_size] for t in r["types"] if t in _CLASS_COLORS})
+    core = core_nodes(entity_graph, config.core_size) if len(entity_graph.graph) else []
+    present = sorted({short_name(t) for n in core for t in entity_graph.types.get(n, []) if short_name(t) in _CLASS_COLORS})
     legend = "".join(f'<span><i style="background:{_CLASS_COLORS[t]}"></i>{_e(t)}</span>' for t in present)
     legend += "".join(f'<span><i style="background:{c};border-radius:0;height:3px"></i>{_e(r)}</span>'
                       for r, c in _RELATION_COLORS.items())
@@ -205,9 +222,10 @@ def render_report(output_dir: str | Path, config: ReportConfig | None = None) ->
                 for i, r in enumerate(stats["pagerank_top"][: config.top])]
     sections = [
         "<h2>Graph core</h2>",
-        f'<p class="meta">The {min(config.core_size, eg["nodes"])} entities with the highest PageRank and the edges '
-        "among them. Node size: PageRank; edge width: weight (co-occurring sentences).</p>",
-        f'<div class="legend">{legend}</div>', core_svg(output_dir, config, stats),
+        f'<p class="meta">The top entities by PageRank, their strongest links and the edges among them '
+        f'({min(config.core_size, eg["nodes"])} entities). Node size: PageRank; edge width: weight '
+        "(co-occurring sentences); dashed: brand.</p>",
+        f'<div class="legend">{legend}</div>', core_svg(entity_graph, config),
         "<h2>Top entities by PageRank</h2>",
         _html_table("pagerank-top", ["#", "entity", "types", "PageRank", "degree", "mentions", "IRI"], top_rows, {0, 3, 4, 5}),
         '<div class="grid"><div><h2>Nodes by type</h2>',
