@@ -29,10 +29,11 @@ _ALL_UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 # Characters a valid IRI may hold unencoded (RFC 3987 iunreserved, reserved
-# minus "[" and "]", and "%" of a well-formed escape). ucschar ranges only.
+# minus "[" and "]", and "%" of a well-formed escape). ucschar ranges only,
+# less U+2028/U+2029, which line splitters take for line breaks.
 _IRI_CHARS = (
     r"A-Za-z0-9\-._~!$&'()*+,;=:@/?#"
-    "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef"
+    "\u00a0-\u2027\u202a-\ud7ff\uf900-\ufdcf\ufdf0-\uffef"
     "\U00010000-\U0001fffd\U00020000-\U0002fffd\U00030000-\U0003fffd"
     "\U00040000-\U0004fffd\U00050000-\U0005fffd\U00060000-\U0006fffd"
     "\U00070000-\U0007fffd\U00080000-\U0008fffd\U00090000-\U0009fffd"

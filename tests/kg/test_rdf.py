@@ -115,3 +115,24 @@ def test_shard_writer_nquads_and_discard_on_error(tmp_path):
         with rdf.ShardWriter(tmp_path / "bad") as writer:
             writer.write_all([Triple(S, P, "x", TermKind.LITERAL), Triple("bad", P, "x", TermKind.LITERAL)])
     assert list((tmp_path / "bad").iterdir()) == []  # no half-written shard left behind
+
+
+def _random_text(rng, length):
+    pools = [(0x00, 0x20), (0x20, 0x7F), (0x7F, 0xA0), (0x2028, 0x202A), (0x4E00, 0x9FFF), (0xD800, 0xE000),
+             (0xE000, 0xF900), (0xFDD0, 0xFDF0), (0xFFF0, 0x10000), (0x1F600, 0x1F650), (0x10FFF0, 0x110000)]
+    return "".join(chr(rng.randrange(*rng.choice(pools))) for _ in range(length))
+
+
+def test_random_hostile_strings_always_give_one_strict_line():
+    import random
+
+    rng = random.Random(1234)
+    lines = []
+    for _ in range(400):
+        text = _random_text(rng, rng.randrange(0, 40))
+        lines.append(rdf.ntriples_line(Triple(S, P, text, TermKind.LITERAL)))
+        lines.append(rdf.ntriples_line(Triple(S + "/" + text, P, S + "#" + text, TermKind.IRI)))
+        lines.append(rdf.nquads_line(Triple(S, P, text, TermKind.LITERAL, language="zh-Hans"), S + "?g=" + text))
+    assert all(len(line.splitlines()) == 1 and line.endswith(" .\n") for line in lines)
+    data = "".join(lines).encode("utf-8")  # would raise on a lone surrogate
+    assert len(list(pyoxigraph.parse(data, pyoxigraph.RdfFormat.N_QUADS))) == len(lines)
