@@ -147,13 +147,15 @@ def pad_batch(batch: list[Instance], lexicon_dim: int, rng: np.random.Generator 
     return inputs, tags, lengths
 
 
-def hold_out(examples: list[Example], size: int, seed: int) -> tuple[list[Example], list[Example]]:
-    """Splits off a deterministic random dev slice of ``size`` sentences."""
-    indices = list(range(len(examples)))
-    random.Random(seed).shuffle(indices)
-    dev = set(indices[:min(size, len(examples) // 10)])
-    return ([ex for i, ex in enumerate(examples) if i not in dev],
-            [ex for i, ex in enumerate(examples) if i in dev])
+def hold_out(examples: list[Example], size: int) -> tuple[list[Example], list[Example]]:
+    """Splits off the last ``size`` sentences (at most 10%) as the dev slice.
+
+    A contiguous tail, not a random sample: corpora list sentences document by document, so
+    random sentences share documents (and entities) with the training part and overstate
+    what the model does on new text.
+    """
+    size = min(size, len(examples) // 10)
+    return examples[:len(examples) - size], examples[len(examples) - size:]
 
 
 def build_featurizer(config: TrainConfig, texts: list[str], tokenizer=None) -> Featurizer:
@@ -202,7 +204,7 @@ class Trainer:
         train, dev, heads = {}, {}, []
         for corpus in c.corpora:
             examples = read_examples(corpus.path, label_map=dict(corpus.label_map))
-            train[corpus.name], dev[corpus.name] = hold_out(examples, corpus.dev_size, c.seed)
+            train[corpus.name], dev[corpus.name] = hold_out(examples, corpus.dev_size)
             heads.append(HeadConfig(corpus.name, label_set(examples)))
             log.info("corpus %s: %d train / %d dev sentences, labels %s", corpus.name,
                      len(train[corpus.name]), len(dev[corpus.name]), heads[-1].labels)
@@ -235,7 +237,8 @@ class Trainer:
 
     def _instances(self, train, heads, max_tokens) -> list[Instance]:
         """Training instances; with gazetteer folds, each fold sees a gazetteer built from the
-        other folds only (as at test time, where entities are not all in the gazetteer)."""
+        other folds only (as at test time, where entities are not all in the gazetteer). Folds
+        are contiguous blocks, so a sentence's own document rarely feeds its gazetteer."""
         folds = self.config.gazetteer_folds
         if not folds:
             return [x for head in heads
@@ -243,10 +246,13 @@ class Trainer:
         labels = {label for head in heads for label in head.labels}
         out = []
         for head in heads:
+            examples = train[head.name]
+            bounds = [len(examples) * k // folds for k in range(folds + 1)]
             for k in range(folds):
-                held = train[head.name][k::folds]
+                held = examples[bounds[k]:bounds[k + 1]]
                 others = [ex for name, exs in train.items()
-                          for i, ex in enumerate(exs) if name != head.name or i % folds != k]
+                          for i, ex in enumerate(exs)
+                          if name != head.name or not bounds[k] <= i < bounds[k + 1]]
                 featurizer = self.featurizer.with_gazetteer(build_gazetteer(others, labels))
                 out += make_instances(held, featurizer, head, max_tokens)
         return out

@@ -1,0 +1,78 @@
+"""NER ablation: short equal-wall-clock training runs with one ingredient removed at a time.
+
+Every variant trains with ``python -m pipeline.commands.ner train`` for the same time budget, all
+variants in parallel (so they share the machine equally), then each best checkpoint (picked on the
+dev slice of the training files) is scored on MSRA test and e-commerce dev, with its speed.
+
+    python bench/ner_ablation.py --budget 480 --out runs/ablation
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+
+DATA = "../shared/data"
+BASE = ["--train", f"msra={DATA}/msra/train.txt", "--train", f"ecommerce={DATA}/ecommerce/train.bieos",
+        "--label-map", "HP=BRAND", "--label-map", "HC=PRODUCT", "--repeat", "ecommerce=3",
+        "--dev-size", "1000", "--num-layers", "0", "--hidden-size", "192", "--lstm-units", "128"]
+DICS = ["--lexicon-words", "BRAND=" + ",".join(sorted(glob.glob(f"{DATA}/ecommerce/dics/brand*.dic"))),
+        "--lexicon-words", "PRODUCT=" + ",".join(sorted(glob.glob(f"{DATA}/ecommerce/dics/product*.dic")))]
+VARIANTS = {
+    "full": DICS,
+    "no_gazetteer": DICS + ["--gazetteer-folds", "0"],
+    "no_lexicon_no_gazetteer": ["--no-jieba-lexicon", "--gazetteer-folds", "0"],
+    "albert_1_layer": DICS + ["--num-layers", "1"],
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=480.0, help="training seconds per variant")
+    parser.add_argument("--out", default="runs/ablation")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    args = parser.parse_args(argv)
+    names = args.variants.split(",")
+    env = {**os.environ, "PYTHONPATH": "."}
+    procs = {}
+    for name in names:
+        out = f"{args.out}/{name}"
+        os.makedirs(out, exist_ok=True)
+        cmd = [sys.executable, "-m", "pipeline.commands.ner", "train", *BASE, *VARIANTS[name],
+               "--out", out, "--name", f"ablation-{name}", "--time-budget", str(args.budget),
+               "--eval-every", str(args.budget / 3), "--patience", "100"]
+        procs[name] = subprocess.Popen(cmd, env=env, stdout=open(f"{out}/stdout.log", "w"),
+                                       stderr=subprocess.STDOUT)
+    for proc in procs.values():
+        proc.wait()
+    rows = {}
+    for name in names:
+        model = f"{args.out}/{name}/best"
+        row = {}
+        for key, data, extra in (("msra_test", f"{DATA}/msra/test.txt", []),
+                                 ("ecommerce_dev", f"{DATA}/ecommerce/dev.bieos",
+                                  ["--label-map", "HP=BRAND", "--label-map", "HC=PRODUCT"])):
+            result = subprocess.run([sys.executable, "-m", "pipeline.commands.ner", "eval", "--model",
+                                     model, "--data", data, "--json", *extra], env=env,
+                                    capture_output=True, text=True, check=True)
+            scores = json.loads(result.stdout[result.stdout.index("{"):])
+            row[key] = {"f1": scores["micro"]["f1"], "chars_per_second": scores["chars_per_second"],
+                        "per_type": {k: v["f1"] for k, v in scores["per_type"].items()}}
+        with open(f"{args.out}/{name}/progress.json") as f:
+            progress = json.load(f)
+        row["dev_slice_f1"] = progress["best"]
+        row["steps"] = progress.get("best_step")
+        rows[name] = row
+        print(f"| {name} | {row['dev_slice_f1']:.4f} | {row['msra_test']['f1']:.4f} | "
+              f"{row['ecommerce_dev']['f1']:.4f} | {row['msra_test']['chars_per_second']:,} | "
+              f"{row['steps']} |", flush=True)
+    with open(f"{args.out}/results.json", "w") as f:
+        json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
