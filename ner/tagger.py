@@ -195,11 +195,11 @@ class MentionTagger:
                 for w, window_spans in zip(windows, spans)]
 
     def tag_text(self, text: str, doc_id: str = "text") -> list:
-        """Tags a text of any length by splitting it into windows of ``max_window_chars``."""
-        from schemas.records import TextWindow
+        """Tags a text of any length, split into sentence windows by ``ner.windows``."""
+        from ner.windows import split_windows
+        from schemas.records import Document
 
-        windows = [TextWindow(doc_id=doc_id, start=i, text=text[i:i + self.max_window_chars])
-                   for i in range(0, len(text), self.max_window_chars)] or []
+        windows = split_windows(Document(id=doc_id, text=text), self.max_window_chars)
         return [m for ms in self.tag_batch(windows) for m in ms]
 
     def export_saved_model(self, path: str | os.PathLike) -> None:
