@@ -18,13 +18,17 @@ from schemas.records import Document, Mention
 
 
 def build_automaton(index: AliasIndex, min_length: int) -> ahocorasick.Automaton:
-    """Automaton over every alias key of at least ``min_length`` characters (not all digits)."""
-    automaton = ahocorasick.Automaton()
-    keys = index.keys
-    for key_index in range(len(keys)):
-        key = keys[key_index]
+    """Automaton over every alias key of at least ``min_length`` characters (not all digits).
+
+    Values are key indices. Building takes tens of seconds for millions of
+    aliases, so the linker builds it once, on the first ``detect_mentions``.
+    """
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)  # ints: no tuple per key
+    blob, offsets = index.keys.blob_and_offsets()
+    for key_index, (start, end) in enumerate(zip(offsets, offsets[1:])):
+        key = blob[start:end].decode("utf-8")
         if len(key) >= min_length and not key.isdigit():
-            automaton.add_word(key, (key_index, len(key)))
+            automaton.add_word(key, key_index)
     if len(automaton):
         automaton.make_automaton()
     return automaton
@@ -78,8 +82,10 @@ def find_alias_mentions(automaton: ahocorasick.Automaton, index: AliasIndex, doc
     if not len(automaton) or not document.text:
         return []
     normalized, origin = normalize_with_offsets(document.text)
+    lengths = index.arrays["key_lengths"]
     spans = []
-    for end, (key_index, length) in automaton.iter(normalized):
+    for end, key_index in automaton.iter(normalized):
+        length = int(lengths[key_index])
         spans.append((end - length + 1, -length, key_index))
     spans.sort()
     taken = sorted((m.start, m.end) for m in mentions if m.doc_id == document.id)

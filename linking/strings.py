@@ -75,6 +75,10 @@ class StringTable:
     def __getitem__(self, index: int) -> str:
         return self.raw(index).decode("utf-8")
 
+    def blob_and_offsets(self) -> tuple[bytes, list[int]]:
+        """The whole blob and offsets as plain Python objects, for a fast full scan."""
+        return bytes(self._blob[:]), np.asarray(self._offsets).tolist()
+
     def find(self, text: str) -> int:
         """Returns the index of ``text`` in a sorted table, or -1."""
         target = text.encode("utf-8")
