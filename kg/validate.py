@@ -198,6 +198,9 @@ def check_rdf(output_dir: Path, report: ValidationReport, config: ValidateConfig
     shards = sorted(p for p in folder.rglob("*") if p.is_file() and _shard_format(p)) if folder.is_dir() else []
     if not shards:
         report.notes.append(f"no RDF shards (*.nt, *.nq, *.nt.gz, *.nq.gz) under {folder}")
+    leftovers = sorted(p.relative_to(output_dir).as_posix() for p in folder.rglob("*.tmp")) if folder.is_dir() else []
+    if leftovers:
+        report.notes.append(f"unfinished shard(s) from an interrupted writer, not checked: {', '.join(leftovers)}")
     for path in shards:
         _load_shard(path, _shard_format(path), store, report, path.relative_to(output_dir).as_posix(), config)
     return store
