@@ -36,7 +36,3 @@ def write_jsonl(path, records) -> str:
 def tiny_kb(tmp_path) -> str:
     """Path of a 7-entity JSONL KB with a fruit/company and a district ambiguity."""
     return write_jsonl(tmp_path / "tiny.jsonl", TINY_KB)
-
-
-def pytest_configure(config) -> None:
-    config.addinivalue_line("markers", "slow: slower tests (index builds of thousands of entities)")
