@@ -62,6 +62,9 @@ class LinkerConfig:
             word boundary (jieba segmentation), so ``东大`` is not found in ``股东大会``.
         context_window: Characters each side of a mention used as its context.
         context_saturation: Cosine at which the context feature reaches 1.
+        coherence_mentions: Nearest other mentions whose leading candidates
+            count for a candidate's coherence.
+        coherence_candidates: Best candidates per mention that get a coherence score.
         weight_prior, weight_match, weight_type, weight_context, weight_coherence:
             Feature weights (non-negative, not all zero).
         type_conflict_factor: Score multiplier in [0, 1] for candidates whose KB
@@ -81,6 +84,8 @@ class LinkerConfig:
     dictionary_word_boundaries: bool = True
     context_window: int = 50
     context_saturation: float = 0.3
+    coherence_mentions: int = 20
+    coherence_candidates: int = 5
     weight_prior: float = 0.25
     weight_match: float = 0.2
     weight_type: float = 0.15
@@ -95,7 +100,8 @@ class LinkerConfig:
 
         if self.kb_format is not None and self.kb_format not in {f.value for f in KbFormat}:
             fail("kb_format", f"None or one of {[f.value for f in KbFormat]}")
-        for name in ("top_k", "max_candidates", "dictionary_min_length"):
+        for name in ("top_k", "max_candidates", "dictionary_min_length", "coherence_mentions",
+                     "coherence_candidates"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 fail(name, "a positive integer")
@@ -245,25 +251,49 @@ class EntityLinker:
         return out
 
     def _add_coherence(self, mentions: Sequence[Mention], scored: list[list[_Scored]]) -> None:
-        """Coherence of a candidate: its best relatedness to the other mentions' leaders."""
-        weights = self.config.weights()
-        leaders: list[int | None] = []
-        for candidates in scored:
-            best = max(candidates, key=lambda c: (_weighted(c.local, weights[:4]), _neg(c.entity_id)),
-                       default=None)
-            leaders.append(best.raw.entity_index if best else None)
+        """Adds coherence and the final score to every candidate.
+
+        Coherence of a candidate: its best relatedness to the leading
+        candidates of the ``coherence_mentions`` nearest other mentions with a
+        different surface; computed for the ``coherence_candidates`` best
+        candidates of each mention (the rest get 0), so a long document costs
+        O(mentions) rather than O(mentions squared).
+        """
+        leaders = [_leader(candidates, self._local_score) for candidates in scored]
         keys = [normalize(m.text) for m in mentions]
+        related: dict[tuple[int, int], float] = {}
         for position, candidates in enumerate(scored):
-            others = sorted({leader for j, leader in enumerate(leaders)
-                             if leader is not None and j != position and keys[j] != keys[position]})
-            for candidate in candidates:
-                candidate.coherence = max(
-                    (self._context.relatedness(candidate.raw.entity_index, other,
-                                               self.config.context_saturation)
-                     for other in others if other != candidate.raw.entity_index), default=0.0)
-                features = [*candidate.local, candidate.coherence]
-                factor = self.config.type_conflict_factor if candidate.local[2] == 0.0 else 1.0
-                candidate.score = round(factor * _weighted(features, weights), _SCORE_DIGITS)
+            others = self._nearest_leaders(mentions, keys, leaders, position)
+            ranked = sorted(candidates, key=lambda c: (-self._local_score(c), c.entity_id))
+            for rank, candidate in enumerate(ranked):
+                entity = candidate.raw.entity_index
+                if rank < self.config.coherence_candidates:
+                    candidate.coherence = max((self._related(entity, other, related)
+                                               for other in others if other != entity), default=0.0)
+                candidate.score = self._final_score(candidate)
+
+    def _nearest_leaders(self, mentions, keys, leaders, position) -> list[int]:
+        here = mentions[position].start
+        nearby = sorted((abs(m.start - here), j) for j, m in enumerate(mentions)
+                        if j != position and leaders[j] is not None and keys[j] != keys[position])
+        return sorted({leaders[j] for _, j in nearby[: self.config.coherence_mentions]})
+
+    def _related(self, first: int, second: int, cache: dict[tuple[int, int], float]) -> float:
+        pair = (min(first, second), max(first, second))
+        if pair not in cache:
+            cache[pair] = self._context.relatedness(*pair, self.config.context_saturation)
+        return cache[pair]
+
+    def _local_score(self, candidate: _Scored) -> float:
+        """Score without coherence (used to pick each mention's leader)."""
+        return self._conflict_factor(candidate) * _weighted(candidate.local, self.config.weights()[:4])
+
+    def _final_score(self, candidate: _Scored) -> float:
+        features = [*candidate.local, candidate.coherence]
+        return round(self._conflict_factor(candidate) * _weighted(features, self.config.weights()), _SCORE_DIGITS)
+
+    def _conflict_factor(self, candidate: _Scored) -> float:
+        return self.config.type_conflict_factor if candidate.local[2] == 0.0 else 1.0
 
     def _decide(self, mention: Mention, candidates: list[_Scored]) -> Link:
         ranked = sorted(candidates, key=lambda c: (-c.score, c.entity_id))
@@ -286,9 +316,11 @@ def _weighted(features: Sequence[float], weights: Sequence[float]) -> float:
     return sum(f * w for f, w in zip(features, weights)) / total if total else 0.0
 
 
-def _neg(text: str) -> tuple[int, ...]:
-    """Sort key that orders strings descending inside a max() (ties -> smallest id)."""
-    return tuple(-ord(c) for c in text) + (1,)
+def _leader(candidates: list[_Scored], local_score) -> int | None:
+    """Entity index of the best candidate by local score (ties -> smallest id), or None."""
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (-local_score(c), c.entity_id)).raw.entity_index
 
 
 def nil_key(surface: str, label: str) -> str:
