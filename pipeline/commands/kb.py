@@ -75,7 +75,7 @@ def run_build(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(manifest, ensure_ascii=False, indent=1))
     else:
-        print(f"indexed {manifest['entities']:,} entities, {manifest['aliases']:,} aliases "
+        print(f"indexed {manifest['entities']:,} entities with {manifest['aliases']:,} normalised aliases "
               f"({manifest['alias_keys']:,} distinct keys) from {source} into {directory} "
               f"in {time.perf_counter() - started:.1f}s; version {manifest['name']}@{manifest['content_hash'][:12]}")
     return 0
