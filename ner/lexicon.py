@@ -47,7 +47,7 @@ class Lexicon:
         self.max_word_length = max_word_length
         self.words: dict[str, dict[int, float]] = {}
         self.prefixes: set[str] = set()
-        self._frozen: dict[str, tuple] | None = None
+        self._frozen = None  # Aho-Corasick automaton, rebuilt lazily after changes
 
     @property
     def feature_dim(self) -> int:
@@ -103,11 +103,34 @@ class Lexicon:
                     out.append((start, end, weights))
         return out
 
+    def _automaton(self):
+        """Aho-Corasick automaton over the words (built once, after the last ``add``)."""
+        import ahocorasick
+
+        automaton = ahocorasick.Automaton()
+        for word, weights in self.words.items():
+            automaton.add_word(word, (len(word), tuple(weights.items())))
+        automaton.make_automaton()
+        return automaton
+
     def _flat_matches(self, norm: str):
         """``matches`` as four flat lists (start, end, category, weight): the hot loop."""
-        frozen = self._frozen
-        if frozen is None or len(frozen) != len(self.words):
-            frozen = self._frozen = {w: tuple(ws.items()) for w, ws in self.words.items()}
+        starts, ends, cats, values = [], [], [], []
+        if self._frozen is None:
+            self._frozen = self._automaton() if self.words else {}
+        if not self.words:
+            return starts, ends, cats, values
+        for last, (length, items) in self._frozen.iter(norm):
+            for cat, w in items:
+                starts.append(last + 1 - length)
+                ends.append(last + 1)
+                cats.append(cat)
+                values.append(w)
+        return starts, ends, cats, values
+
+    def _flat_matches_python(self, norm: str):
+        """Reference implementation of ``_flat_matches`` with the prefix set (for tests)."""
+        frozen = {w: tuple(ws.items()) for w, ws in self.words.items()}
         prefixes, longest, n = self.prefixes, self.max_word_length, len(norm)
         starts, ends, cats, values = [], [], [], []
         for start in range(n):

@@ -71,3 +71,14 @@ def test_gazetteer_min_length_and_labels():
     gazetteer = build_gazetteer(examples, {"PER", "LOC"})
     assert gazetteer.categories == ("G_LOC", "G_PER")
     assert set(gazetteer.words) == {"张三", "北京"}
+
+
+def test_automaton_matches_equal_prefix_scan():
+    lexicon = Lexicon(("WORD", "PER"))
+    for word, cat in [("北京", "WORD"), ("北京大学", "WORD"), ("京大", "PER"), ("学", "WORD"),
+                      ("大学生", "PER"), ("大学生", "WORD")]:
+        lexicon.add(word, cat, 50)
+    text = "北京大学生北京"
+    fast = sorted(zip(*lexicon._flat_matches(text)))
+    slow = sorted(zip(*lexicon._flat_matches_python(text)))
+    assert fast == slow and len(fast) == 7
