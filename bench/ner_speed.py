@@ -30,7 +30,7 @@ def main(argv=None):
     texts = [p.text for ex in examples for p in split_long(ex, tagger.max_window_chars)]
     chars = sum(len(t) for t in texts)
     tagger.predict_spans(texts[:256], batch_size=256)  # trace buckets, build the automata
-    tagger.predict_spans([t * 4 for t in texts[:8]], batch_size=8)
+    tagger.predict_spans([(t * 4)[:tagger.max_window_chars] for t in texts[:8]], batch_size=8)
     rows = []
     for batch_size in (int(b) for b in args.batch_sizes.split(",")):
         tagger._cache.clear()  # cold: featurisation counts in every row
