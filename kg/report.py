@@ -191,7 +191,7 @@ def degree_svg(stats: dict[str, Any], width: int = 480, height: int = 220) -> st
             if len(rows) <= 20 or i % 5 == 0:
                 parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 14}" font-size="11" text-anchor="middle">'
                              f'{r["degree"]}</text>')
-        parts.append(f'<text x="8" y="16" font-size="11" fill="#666">nodes (log scale) by degree</text>')
+        parts.append('<text x="8" y="16" font-size="11" fill="#666">nodes (log scale) by degree</text>')
     parts.append("</svg>")
     return "".join(parts)
 
