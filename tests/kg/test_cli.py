@@ -51,3 +51,15 @@ def test_export_formats_give_the_same_graph(sample_run_dir, tmp_path, capsys):
     assert _main(["export", str(sample_run_dir), "--format", "turtle", "--output", str(tmp_path / "x.ttl"),
                   "--max_triples", "10"]) == 2
     assert "too many" in capsys.readouterr().err
+
+
+def test_export_turtle_from_shards_when_no_parquet(run_copy, tmp_path):
+    import shutil
+
+    shutil.rmtree(run_copy / "parquet")
+    assert _main(["export", str(run_copy), "--format", "turtle", "--output", str(tmp_path / "g.ttl")]) == 0
+    reference = rdflib.Graph()
+    for path in (run_copy / "rdf").glob("*.nt"):
+        reference.parse(path, format="nt")
+    assert isomorphic(rdflib.Graph().parse(tmp_path / "g.ttl", format="turtle"), reference)
+    assert _main(["export", str(run_copy), "--format", "nq", "--output", str(tmp_path / "nq")]) == 2
