@@ -106,8 +106,11 @@ class NerModel(keras.Model):
         self.embedding_dropout = keras.layers.Dropout(config.embedding_dropout)
         self.bilstm = None
         if config.lstm_units:
+            # float32 even under a mixed policy: recurrent state in bf16 drifts, and the
+            # cuDNN kernel takes float32/float16 only.
             self.bilstm = keras.layers.Bidirectional(
-                keras.layers.LSTM(config.lstm_units, return_sequences=True), name="bilstm")
+                keras.layers.LSTM(config.lstm_units, return_sequences=True, dtype="float32"),
+                name="bilstm", dtype="float32")
         self.output_dropout = keras.layers.Dropout(config.output_dropout)
         self.heads = {h.name: CrfHead(len(h.tags), name=f"head_{h.name}") for h in config.heads}
 
