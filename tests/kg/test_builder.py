@@ -151,3 +151,30 @@ def test_builder_output_parses_strictly():
 def test_config_validation_echoes_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
         BuilderConfig(**kwargs)
+
+
+def test_relation_extractors_plug_in():
+    from kg.relations import Relation
+
+    class FoundedBy:  # stands in for a learned relation-extraction model
+        def extract(self, document, mentions):
+            people = [m for m in mentions if m.entity_class.endswith("#Person")]
+            orgs = [m for m in mentions if m.entity_class.endswith("#Organization")]
+            return [Relation(o.entity, "https://example.org/rel/foundedBy", p.entity, min(o.start, p.start),
+                             max(o.end, p.end), 0.6) for o in orgs for p in people if p.start < o.start]
+
+    doc, (mentions, links) = sample.DOCUMENTS[0], sample.mentions_and_links()["news-1"]
+    b = TripleBuilder(BuilderConfig("run-1", base_iri=BASE), relation_extractors=[FoundedBy()])
+    (rel,) = [t for t in b.mention_triples(doc, mentions, links) if t.predicate.endswith("foundedBy")]
+    assert (rel.subject, rel.object) == (iri.entity_iri(BASE, "E2"), iri.entity_iri(BASE, "E1"))
+    assert (rel.doc_id, rel.start, rel.end, rel.confidence, rel.run_id) == ("news-1", 0, 9, 0.6, "run-1")
+    assert not [t for t in TripleBuilder(BuilderConfig("r"), relation_extractors=[]).mention_triples(
+        sample.DOCUMENTS[1], *sample.mentions_and_links()["shop-1"]) if t.predicate.endswith("#brand")]
+
+
+def test_run_triples():
+    g = _graph(_builder().run_triples({"documents": 3, "triples": 10, "ignored": 1}))
+    expected = rdflib.Graph().parse(data=PREFIXES + """
+    r:run\\/run-1 a kgp:Run, prov:Activity ; rdfs:label "run-1" ; kgp:extractor "kgpipe/test" ;
+        kgp:documentCount 3 ; kgp:tripleCount 10 .""", format="turtle")
+    assert isomorphic(g, expected)

@@ -89,3 +89,19 @@ def test_missing_output_fails(tmp_path):
 def test_config_echoes_bad_values():
     with pytest.raises(ValueError, match="shacl_max_triples=0"):
         ValidateConfig(shacl_max_triples=0)
+
+
+def test_gzipped_and_nquads_shards_pass(tmp_path):
+    from kg.builder import BuilderConfig
+    from kg.export.convert import ExportConfig, export
+    from kg.local import write_run
+    from tests.kg import sample
+
+    write_run(tmp_path / "gz", BuilderConfig("run-gz"), sample.DOCUMENTS, sample.mentions_and_links(),
+              sample.ENTITIES, rdf_compress=True, rdf_shard_size=100)
+    report = validate_run(tmp_path / "gz")
+    assert report.ok, report.to_text()
+    assert len(report.shards) == 4 and all(name.endswith(".nt.gz") for name in report.shards)
+    export(tmp_path / "gz", tmp_path / "gz" / "rdf" / "quads", ExportConfig("nq", compress=True))
+    report = validate_run(tmp_path / "gz")
+    assert report.ok and any(name.endswith(".nq.gz") for name in report.shards)
