@@ -154,3 +154,22 @@ def test_overfit_save_reload_predicts_identically(tmp_path):
     assert [[s[:3] for s in row] for row in spans] == [list(e.spans) for e in examples]
     again = MentionTagger.load(tmp_path / "run" / "best").predict_spans([e.text for e in examples])
     assert again == spans
+
+
+def test_cli_eval_and_predict(saved_dir, tmp_path, capsys):
+    import json
+
+    from ner.data import write_column_file
+    from pipeline.commands import ner as ner_commands
+
+    data = tmp_path / "gold.txt"
+    write_column_file(data, [Example("张三在北京大学工作。", ((0, 2, "PER"), (3, 7, "ORG")))], "BIOES")
+    assert ner_commands.main(["eval", "--model", str(saved_dir), "--data", str(data), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["micro"]["gold"] == 2 and scores["chars"] == 10
+    assert set(scores["per_type"]) <= {"ORG", "PER"}  # predictions limited to the gold types
+    assert ner_commands.main(["predict", "--model", str(saved_dir), "--json", "张三在北京大学工作。"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["text"] == "张三在北京大学工作。"
+    for m in line["mentions"]:
+        assert line["text"][m["start"]:m["end"]] == m["text"]
