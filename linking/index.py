@@ -29,7 +29,7 @@ import pathlib
 import numpy as np
 
 from linking.normalize import NORMALIZATION_VERSION
-from linking.strings import StringTable
+from linking.strings import StringTable, map_array
 from schemas.records import Entity
 
 FORMAT_VERSION = 1
@@ -114,8 +114,7 @@ class AliasIndex:
                               f"reads {expected}; rebuild it with `kgpipe kb build`.")
         try:
             tables = {n: StringTable.open(directory, n) for n in (*ENTITY_TABLES, "alias_keys")}
-            arrays = {n: np.load(directory / f"{n}.npy", mmap_mode="r", allow_pickle=False)
-                      for n in _ARRAYS}
+            arrays = {n: map_array(directory / f"{n}.npy") for n in _ARRAYS}
         except FileNotFoundError as missing:
             raise IndexError_(f"{directory} is incomplete: {missing.filename} is missing.") from None
         return cls(directory, manifest, tables, arrays)

@@ -17,6 +17,15 @@ from collections.abc import Iterable
 import numpy as np
 
 
+def map_array(path: pathlib.Path) -> np.ndarray:
+    """Memory-maps a ``.npy`` file read-only (no pickle).
+
+    Returns a plain ``ndarray`` view of the map: ``np.memmap`` indexing runs
+    Python code on every access, the view's does not, and it stays mapped.
+    """
+    return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+
+
 class StringTableBuilder:
     """Appends strings into a growing blob without keeping Python ``str`` objects."""
 
@@ -58,7 +67,7 @@ class StringTable:
 
     @classmethod
     def open(cls, directory: pathlib.Path, name: str) -> "StringTable":
-        offsets = np.load(directory / f"{name}.offsets.npy", mmap_mode="r", allow_pickle=False)
+        offsets = map_array(directory / f"{name}.offsets.npy")
         path = directory / f"{name}.bin"
         if path.stat().st_size == 0:
             return cls(b"", offsets)

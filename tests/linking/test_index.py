@@ -49,7 +49,8 @@ def test_keys_are_sorted_and_arrays_are_memory_mapped(index_dir):
     index = AliasIndex.open(index_dir)
     keys = [index.keys[i] for i in range(len(index.keys))]
     assert keys == sorted(keys)
-    assert isinstance(index.arrays["posting_entities"], np.memmap)
+    postings = index.arrays["posting_entities"]
+    assert isinstance(postings.base, np.memmap) and not postings.flags.writeable
 
 
 def test_rebuild_replaces_atomically_and_refuses_foreign_dirs(tiny_kb, tmp_path, index_dir):
