@@ -188,8 +188,9 @@ def _failed_windows(failure) -> Iterator[DeadLetter]:
         yield _dead(f"{window.doc_id}@{window.start}", "ner", error, window.text)
 
 
-def _load_linker(config: LinkerConfig) -> EntityLinker:
-    return EntityLinker.load(config)
+def _shared_linker(handle: shared.Shared, config: LinkerConfig) -> EntityLinker:
+    """The worker's one linker for ``config`` (loaded on first use, shared by DoFns and threads)."""
+    return handle.acquire(lambda: EntityLinker.load(config), tag=f"kgpipe-linker:{config.kb_path}:{config.kb_format}")
 
 
 class LinkMentionsFn(beam.DoFn):
@@ -204,7 +205,7 @@ class LinkMentionsFn(beam.DoFn):
         self._msec = Metrics.distribution(METRICS_NAMESPACE, "link_msec_per_document")
 
     def setup(self) -> None:
-        self._linker = self._handle.acquire(lambda: _load_linker(self._config), tag=_linker_tag(self._config))
+        self._linker = _shared_linker(self._handle, self._config)
 
     def process(self, element) -> Iterator:
         document, mentions = element
@@ -224,16 +225,8 @@ class LinkMentionsFn(beam.DoFn):
         yield document, mentions, links
 
 
-def _linker_tag(config: LinkerConfig) -> str:
-    return f"kgpipe-linker:{config.kb_path}:{config.kb_format}"
-
-
-class BuildTriplesFn(beam.DoFn):
-    """``(Document, [Mention], [Link])`` -> the document's ``[Triple]``, plus co-occurring entity pairs.
-
-    Triples travel as one list per document: a Beam element per triple would
-    cost more than building the triple.
-    """
+class _TriplesFn(beam.DoFn):
+    """A DoFn around a ``TripleBuilder``, counting the triples it makes."""
 
     def __init__(self, config: BuilderConfig):
         self._config = config
@@ -241,6 +234,14 @@ class BuildTriplesFn(beam.DoFn):
 
     def setup(self) -> None:
         self._builder = TripleBuilder(self._config)
+
+
+class BuildTriplesFn(_TriplesFn):
+    """``(Document, [Mention], [Link])`` -> the document's ``[Triple]``, plus co-occurring entity pairs.
+
+    Triples travel as one list per document: a Beam element per triple would
+    cost more than building the triple.
+    """
 
     def process(self, element) -> Iterator:
         document, mentions, links = element
@@ -259,22 +260,20 @@ class BuildTriplesFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(PAIRS, (pair, 1))
 
 
-class EntityTriplesFn(beam.DoFn):
+class EntityTriplesFn(_TriplesFn):
     """KB entity id -> ``[Triple]``: the entity's types, labels and aliases (once per entity)."""
 
     def __init__(self, linker_config: LinkerConfig, linker_handle: shared.Shared, builder: BuilderConfig,
                  language: str):
+        super().__init__(builder)
         self._linker_config = linker_config
         self._handle = linker_handle
-        self._builder_config = builder
         self._language = language
-        self._triples = _counter("triples")
         self._entities = _counter("entities_linked")
 
     def setup(self) -> None:
-        config = self._linker_config
-        self._linker = self._handle.acquire(lambda: _load_linker(config), tag=_linker_tag(config))
-        self._builder = TripleBuilder(self._builder_config)
+        super().setup()
+        self._linker = _shared_linker(self._handle, self._linker_config)
 
     def process(self, entity_id: str) -> Iterator:
         entity = self._linker.entity(entity_id)
@@ -287,15 +286,8 @@ class EntityTriplesFn(beam.DoFn):
         yield triples
 
 
-class CooccurrenceTriplesFn(beam.DoFn):
+class CooccurrenceTriplesFn(_TriplesFn):
     """``((iri_a, iri_b), count)`` -> ``[Triple]``: the weighted co-occurrence statement."""
-
-    def __init__(self, config: BuilderConfig):
-        self._config = config
-        self._triples = _counter("triples")
-
-    def setup(self) -> None:
-        self._builder = TripleBuilder(self._config)
 
     def process(self, element) -> Iterator:
         pair, count = element
