@@ -401,6 +401,9 @@ class Trainer:
                         break
             else:
                 progress.update(epoch=progress["epoch"] + 1, batch_in_epoch=0)
+        if not stop:  # ran out of epochs: score the final weights too
+            progress["elapsed"] = time.time() - start
+            self._evaluate(progress, int(self.step_var.numpy()))
         progress["elapsed"] = time.time() - start
         self.save_checkpoint(progress)
         log.info("done: best dev %.4f after %.0fs", progress["best"], progress["elapsed"])

@@ -173,3 +173,32 @@ def test_cli_eval_and_predict(saved_dir, tmp_path, capsys):
     assert line["text"] == "张三在北京大学工作。"
     for m in line["mentions"]:
         assert line["text"][m["start"]:m["end"]] == m["text"]
+
+
+@pytest.mark.slow
+def test_training_resumes_from_checkpoint(tmp_path):
+    import json
+
+    from ner.data import write_column_file
+    from ner.training import Corpus, TrainConfig, Trainer
+
+    data = tmp_path / "train.txt"
+    write_column_file(data, [Example("张三在北京。", ((0, 2, "PER"), (3, 5, "LOC")))] * 30, "BIO")
+    albert = AlbertConfig(vocab_size=1, embedding_size=8, hidden_size=8, num_hidden_layers=0,
+                          num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
+    model = NerConfig(albert=albert, heads=(HeadConfig("x", ("X",)),), bigram_dim=4, lstm_units=4,
+                      max_sequence_length=16, bucket_lengths=(16,), name="resume")
+
+    def config(epochs):
+        return TrainConfig(output_dir=str(tmp_path / "run"), corpora=(Corpus("news", str(data), {}, 3),),
+                           model=model, lexicon_jieba=False, gazetteer_folds=0, batch_size=9,
+                           time_budget_s=120, eval_every_s=1000, max_epochs=epochs)
+
+    first = Trainer(config(1)).run()
+    steps_first = first["history"][-1]["step"]
+    second = Trainer(config(2)).run()
+    assert second["epoch"] == 2 and first["epoch"] == 1
+    assert second["history"][-1]["step"] > steps_first
+    log = (tmp_path / "run" / "train.log").read_text(encoding="utf-8")
+    assert "resumed at step" in log
+    assert json.loads((tmp_path / "run" / "progress.json").read_text())["epoch"] == 2
