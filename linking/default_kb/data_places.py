@@ -219,6 +219,14 @@ DISTRICTS = [
     ("kgp:xuanwu-nanjing", "玄武区", "南京市", "江苏省南京市市辖区，中山陵所在地", 0.5),
 ]
 
+# Short names used on their own in news text (not generated: 朝阳 alone is also a city and a word).
+DISTRICT_EXTRA_ALIASES = {
+    "kgp:pudong-shanghai": ["浦东", "Pudong"], "kgp:haidian-beijing": ["海淀"],
+    "kgp:xicheng-beijing": ["西城"], "kgp:dongcheng-beijing": ["东城"], "kgp:xuhui-shanghai": ["徐汇"],
+    "kgp:tianhe-guangzhou": ["天河"], "kgp:futian-shenzhen": ["福田"], "kgp:yuhang-hangzhou": ["余杭"],
+    "kgp:binhai-tianjin": ["天津滨海新区"], "kgp:longgang-shenzhen": ["龙岗"],
+}
+
 # (id, name, aliases, country, description, prior)
 WORLD_CITIES = [
     ("Q1490", "东京", "东京都|Tokyo|東京", "日本", "日本首都，世界最大都市圈之一", 0.9),
@@ -317,7 +325,8 @@ def records() -> list[dict]:
                         description=description, prior=prior, attributes=attributes))
     for qid, name, city, description, prior in DISTRICTS:
         short_city = city[:-1] if city.endswith("市") else city
-        out.append(dict(id=qid, name=name, aliases=[f"{short_city}{name}", f"{city}{name}"],
+        aliases = [f"{short_city}{name}", f"{city}{name}", *DISTRICT_EXTRA_ALIASES.get(qid, [])]
+        out.append(dict(id=qid, name=name, aliases=aliases,
                         types=["District"], description=description, prior=prior,
                         attributes={"所属城市": [city]}))
     for qid, name, aliases, country, description, prior in WORLD_CITIES:
