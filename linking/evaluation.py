@@ -15,6 +15,7 @@ Metrics:
 * ``nil_precision`` / ``nil_recall`` / ``nil_f1``: of predicted NIL, how many are gold
   NIL / of gold NIL, how many are predicted NIL;
 * ``candidate_recall_at_k``: gold id among the link's top-k alternatives (in-KB mentions);
+* ``nil_clusters``: distinct ``nil_key`` values among predicted NIL links (the nodes a run mints);
 * ``mentions_per_second``: linking throughput (wall clock, excluding KB load).
 """
 
@@ -57,6 +58,7 @@ class LinkingScores:
     nil_f1: float
     candidate_recall_at_k: float
     k: int
+    nil_clusters: int
     mentions_per_second: float
     kb_version: str = ""
     errors: tuple[dict, ...] = ()
@@ -131,6 +133,7 @@ def score(pairs: Sequence[tuple[str | None, Link]], k: int, seconds: float = 0.0
         nil_precision=precision, nil_recall=recall,
         nil_f1=_ratio(2 * precision * recall, precision + recall),
         candidate_recall_at_k=_ratio(in_candidates, len(in_kb)), k=k,
+        nil_clusters=len({link.nil_key for _, link in pairs if link.is_nil}),
         mentions_per_second=round(total / seconds, 1) if seconds > 0 else 0.0,
         kb_version=kb_version, errors=errors,
     )

@@ -106,6 +106,7 @@ def run_eval(args: argparse.Namespace) -> int:
             ("accuracy", scores.accuracy), ("in-KB accuracy", scores.in_kb_accuracy),
             ("NIL precision", scores.nil_precision), ("NIL recall", scores.nil_recall),
             ("NIL F1", scores.nil_f1), (f"candidate recall@{scores.k}", scores.candidate_recall_at_k),
+            ("NIL clusters (minted)", scores.nil_clusters),
             ("mentions/s", scores.mentions_per_second)]
     for name, value in rows:
         print(f"  {name:<22} {value}")

@@ -32,6 +32,7 @@ def test_metrics_on_a_hand_case():
     assert scores.nil_f1 == pytest.approx(0.5)
     assert scores.candidate_recall_at_k == pytest.approx(round(2 / 3, 4))
     assert scores.mentions_per_second == 10.0 and len(scores.errors) == 3
+    assert scores.nil_clusters == 1  # both NIL links share the key "ORG|x"
     assert score(pairs, k=1).candidate_recall_at_k == pytest.approx(round(1 / 3, 4))
 
 
