@@ -180,6 +180,10 @@ class EntityLinker:
             content_hash=content_hash_of_file(path), source=str(path))
         return cls(config, AliasIndex.open(directory), holder)
 
+    def __reduce__(self):
+        # Memory maps do not pickle; a pickled linker reloads from its config.
+        return (EntityLinker.load, (self.config,))
+
     # ------------------------------------------------------------ public API
 
     def entity(self, entity_id: str) -> Entity | None:

@@ -173,3 +173,11 @@ def test_dictionary_respects_word_boundaries_and_ambiguous_labels(tmp_path):
     assert [(m.text, m.label) for m in linker.detect_mentions(document)] == [("东大", "ORG"), ("苹果", "MISC")]
     loose = EntityLinker.load(dataclasses.replace(linker.config, dictionary_word_boundaries=False))
     assert [m.start for m in loose.detect_mentions(document)] == [5, 9, 15]
+
+
+def test_pickled_linker_reloads_from_its_config(linker):
+    import pickle
+
+    document, mentions = _doc("苹果发布了新款iPhone手机", ("苹果", "ORG"))
+    copy_ = pickle.loads(pickle.dumps(linker))
+    assert copy_.config == linker.config and copy_.link(document, mentions) == linker.link(document, mentions)
