@@ -181,3 +181,23 @@ def test_pickled_linker_reloads_from_its_config(linker):
     document, mentions = _doc("苹果发布了新款iPhone手机", ("苹果", "ORG"))
     copy_ = pickle.loads(pickle.dumps(linker))
     assert copy_.config == linker.config and copy_.link(document, mentions) == linker.link(document, mentions)
+
+
+def _full_width(text):
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_every_default_kb_name_survives_spelling_variants():
+    """Traditional, full-width, upper/lower case and spaced spellings of every default-KB
+    name give the same candidates as the name itself."""
+    from opencc import OpenCC
+
+    to_traditional = OpenCC("s2t")
+    linker = EntityLinker.load(LinkerConfig(fuzzy=False))
+    for entity in load_entities(default_kb_path()):
+        expected = {c.entity_index for c in linker.candidates(entity.name)}
+        assert linker.index.entity_index(entity.id) in expected
+        spaced = " ".join(entity.name)
+        for variant in (to_traditional.convert(entity.name), _full_width(entity.name), entity.name.upper(),
+                        entity.name.lower(), spaced):
+            assert {c.entity_index for c in linker.candidates(variant)} == expected, (entity.name, variant)
