@@ -11,6 +11,7 @@ from __future__ import annotations
 import array
 import hashlib
 import json
+import logging
 import os
 import pathlib
 import shutil
@@ -25,6 +26,9 @@ from linking.index import (ENTITY_TABLES, FORMAT_VERSION, LIST_JOINER, PRIOR_SMO
 from linking.normalize import NORMALIZATION_VERSION, normalize
 from linking.strings import StringTableBuilder
 from schemas.records import Entity
+
+_log = logging.getLogger("kgpipe.linking")
+_PROGRESS_EVERY = 500_000
 
 
 class _Builder:
@@ -77,9 +81,14 @@ def build_index(entities: Iterable[Entity], out_dir: str | pathlib.Path, *, name
     """
     started = time.perf_counter()
     out_dir = pathlib.Path(out_dir)
+    if out_dir.exists() and not (out_dir / "manifest.json").exists() and any(out_dir.iterdir()):
+        raise ValueError(f"Refusing to replace {out_dir}: it is not an index directory.")
     builder = _Builder()
-    for entity in entities:
+    for count, entity in enumerate(entities, start=1):
         builder.add(entity)
+        if count % _PROGRESS_EVERY == 0:
+            _log.info("kb build: %s entities read (%.0f s)", f"{count:,}", time.perf_counter() - started)
+    _log.info("kb build: %s entities read; sorting and writing", f"{len(builder.priors):,}")
     if not len(builder.priors):
         raise ValueError(f"The KB {source or name!r} has no entities; nothing to index.")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -92,15 +101,22 @@ def build_index(entities: Iterable[Entity], out_dir: str | pathlib.Path, *, name
             "build_seconds": round(time.perf_counter() - started, 3), **counts,
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
-        if out_dir.exists():
-            if not (out_dir / "manifest.json").exists() and any(out_dir.iterdir()):
-                raise ValueError(f"Refusing to replace {out_dir}: it is not an index directory.")
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
+        _swap_in(staging, out_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return out_dir
+
+
+def _swap_in(staging: pathlib.Path, out_dir: pathlib.Path) -> None:
+    """Moves the finished index into place; an old index is moved aside first, then deleted."""
+    if not out_dir.exists():
+        os.replace(staging, out_dir)
+        return
+    old = pathlib.Path(tempfile.mkdtemp(prefix=out_dir.name + ".old.", dir=out_dir.parent))
+    os.replace(out_dir, old / "index")
+    os.replace(staging, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write(builder: _Builder, directory: pathlib.Path) -> dict[str, int]:
