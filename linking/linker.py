@@ -22,6 +22,7 @@ run becomes one minted node. Ties break by (score desc, entity id asc).
 from __future__ import annotations
 
 import dataclasses
+import json
 import pathlib
 import tempfile
 import threading
@@ -336,6 +337,18 @@ def nil_key(surface: str, label: str) -> str:
     """
     key = normalize(surface) or surface.strip()
     return f"{label.strip().upper()}|{key}"
+
+
+def kb_version(kb_path: str | pathlib.Path | None) -> str:
+    """The ``Link.kb_version`` a linker for ``kb_path`` will report, without loading the KB.
+
+    Cheap: an index directory's manifest, or one streamed hash of a KB file.
+    """
+    path = pathlib.Path(kb_path) if kb_path else default_kb_path()
+    if path.is_dir():
+        manifest = json.loads((path / "manifest.json").read_text("utf-8"))
+        return f"{manifest['name']}@{manifest['content_hash'][:12]}"
+    return f"{kb_name(path)}@{content_hash_of_file(path)[:12]}"
 
 
 def kb_name(path: pathlib.Path) -> str:

@@ -26,9 +26,12 @@ class KgpipeOptions(PipelineOptions):
 
     @classmethod
     def _add_argparse_args(cls, parser) -> None:
-        parser.add_argument("--input", action="append", required=True,
+        # Not `required=True`: Beam parses every PipelineOptions subclass for every
+        # pipeline in the process, so a required flag here would break other pipelines.
+        # RunConfig.from_options checks them instead.
+        parser.add_argument("--input", action="append", default=None,
                             help="Input file or glob (repeatable): JSON Lines, text, TSV or Parquet.")
-        parser.add_argument("--output", required=True, help="Output directory.")
+        parser.add_argument("--output", default=None, help="Output directory.")
         parser.add_argument("--model", default=None, help="NER model directory (default: bundled model).")
         parser.add_argument("--kb", default=None,
                             help="KB file or index directory from `kgpipe kb build` (default: bundled KB).")
@@ -116,6 +119,10 @@ class RunConfig:
     def from_options(cls, options: PipelineOptions) -> "RunConfig":
         """Builds the config from parsed flags, filling in the bundled model and KB."""
         opts = options.view_as(KgpipeOptions)
+        missing = [flag for flag, value in (("--input", opts.input), ("--output", opts.output)) if not value]
+        if missing:
+            raise ValueError(f"kgpipe run needs {' and '.join(missing)}. Received: input={opts.input!r}, "
+                             f"output={opts.output!r}")
         return cls(
             inputs=tuple(opts.input),
             output_dir=opts.output.rstrip("/"),

@@ -28,7 +28,7 @@ from apache_beam.utils import shared
 from kg import manifest
 from kg.builder import BuilderConfig, TripleBuilder
 from kg.export.rdf import ntriples_line
-from linking.linker import LinkerConfig
+from linking.linker import LinkerConfig, kb_version
 from pipeline import transforms as T
 from pipeline.handlers import METRICS_NAMESPACE, NerConfig, NerModelHandler
 from pipeline.options import RdfCompression, RunConfig
@@ -74,7 +74,7 @@ class RunPlan:
         versions: same id; an incremental run also depends on the documents already seen)."""
         files = tuple(T.match_inputs(config.inputs))
         model = ModelInfo.read(config.model_dir)
-        versions = {"kgpipe": __version__, "model": model.version, "kb": _kb_version(config.kb_path)}
+        versions = {"kgpipe": __version__, "model": model.version, "kb": kb_version(config.kb_path)}
         digests = tuple(f"{os.path.basename(p)}:{manifest.file_digest(p)}" for p in files)
         skip = frozenset(manifest.seen_document_ids(config.output_dir)) if config.incremental else frozenset()
         seen = hashlib.sha256("\n".join(sorted(skip)).encode()).hexdigest()
@@ -89,19 +89,6 @@ class RunPlan:
 
     def output(self, *parts: str) -> str:
         return FileSystems.join(self.config.output_dir, *parts)
-
-
-def _kb_version(kb_path: str) -> str:
-    """A content version of the KB file or index directory (sha256 prefix)."""
-    digest = hashlib.sha256()
-    if os.path.isdir(kb_path):
-        for root, _, names in sorted(os.walk(kb_path)):
-            for name in sorted(names):
-                digest.update(name.encode())
-                digest.update(manifest.file_digest(os.path.join(root, name)).encode())
-    else:
-        digest.update(manifest.file_digest(kb_path).encode())
-    return f"{os.path.basename(kb_path.rstrip('/'))}@{digest.hexdigest()[:12]}"
 
 
 def _parquet(record_lists, plan: RunPlan, record_type: type, label: str):

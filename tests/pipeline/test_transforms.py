@@ -64,3 +64,22 @@ def test_split_windows_fn_respects_the_model_limit():
         windows = p | beam.Create([doc]) | beam.ParDo(T.SplitWindowsFn(10))
         assert_that(windows | beam.Map(lambda w: len(w.text) <= 10 and doc.text[w.start:w.end] == w.text),
                     equal_to([True, True, True, True]))
+
+
+def test_kgpipe_options_do_not_break_other_pipelines_in_the_process():
+    # Beam parses every PipelineOptions subclass for every pipeline: kgpipe's flags must stay optional.
+    import pipeline.options  # noqa: F401  (registers KgpipeOptions)
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    with beam.Pipeline(options=PipelineOptions([])) as p:
+        assert_that(p | beam.Create([1, 2]) | beam.Map(lambda x: x * 2), equal_to([2, 4]))
+
+
+def test_missing_input_or_output_is_a_clear_error():
+    import pytest
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.options import RunConfig
+
+    with pytest.raises(ValueError, match="needs --input"):
+        RunConfig.from_options(PipelineOptions(["--output", "x"]))
