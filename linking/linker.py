@@ -2,9 +2,12 @@
 
 Scoring: every candidate gets five features in [0, 1],
 
-* ``prior``: P(entity | alias) from the KB priors of the entities sharing the alias;
-* ``match``: 1 for the canonical name, 0.95 for another alias, the edit
-  similarity for a fuzzy match;
+* ``prior``: P(entity | alias) from the KB priors of the entities sharing the alias,
+  times ``match`` for a fuzzy candidate (the alias's prior says who the alias
+  means, not that the mention is that alias);
+* ``match``: 1 for the canonical name, 0.95 for another alias, and for a fuzzy
+  match :func:`linking.candidates.fuzzy_match`, which by default charges edits
+  on CJK characters three times those on Latin letters (一汽集团 is not 上汽集团);
 * ``type``: NER label vs KB types (``schemas.vocab`` classes);
 * ``context``: TF-IDF cosine (character bigrams) of the text around the
   mention vs the entity description and attribute values;
@@ -57,7 +60,10 @@ class LinkerConfig:
         top_k: Alternatives kept on each Link.
         nil_threshold: Best score below this -> NIL.
         fuzzy: Fuzzy candidates when no alias matches exactly.
-        fuzzy_min_similarity: Edit similarity a fuzzy alias needs.
+        fuzzy_min_similarity: Indel similarity a fuzzy alias needs to be a candidate.
+        fuzzy_cjk_edit_cost: Cost of an edit on a CJK character or digit, in Latin-letter
+            edits, in a fuzzy candidate's match (``1 - cost / length``, also scaling
+            its prior); 1 treats all scripts alike.
         max_candidates: Candidates scored per mention.
         dictionary_mentions: ``detect_mentions`` finds KB aliases NER missed.
         dictionary_min_length: Shortest normalised alias used as a dictionary mention.
@@ -81,6 +87,7 @@ class LinkerConfig:
     nil_threshold: float = 0.5
     fuzzy: bool = True
     fuzzy_min_similarity: float = 0.75
+    fuzzy_cjk_edit_cost: float = 3.0
     max_candidates: int = 30
     dictionary_mentions: bool = False
     dictionary_min_length: int = 2
@@ -116,6 +123,8 @@ class LinkerConfig:
             fail("type_conflict_factor", "in [0, 1]")
         if not 0.0 < self.fuzzy_min_similarity <= 1.0:
             fail("fuzzy_min_similarity", "in (0, 1]")
+        if not self.fuzzy_cjk_edit_cost >= 0.0:
+            fail("fuzzy_cjk_edit_cost", "non-negative")
         if not self.context_saturation > 0.0:
             fail("context_saturation", "positive")
         for name in self.weight_names():
@@ -159,7 +168,7 @@ class EntityLinker:
         self._keep_alive = _keep_alive  # temporary index directory for a KB file
         self._candidates = CandidateGenerator(
             index, fuzzy=config.fuzzy, fuzzy_min_similarity=config.fuzzy_min_similarity,
-            max_candidates=config.max_candidates)
+            max_candidates=config.max_candidates, fuzzy_cjk_edit_cost=config.fuzzy_cjk_edit_cost)
         self._context = ContextModel(index)
         self._automaton = None
         self._tokenizer = None
@@ -251,8 +260,10 @@ class EntityLinker:
         for candidate in raw:
             types = self.index.entity_types(candidate.entity_index)
             entity_vector = self._context.entity(candidate.entity_index)[0]
+            # A fuzzy candidate's prior is only as good as the guess that the mention is its alias.
+            prior = candidate.alias_prior * (candidate.match if candidate.fuzzy else 1.0)
             out.append(_Scored(candidate, self.index.entity_id(candidate.entity_index), [
-                candidate.alias_prior, candidate.match, type_compatibility(mention.label, types),
+                prior, candidate.match, type_compatibility(mention.label, types),
                 min(1.0, context_vector.cosine(entity_vector) / saturation),
             ]))
         return out

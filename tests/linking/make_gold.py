@@ -6,7 +6,8 @@ Mark-up: ``[surface|LABEL|kb_id]``, ``kb_id`` ``-`` for NIL. The script strips
 the marks and computes ``[start, end)`` offsets, so no offset is typed by hand.
 The gold ids refer to the bundled default KB (``linking/default_kb``). The
 sentences were written for kgpipe: ambiguous names resolved by context,
-spelling variants (full-width, traditional, case, spacing) and NIL mentions.
+spelling variants (full-width, traditional, case, spacing), typos, NIL mentions and
+near-miss NIL names one character away from a KB name (一汽集团 vs 上汽集团).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ SENTENCES = [
     ("variant-punct", "[Coca Cola|PRODUCT|Q2813]和[百事-可乐|PRODUCT|kgp:pepsi]在超市货架上并排摆放。"),
     ("variant-traditional-char", "[华为技朮有限公司|ORG|Q160120]发布了鸿蒙系统的新版本。"),
     ("variant-typo", "[华为技术有线公司|ORG|Q160120]在[深圳|LOC|kgp:shenzhen]发布了新手机。"),
+    ("variant-latin-typo-1", "[Nvdia|ORG|kgp:nvidia]的GPU显卡和人工智能芯片供不应求，数据中心业务收入大增。"),
+    ("variant-latin-typo-2", "[Huawey|ORG|Q160120]在[深圳|LOC|kgp:shenzhen]发布了新款Mate手机。"),
     ("variant-english", "[Tesla|ORG|Q478214]在[Shanghai|LOC|Q8686]的超级工厂交付了[Model Y|PRODUCT|kgp:model-y]。"),
     # everyday news
     ("news-1", "[国务院|ORG|kgp:state-council]常务会议在[北京|LOC|Q956]召开，部署稳就业工作。"),
@@ -71,6 +74,9 @@ SENTENCES = [
     ("nil-3", "[苹果日报|ORG|-]曾是香港的一份报纸，[华盛顿|PER|-]是美国第一任总统。"),
     ("nil-4", "[小米粒科技|ORG|-]是一家做儿童玩具的小公司，与[小米|ORG|Q1636958]没有关系。"),
     ("nil-5", "网红餐厅[老街坊火锅|ORG|-]在[成都|LOC|kgp:chengdu]开了第三家分店，店主[刘小芳|PER|-]很高兴。"),
+    # near-miss names: one character from a KB name, but a different company (FAW, not SAIC)
+    ("near-miss-1", "[长春市|LOC|kgp:changchun][朝阳区|LOC|kgp:chaoyang-changchun]的汽车零部件企业与[一汽集团|ORG|-]签订了长期供货协议。"),
+    ("near-miss-2", "[一汽集团|ORG|-]和[上汽集团|ORG|kgp:saic]公布了上半年的汽车销量。"),
 ]
 
 

@@ -155,6 +155,24 @@ def test_default_kb_loads_and_links():
     assert len({e.id for e in load_entities(default_kb_path())}) >= 400
 
 
+def test_near_miss_cjk_names_are_nil_but_latin_typos_link():
+    """One character from 上汽集团 is 一汽集团 (FAW, not in the KB); one letter from Nvidia is a typo."""
+    linker = EntityLinker.load(LinkerConfig())
+    document, mentions = _doc("长春市朝阳区的汽车零部件企业与一汽集团签订了长期供货协议。",
+                              ("长春市", "LOC"), ("朝阳区", "LOC"), ("一汽集团", "ORG"))
+    *located, faw = linker.link(document, mentions)
+    assert [l.entity_id for l in located] == ["kgp:changchun", "kgp:chaoyang-changchun"]
+    assert faw.is_nil and faw.nil_key == "ORG|一汽集团" and faw.alternatives[0].entity_id == "kgp:saic"
+    # Charging CJK edits like Latin ones brings back the false link.
+    script_blind = EntityLinker.load(LinkerConfig(fuzzy_cjk_edit_cost=1.0))
+    assert script_blind.link(document, mentions)[2].entity_id == "kgp:saic"
+    document, mentions = _doc("小米粒科技是一家做儿童玩具的小公司", ("小米粒科技", "ORG"))
+    assert linker.link(document, mentions)[0].is_nil
+    document, mentions = _doc("Nvdia的GPU显卡供不应求，Huawey在深圳发布了新款手机",
+                              ("Nvdia", "ORG"), ("Huawey", "ORG"), ("深圳", "LOC"))
+    assert [l.entity_id for l in linker.link(document, mentions)] == ["kgp:nvidia", "Q160120", "kgp:shenzhen"]
+
+
 def test_dictionary_short_latin_aliases_must_be_capitals(tmp_path):
     kb = tmp_path / "kb.jsonl"
     kb.write_text('{"id": "Q30", "name": "美国", "aliases": ["US"], "types": ["Country"]}\n', "utf-8")
