@@ -199,10 +199,24 @@ def _runner_options(argv: Sequence[str] | None) -> tuple[PipelineOptions, Any]:
     return options, None
 
 
+def _clear_run_outputs(plan: RunPlan) -> None:
+    """Deletes files an earlier run with the same id left, so a rerun with other sharding leaves no stale shard.
+
+    The same run id means the same inputs, settings and versions, hence the same content.
+    """
+    folders = [*(("parquet", t) for t in arrow.TABLES.values()), ("rdf",), ("dead_letter",)]
+    patterns = [plan.output(*folder, f"{plan.run_id}-*") for folder in folders]
+    stale = [m.path for result in FileSystems.match(patterns) for m in result.metadata_list]
+    if stale:
+        _LOG.info("replacing %d files of an earlier run %s", len(stale), plan.run_id)
+        FileSystems.delete(stale)
+
+
 def run(argv: Sequence[str] | None = None, test_pipeline: beam.Pipeline | None = None) -> dict[str, Any]:
     """Runs kgpipe; returns the run summary (also written to ``DIR/summary.json``)."""
     options, runner = _runner_options(argv)
     plan = RunPlan.resolve(RunConfig.from_options(options))
+    _clear_run_outputs(plan)
     started = time.monotonic()
     root = test_pipeline or beam.Pipeline(runner=runner, options=options)
     build(root, plan)

@@ -164,6 +164,11 @@ def test_rerun_gives_identical_triples_and_rows(small_input, reference_run, tmp_
     again = _run([small_input], tmp_path / "again")
     assert again["run_id"] == summary["run_id"]
     assert _snapshot(tmp_path / "again") == expected
+    # Rerunning into the same directory with other sharding replaces the run's files.
+    _run([small_input], tmp_path / "again", "--rdf_shards", "3")
+    assert len(list((tmp_path / "again" / "rdf").glob("*-of-00003.nt"))) == 3
+    assert not list((tmp_path / "again" / "rdf").glob("*-of-00001.nt"))
+    assert _snapshot(tmp_path / "again") == expected
 
 
 def test_incremental_run_processes_only_new_documents(tmp_path):
