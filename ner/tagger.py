@@ -64,6 +64,7 @@ class MentionTagger:
         self._lock = threading.Lock()
         self._cache: collections.OrderedDict[str, Features] = collections.OrderedDict()
         self._cache_size = 4096
+        featurizer("预热 warm-up")  # builds the lexicon automata now, not inside the first batch
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike, *, device: str | None = None,
