@@ -75,9 +75,7 @@ def _run_node(triples):
 
 def test_ntriples_parse_strictly_and_answer_sparql_for_linked_entities(sample_run):
     out, _ = sample_run
-    store = pyoxigraph.Store()
-    for path in glob.glob(str(out / "rdf" / "*.nt")):
-        store.bulk_load(path=path, format=pyoxigraph.RdfFormat.N_TRIPLES)  # Strict: raises on any bad line.
+    store = _store(out)  # Strict: raises on any bad line.
     query = f"""
         PREFIX kgp: <{NAMESPACE}>
         SELECT DISTINCT ?entity ?id WHERE {{ ?mention kgp:refersTo ?entity . ?entity kgp:kbId ?id }}
@@ -186,3 +184,29 @@ def test_incremental_run_processes_only_new_documents(tmp_path):
     three = _run([first, second], out, "--incremental")
     assert three["counts"].get("documents", 0) == 0 and three["run_id"] not in (one["run_id"], two["run_id"])
     assert len(list((out / "manifests").iterdir())) == 3
+
+
+def _store(out: Path) -> pyoxigraph.Store:
+    store = pyoxigraph.Store()
+    for path in glob.glob(str(out / "rdf" / "*.nt")):
+        store.bulk_load(path=path, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    return store
+
+
+def _pairs(store: pyoxigraph.Store, where: str) -> set[tuple[str, str]]:
+    query = f"""
+        PREFIX kgp: <{NAMESPACE}>
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT DISTINCT ?a ?b WHERE {{ {where} }}
+    """
+    return {(s["a"].value, s["b"].value) for s in store.query(query)}
+
+
+def test_sparql_answers_brand_and_cooccurrence_questions_on_the_sample(sample_run):
+    out, _ = sample_run
+    store = _store(out)
+    brands = _pairs(store, "?product kgp:brand ?brand . ?brand rdfs:label ?a . ?product rdfs:label ?b")
+    assert {("苹果公司", "iPhone"), ("华为", "手机")} & brands, brands
+    people = _pairs(store, """?org a kgp:Organization ; kgp:coOccursWith ?person .
+                              ?person a kgp:Person . ?org rdfs:label ?a . ?person rdfs:label ?b""")
+    assert {("阿里巴巴集团", "马云"), ("小米集团", "雷军"), ("腾讯", "马化腾")} <= people, people
