@@ -332,11 +332,13 @@ class LogProgressFn(beam.DoFn):
 
     def setup(self) -> None:
         self._count = 0
-        self._started = self._last = time.monotonic()
+        self._started = self._last = None
 
     def process(self, element) -> Iterator:
-        self._count += 1
         now = time.monotonic()
+        if self._started is None:  # Rates count from the first element, not from model loading.
+            self._started = self._last = now
+        self._count += 1
         if now - self._last >= self._every:
             self._last = now
             rate = self._count / max(now - self._started, 1e-9)
