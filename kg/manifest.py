@@ -52,19 +52,33 @@ def derive_run_id(input_digests: Sequence[str], config: Mapping[str, Any], versi
     return "run-" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
 
 
-def seen_document_ids(output_dir: str | os.PathLike[str]) -> set[str]:
-    """Returns the document ids in earlier runs' ``DIR/parquet/documents`` (empty if none).
+def _run_of(path: Path, root: Path) -> str | None:
+    """The run id a documents file belongs to: ``<run id>-*.parquet`` or ``run[_id]=<run id>/...``."""
+    for part in path.relative_to(root).parts[:-1]:
+        key, _, value = part.partition("=")
+        if key in ("run", "run_id") and value:
+            return value
+    match = re.match(r"(run-[0-9a-z]+)-", path.name)
+    return match.group(1) if match else None
 
-    Reads only the ``id`` column of each Parquet file, however the folder is partitioned.
+
+def seen_document_ids(output_dir: str | os.PathLike[str]) -> set[str]:
+    """Returns the document ids of earlier *completed* runs in ``DIR/parquet/documents``.
+
+    A run counts once its manifest is written (the pipeline writes it last), so
+    documents of a run that failed half-way are processed again next time.
+    Reads only the ``id`` column; skips Beam's temporary folders.
     """
     root = Path(output_dir) / "parquet" / "documents"
     seen: set[str] = set()
-    if not root.is_dir():
+    committed = {run_id for _, run_id, _ in _manifest_paths(Path(output_dir))}
+    if not root.is_dir() or not committed:
         return seen
     for path in sorted(root.rglob("*.parquet")):
-        if path.name.startswith((".", "_")):
+        if path.name.startswith((".", "_")) or any(p.startswith("beam-temp") for p in path.parts):
             continue
-        seen.update(pq.read_table(path, columns=["id"]).column("id").to_pylist())
+        if _run_of(path, root) in committed:
+            seen.update(pq.read_table(path, columns=["id"]).column("id").to_pylist())
     return seen
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
@@ -19,6 +20,13 @@ from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
 from schemas.records import Mention, TextWindow
+
+
+def default_model_dir() -> str:
+    """Path of the bundled default NER model on this machine (a worker resolves its own)."""
+    import importlib.resources
+
+    return str(importlib.resources.files("ner").joinpath("default_model"))
 
 METRICS_NAMESPACE = "kgpipe"
 
@@ -40,16 +48,19 @@ class NerConfig:
     """How to load and batch the NER model.
 
     Attributes:
-        model_dir: Model directory (``config.json``, weights, vocab).
-        batch_tokens: Token budget of one batch (windows are weighed by
-            characters + 2, an upper bound of their token count).
+        model_dir: Model directory (``config.json``, weights, vocab); ``None``
+            for the bundled default, resolved on the worker.
+        bucket_lengths: The model's padded lengths (from its config.json), so a
+            batch is weighed in padded tokens; empty: weigh by length alone.
+        batch_tokens: Budget of padded tokens in one batch.
         max_batch_size: Most windows in one batch.
         device, mixed_precision: Passed to ``MentionTagger.load`` (``None``: automatic).
         score_decimals: Scores are rounded to this many decimals so that tiny
             float differences between batch shapes never change the output.
     """
 
-    model_dir: str
+    model_dir: str | None
+    bucket_lengths: tuple[int, ...] = ()
     batch_tokens: int = 4096
     max_batch_size: int = 256
     device: str | None = None
@@ -63,9 +74,17 @@ class NerConfig:
             raise ValueError(f"`max_batch_size` must be >= 1. Received: max_batch_size={self.max_batch_size}")
 
 
-def window_weight(window: TextWindow) -> int:
-    """Batch weight of a window: characters + [CLS]/[SEP], an upper bound of its tokens."""
-    return len(window.text) + 2
+def window_weight(window: TextWindow, bucket_lengths: Sequence[int] = ()) -> int:
+    """Batch weight of a window: its padded length (characters + [CLS]/[SEP] bound its tokens)."""
+    tokens = len(window.text) + 2
+    return bucket_length(bucket_lengths, tokens) if bucket_lengths else tokens
+
+
+@dataclasses.dataclass(frozen=True)
+class NerFailure:
+    """The inference result of a window the model failed on (becomes a dead letter)."""
+
+    error: str
 
 
 def bucket_length(bucket_lengths: Sequence[int], tokens: int) -> int:
@@ -94,7 +113,7 @@ class NerModelHandler(ModelHandler[TextWindow, PredictionResult, Tagger]):
         from ner.tagger import MentionTagger
 
         return MentionTagger.load(
-            self._config.model_dir,
+            self._config.model_dir or default_model_dir(),
             device=self._config.device,
             mixed_precision=self._config.mixed_precision,
         )
@@ -114,13 +133,29 @@ class NerModelHandler(ModelHandler[TextWindow, PredictionResult, Tagger]):
         results: list[PredictionResult] = []
         for length, group in itertools.groupby(sorted(batch, key=bucket), key=bucket):
             windows = list(group)
-            for window, mentions in zip(windows, model.tag_batch(windows), strict=True):
-                results.append(PredictionResult(window, [self._rounded(m) for m in mentions]))
+            for window, mentions in zip(windows, self._tag(windows, model), strict=True):
+                inference = mentions if isinstance(mentions, NerFailure) else [self._rounded(m) for m in mentions]
+                results.append(PredictionResult(window, inference))
             self._windows.inc(len(windows))
             self._chars.inc(sum(len(w.text) for w in windows))
             self._real_tokens.inc(sum(tokens[id(w)] for w in windows))
             self._padded_tokens.inc(length * len(windows))
         return results
+
+    @staticmethod
+    def _tag(windows: list[TextWindow], model: Tagger) -> list[list[Mention] | NerFailure]:
+        """Tags a group; if it fails, tags its windows one by one so only the bad ones fail."""
+        try:
+            return model.tag_batch(windows)
+        except Exception:
+            pass  # Find the culprits below; the other windows of the batch keep their mentions.
+        out: list[list[Mention] | NerFailure] = []
+        for window in windows:
+            try:
+                out.extend(model.tag_batch([window]))
+            except Exception as error:
+                out.append(NerFailure(f"{type(error).__name__}: {error}"))
+        return out
 
     def _rounded(self, mention: Mention) -> Mention:
         return dataclasses.replace(mention, score=round(float(mention.score), self._config.score_decimals))
@@ -137,7 +172,7 @@ class NerModelHandler(ModelHandler[TextWindow, PredictionResult, Tagger]):
             "min_batch_size": 1,
             "max_batch_size": self._config.max_batch_size,
             "max_batch_weight": self._config.batch_tokens,
-            "element_size_fn": window_weight,
+            "element_size_fn": functools.partial(window_weight, bucket_lengths=self._config.bucket_lengths),
         }
 
     def should_skip_batching(self) -> bool:

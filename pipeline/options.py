@@ -8,9 +8,11 @@ them into a frozen, validated config that the rest of the pipeline reads.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import enum
+from collections.abc import Sequence
 
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
 from pipeline.readers import InputFormat
 from schemas.vocab import DEFAULT_BASE_IRI
@@ -58,6 +60,26 @@ class KgpipeOptions(PipelineOptions):
         parser.add_argument("--no_progress", action="store_true", help="Do not log progress lines.")
 
 
+def check_flags(argv: Sequence[str]) -> None:
+    """Fails on a flag that looks like a misspelt known one (Beam would only warn and ignore it).
+
+    Unknown flags with no close match pass: runner modules register their own
+    options (e.g. ``--flink_master``) only when loaded.
+    """
+    parser = _BeamArgumentParser(allow_abbrev=False)
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)  # What PipelineOptions.get_all_options parses.
+    _, unknown = parser.parse_known_args(list(argv))
+    known = [option for action in parser._actions for option in action.option_strings]
+    for arg in unknown:
+        name = arg.split("=", 1)[0]
+        if not name.startswith("--"):
+            continue
+        close = difflib.get_close_matches(name.replace("-", "_").replace("__", "--", 1), known, n=1, cutoff=0.85)
+        if close:
+            raise ValueError(f"Unknown flag {name}: did you mean {close[0]}?")
+
+
 def _tri_state(value: str | None) -> bool | None:
     return {None: None, "auto": None, "on": True, "off": False}[value]
 
@@ -69,8 +91,9 @@ class RunConfig:
     Attributes:
         inputs: Input files or globs.
         output_dir: Output directory (local path or any Beam filesystem URL).
-        model_dir: NER model directory.
-        kb_path: KB file or index directory.
+        model_dir: NER model directory; ``None``: the bundled model, resolved
+            on each worker (so workers need not share the submitter's paths).
+        kb_path: KB file or index directory; ``None``: the bundled KB, likewise.
         input_format: Format of every input (``AUTO``: by extension).
         tsv_columns: Column names for header-less TSV.
         language: Default document language.
@@ -87,8 +110,8 @@ class RunConfig:
 
     inputs: tuple[str, ...]
     output_dir: str
-    model_dir: str
-    kb_path: str
+    model_dir: str | None = None
+    kb_path: str | None = None
     input_format: InputFormat = InputFormat.AUTO
     tsv_columns: tuple[str, ...] | None = None
     language: str = "zh"
@@ -110,10 +133,16 @@ class RunConfig:
             raise ValueError(f"`batch_tokens` must be >= 16. Received: batch_tokens={self.batch_tokens}")
         if self.max_batch_size < 1:
             raise ValueError(f"`max_batch_size` must be >= 1. Received: max_batch_size={self.max_batch_size}")
+        if self.incremental and "://" in self.output_dir:
+            raise ValueError(
+                "--incremental reads earlier runs from a local output directory only. "
+                f"Received: output={self.output_dir!r}"
+            )
         if self.rdf_shards < 0:
             raise ValueError(f"`rdf_shards` must be >= 0. Received: rdf_shards={self.rdf_shards}")
-        if not self.base_iri.endswith(("/", "#")):
-            raise ValueError(f"`base_iri` must end with '/' or '#'. Received: base_iri={self.base_iri!r}")
+        if not self.base_iri.endswith("/"):
+            # Minted IRIs use fragments themselves (doc/<id>#char=s,e), so the base cannot.
+            raise ValueError(f"`base_iri` must end with '/'. Received: base_iri={self.base_iri!r}")
 
     @classmethod
     def from_options(cls, options: PipelineOptions) -> "RunConfig":
@@ -126,8 +155,8 @@ class RunConfig:
         return cls(
             inputs=tuple(opts.input),
             output_dir=opts.output.rstrip("/"),
-            model_dir=opts.model or default_model_dir(),
-            kb_path=opts.kb or default_kb_path(),
+            model_dir=opts.model,
+            kb_path=opts.kb,
             input_format=InputFormat(opts.input_format),
             tsv_columns=tuple(c.strip() for c in opts.tsv_columns.split(",")) if opts.tsv_columns else None,
             language=opts.language,
@@ -151,18 +180,14 @@ class RunConfig:
             "language": self.language,
             "dictionary_mentions": self.dictionary_mentions,
             "base_iri": self.base_iri,
+            # Precision changes scores: a bf16 GPU run is not the same run as an fp32 CPU one.
+            "device": self.device,
+            "mixed_precision": self.mixed_precision,
         }
 
 
-def default_model_dir() -> str:
-    """Path of the bundled default NER model."""
-    import importlib.resources
+def local_model_dir(config: RunConfig) -> str:
+    """The model directory as seen from this machine (the bundled one if none was given)."""
+    from pipeline.handlers import default_model_dir
 
-    return str(importlib.resources.files("ner").joinpath("default_model"))
-
-
-def default_kb_path() -> str:
-    """Path of the bundled default KB."""
-    from linking.linker import default_kb_path as linking_default
-
-    return str(linking_default())
+    return config.model_dir or default_model_dir()

@@ -20,6 +20,7 @@ from typing import Any
 
 import apache_beam as beam
 import pyarrow.parquet as pq
+from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
@@ -31,7 +32,7 @@ from kg.export.rdf import ntriples_line
 from linking.linker import LinkerConfig, kb_version
 from pipeline import transforms as T
 from pipeline.handlers import METRICS_NAMESPACE, NerConfig, NerModelHandler
-from pipeline.options import RdfCompression, RunConfig
+from pipeline.options import RdfCompression, RunConfig, check_flags, local_model_dir
 from schemas import arrow
 from schemas.records import Document, Link, Mention, Triple
 
@@ -45,6 +46,7 @@ class ModelInfo:
 
     version: str
     max_window_chars: int
+    bucket_lengths: tuple[int, ...]
 
     @classmethod
     def read(cls, model_dir: str) -> "ModelInfo":
@@ -53,7 +55,12 @@ class ModelInfo:
             raise FileNotFoundError(f"No NER model at {model_dir!r}: {path} is missing.")
         with FileSystems.open(path) as f:
             meta = json.loads(f.read().decode("utf-8"))
-        return cls(version=meta["version"], max_window_chars=int(meta["model"]["max_sequence_length"]) - 2)
+        model = meta["model"]
+        return cls(
+            version=meta["version"],
+            max_window_chars=int(model["max_sequence_length"]) - 2,
+            bucket_lengths=tuple(int(b) for b in model.get("bucket_lengths", ())),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,9 +80,9 @@ class RunPlan:
         """Matches inputs, reads versions and derives the run id (same inputs, config and
         versions: same id; an incremental run also depends on the documents already seen)."""
         files = tuple(T.match_inputs(config.inputs))
-        model = ModelInfo.read(config.model_dir)
+        model = ModelInfo.read(local_model_dir(config))
         versions = {"kgpipe": __version__, "model": model.version, "kb": kb_version(config.kb_path)}
-        digests = tuple(f"{os.path.basename(p)}:{manifest.file_digest(p)}" for p in files)
+        digests = tuple(f"{os.path.basename(p)}:{_digest(p)}" for p in files)
         skip = frozenset(manifest.seen_document_ids(config.output_dir)) if config.incremental else frozenset()
         seen = hashlib.sha256("\n".join(sorted(skip)).encode()).hexdigest()
         run_id = manifest.derive_run_id(
@@ -89,6 +96,19 @@ class RunPlan:
 
     def output(self, *parts: str) -> str:
         return FileSystems.join(self.config.output_dir, *parts)
+
+
+def _digest(path: str) -> str:
+    """``sha256:<hex>`` of a file's bytes, on any Beam filesystem."""
+    digest = hashlib.sha256()
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path
 
 
 def _parquet(record_lists, plan: RunPlan, record_type: type, label: str):
@@ -115,8 +135,8 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
     documents = read["documents"]
 
     handler = NerModelHandler(NerConfig(
-        model_dir=config.model_dir, batch_tokens=config.batch_tokens, max_batch_size=config.max_batch_size,
-        device=config.device, mixed_precision=config.mixed_precision,
+        model_dir=config.model_dir, bucket_lengths=plan.model.bucket_lengths, batch_tokens=config.batch_tokens,
+        max_batch_size=config.max_batch_size, device=config.device, mixed_precision=config.mixed_precision,
     ))
     windows = documents | "SplitWindows" >> beam.ParDo(T.SplitWindowsFn(plan.model.max_window_chars))
     tagged = windows | "TagMentions" >> T.TagMentions(handler, progress=config.progress)
@@ -189,6 +209,7 @@ def _count_dead(dead):
 
 def _runner_options(argv: Sequence[str] | None) -> tuple[PipelineOptions, Any]:
     """Parses flags; picks the FnApiRunner for the direct runner (see module doc)."""
+    check_flags(argv or [])
     options = PipelineOptions(argv)
     standard = options.view_as(StandardOptions)
     if standard.runner in (None, "DirectRunner", "direct"):
@@ -225,7 +246,11 @@ def run(argv: Sequence[str] | None = None, test_pipeline: beam.Pipeline | None =
     summary = _summary(plan, result, time.monotonic() - started)
     _write_run_node(plan, summary)
     _write_json(plan.output("summary.json"), summary)
-    manifest.write_manifest(plan.config.output_dir, _manifest(plan, summary))
+    # Written last: a run counts as done (for --incremental) only once its manifest exists.
+    if _is_local(plan.config.output_dir):
+        manifest.write_manifest(plan.config.output_dir, _manifest(plan, summary))
+    else:
+        _write_json(plan.output(manifest.MANIFEST_DIR, f"{plan.run_id}.json"), _manifest(plan, summary))
     return summary
 
 

@@ -9,6 +9,7 @@ counters live here, never in the cores.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import time
@@ -25,8 +26,8 @@ from kg.builder import BuilderConfig, TripleBuilder
 from kg.export.rdf import ntriples_line
 from linking.linker import EntityLinker, LinkerConfig
 from ner.windows import split_windows
-from pipeline.handlers import METRICS_NAMESPACE, NerModelHandler
-from pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, read_documents
+from pipeline.handlers import METRICS_NAMESPACE, NerFailure, NerModelHandler
+from pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, read_documents, short_names
 from schemas.arrow import to_table
 from schemas.records import DeadLetter, Document, Link, Mention, TextWindow
 
@@ -57,7 +58,7 @@ def match_inputs(patterns: Sequence[str]) -> list[str]:
 
 
 class ReadFileFn(beam.DoFn):
-    """Reads one input file into Documents; bad records go to the dead-letter output."""
+    """Reads one input file ``(path, short name)`` into Documents; bad records go to the dead-letter output."""
 
     def __init__(self, input_format: InputFormat, language: str, tsv_columns: Sequence[str] | None):
         self._format = input_format
@@ -66,29 +67,38 @@ class ReadFileFn(beam.DoFn):
         self._read = _counter("documents_read")
         self._bad = _counter("read_dead_letters")
 
-    def process(self, path: str) -> Iterator:
-        fmt = InputFormat.for_path(path) if self._format is InputFormat.AUTO else self._format
-        with FileSystems.open(path) as stream:
-            if fmt is InputFormat.PARQUET and not stream.seekable():
-                import io
+    def process(self, element: tuple[str, str]) -> Iterator:
+        path, name = element
+        for record in self._records(path, name):
+            if isinstance(record, DeadLetter):
+                self._bad.inc()
+                yield beam.pvalue.TaggedOutput(DEAD, record)
+            else:
+                self._read.inc()
+                yield record
 
+    def _records(self, path: str, name: str) -> Iterator:
+        fmt = InputFormat.for_path(path) if self._format is InputFormat.AUTO else self._format
+        try:
+            stream = FileSystems.open(path)
+        except Exception as error:  # Vanished or unreadable since the inputs were matched.
+            yield _dead(f"{path}:*", "read", f"cannot open {path}: {error!r}")
+            return
+        with stream:
+            if fmt is InputFormat.PARQUET and not stream.seekable():
                 stream = io.BytesIO(stream.read())
-            for record in read_documents(
-                stream, path, fmt, language=self._language, tsv_columns=self._tsv_columns
-            ):
-                if isinstance(record, DeadLetter):
-                    self._bad.inc()
-                    yield beam.pvalue.TaggedOutput(DEAD, record)
-                else:
-                    self._read.inc()
-                    yield record
+            yield from read_documents(
+                stream, path, fmt, name=name, language=self._language, tsv_columns=self._tsv_columns
+            )
 
 
 class ReadDocuments(beam.PTransform):
     """Reads JSON Lines, text, TSV or Parquet files into unique ``Document``s.
 
-    Outputs: main (``Document``) and ``dead_letter`` (``DeadLetter``: unreadable
-    records, and later duplicates of a document id, which keep the first by source).
+    Outputs: ``documents`` (``Document``) and ``dead_letter`` (``DeadLetter``:
+    unreadable records, and later duplicates of a document id, which keep the
+    first by (path, line)). Default ids are ``name:line`` with the file's path
+    relative to the inputs' common folder.
     """
 
     def __init__(
@@ -100,14 +110,14 @@ class ReadDocuments(beam.PTransform):
         skip_ids: frozenset[str] = frozenset(),
     ):
         super().__init__()
-        self._paths = list(paths)
+        self._files = sorted(short_names(list(paths)).items())
         self._read_fn = ReadFileFn(input_format, language, tsv_columns)
         self._skip_ids = skip_ids
 
     def expand(self, pbegin):
         read = (
             pbegin
-            | "Files" >> beam.Create(self._paths)
+            | "Files" >> beam.Create(self._files)
             | "SpreadFiles" >> beam.Reshuffle()
             | "Parse" >> beam.ParDo(self._read_fn).with_outputs(DEAD, main="documents")
         )
@@ -164,7 +174,11 @@ class SplitWindowsFn(beam.DoFn):
 
 
 class TagMentions(beam.PTransform):
-    """Batched NER over windows: ``TextWindow`` -> ``(doc_id, Mention)``, plus dead letters."""
+    """Batched NER over windows: ``TextWindow`` -> ``(doc_id, Mention)``, plus dead letters.
+
+    A window the model fails on becomes a ``ner`` dead letter; its document is
+    still written, without that window's mentions (counted as ``ner_failed_windows``).
+    """
 
     def __init__(self, handler: NerModelHandler, progress: bool = False):
         super().__init__()
@@ -177,15 +191,39 @@ class TagMentions(beam.PTransform):
         results, failed = batches | "RunInference" >> inference
         if self._progress:
             results = results | "Progress" >> beam.ParDo(LogProgressFn("windows tagged"))
-        mentions = results | "Mentions" >> beam.FlatMap(lambda r: ((m.doc_id, m) for m in r.inference))
-        dead = failed.failed_inferences | "FailedBatches" >> beam.FlatMap(_failed_windows)
-        return {"mentions": mentions, DEAD: dead}
+        tagged = results | "Mentions" >> beam.ParDo(_MentionsFn()).with_outputs(DEAD, main="mentions")
+        batch_dead = failed.failed_inferences | "FailedBatches" >> beam.FlatMap(_failed_windows)
+        dead = (tagged[DEAD], batch_dead) | "NerDead" >> beam.Flatten()
+        return {"mentions": tagged.mentions, DEAD: dead}
+
+
+class _MentionsFn(beam.DoFn):
+    def __init__(self):
+        self._failed = _counter("ner_failed_windows")
+
+    def process(self, result) -> Iterator:
+        window, inference = result.example, result.inference
+        if isinstance(inference, NerFailure):
+            self._failed.inc()
+            yield beam.pvalue.TaggedOutput(DEAD, _dead(f"{window.doc_id}@{window.start}", "ner", inference.error,
+                                                       window.text))
+            return
+        for mention in inference:
+            yield mention.doc_id, mention
+
+
+def _error_text(error) -> str:
+    """RunInference reports ``(type, repr, traceback lines)``; keep the readable part."""
+    if isinstance(error, tuple) and len(error) >= 2:
+        return str(error[1])
+    return f"{type(error).__name__}: {error}" if isinstance(error, Exception) else str(error)
 
 
 def _failed_windows(failure) -> Iterator[DeadLetter]:
     batch, error = failure
+    _counter("ner_failed_windows").inc(len(batch))
     for window in batch:
-        yield _dead(f"{window.doc_id}@{window.start}", "ner", error, window.text)
+        yield _dead(f"{window.doc_id}@{window.start}", "ner", _error_text(error), window.text)
 
 
 def _shared_linker(handle: shared.Shared, config: LinkerConfig) -> EntityLinker:
@@ -194,13 +232,18 @@ def _shared_linker(handle: shared.Shared, config: LinkerConfig) -> EntityLinker:
 
 
 class LinkMentionsFn(beam.DoFn):
-    """``(Document, [Mention])`` -> ``(Document, [Mention], [Link])``; the KB loads once per worker."""
+    """``(Document, [Mention])`` -> ``(Document, [Mention], [Link])``; the KB loads once per worker.
+
+    If linking a document fails, a ``link`` dead letter says why and the document
+    is still written with its mentions and no links (counted as ``documents_partial``).
+    """
 
     def __init__(self, config: LinkerConfig, linker_handle: shared.Shared):
         self._config = config
         self._handle = linker_handle
         self._links = _counter("links")
         self._nil = _counter("links_nil")
+        self._partial = _counter("documents_partial")
         self._dictionary = _counter("dictionary_mentions")
         self._msec = Metrics.distribution(METRICS_NAMESPACE, "link_msec_per_document")
 
@@ -216,7 +259,8 @@ class LinkMentionsFn(beam.DoFn):
             extra = self._linker.detect_mentions(document, mentions) if self._config.dictionary_mentions else []
             mentions = sorted([*mentions, *extra], key=lambda m: (m.start, m.end, m.label))
             links = self._linker.link(document, mentions)
-        except Exception as error:  # One bad document must not fail the run.
+        except Exception as error:  # One bad document must not fail the run: it is written unlinked.
+            self._partial.inc()
             yield beam.pvalue.TaggedOutput(DEAD, _dead(document.id, "link", error, document.text))
         self._dictionary.inc(len(extra))
         self._links.inc(len(links))
@@ -251,7 +295,8 @@ class BuildTriplesFn(_TriplesFn):
                 *self._builder.mention_triples(document, mentions, links),
             ]
             pairs = self._builder.cooccurrence_pairs(document, links)
-        except Exception as error:
+        except Exception as error:  # The document and its mentions are still written.
+            _counter("documents_partial").inc()
             yield beam.pvalue.TaggedOutput(DEAD, _dead(document.id, "triples", error, document.text))
             return
         self._triples.inc(len(triples))

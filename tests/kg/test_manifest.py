@@ -37,11 +37,15 @@ def test_manifests_round_trip_in_run_order(tmp_path):
         manifest.write_manifest(tmp_path, {"counts": {}})
 
 
-def test_seen_document_ids_reads_all_runs(tmp_path):
+def test_seen_document_ids_reads_all_completed_runs(tmp_path):
     assert manifest.seen_document_ids(tmp_path) == set()
-    for run_id, ids in [("run-1", ["a", "b"]), ("run-2", ["c"])]:
+    for run_id, ids in [("run-1", ["a", "b"]), ("run-2", ["c"]), ("run-3", ["d"])]:
         folder = tmp_path / "parquet" / "documents" / f"run_id={run_id}"
         folder.mkdir(parents=True)
         table = arrow.to_table([Document(i, "text") for i in ids], run_id)
         pq.write_table(table, folder / "part-00000.parquet")
-    assert manifest.seen_document_ids(tmp_path) == {"a", "b", "c"}
+    flat = tmp_path / "parquet" / "documents" / "run-4-00000-of-00001.parquet"
+    pq.write_table(arrow.to_table([Document("e", "text")], "run-4"), flat)
+    for run_id in ("run-1", "run-2", "run-4"):  # run-3 failed before its manifest: not seen.
+        manifest.write_manifest(tmp_path, {"run_id": run_id})
+    assert manifest.seen_document_ids(tmp_path) == {"a", "b", "c", "e"}

@@ -110,9 +110,9 @@ def test_bad_input_becomes_dead_letters_and_counts_balance(tmp_path):
     out = tmp_path / "out"
     summary = _run([bad], out)
     dead = [json.loads(line) for path in (out / "dead_letter").glob("*.jsonl") for line in path.open(encoding="utf-8")]
-    assert sorted(d["input_ref"] for d in dead) == ["mixed.jsonl:2", "mixed.jsonl:3", "mixed.jsonl:5"]
+    assert sorted(d["input_ref"] for d in dead) == [f"{bad}:2", f"{bad}:3", f"{bad}:5"]
     assert all(d["stage"] == "read" and d["error"] for d in dead)
-    assert "duplicate document id" in next(d["error"] for d in dead if d["input_ref"] == "mixed.jsonl:5")
+    assert "duplicate document id" in next(d["error"] for d in dead if d["input_ref"] == f"{bad}:5")
     documents = _records(out, Document)
     assert sorted(d.id for d in documents) == sorted(["empty", json.loads(SAMPLE_LINES[0])["id"],
                                                       json.loads(SAMPLE_LINES[1])["id"]])

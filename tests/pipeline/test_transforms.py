@@ -37,14 +37,32 @@ def test_tag_mentions_keys_mentions_by_document():
         assert_that(out[T.DEAD], equal_to([]), label="NoDead")
 
 
-def test_failed_ner_batches_become_dead_letters_per_window():
-    # One window per batch, so only the bad window's batch fails.
-    windows = [TextWindow("ok", 0, "X"), TextWindow("bad", 7, "BOOM X")]
+def test_a_failing_window_is_a_dead_letter_and_its_batch_mates_keep_their_mentions():
+    windows = [TextWindow("ok", 0, "X"), TextWindow("bad", 7, "BOOM X"), TextWindow("fine", 2, "aX")]
     with TestPipeline() as p:
-        out = p | beam.Create(windows) | T.TagMentions(FakeHandler(ExplodingTagger, max_batch_size=1))
-        assert_that(out["mentions"] | beam.Map(lambda kv: kv[0]), equal_to(["ok"]))
-        dead = out[T.DEAD] | beam.Map(lambda d: (d.input_ref, d.stage, "model exploded" in d.error, d.payload))
-        assert_that(dead, equal_to([("bad@7", "ner", True, "BOOM X")]), label="Dead")
+        out = p | beam.Create(windows) | T.TagMentions(FakeHandler(ExplodingTagger))  # One batch of three.
+        assert_that(out["mentions"] | beam.Map(lambda kv: kv[0]), equal_to(["ok", "fine"]))
+        dead = out[T.DEAD] | beam.Map(lambda d: (d.input_ref, d.stage, d.error, d.payload))
+        assert_that(dead, equal_to([("bad@7", "ner", "RuntimeError: model exploded", "BOOM X")]), label="Dead")
+
+
+def test_link_failure_writes_the_document_unlinked_with_a_dead_letter():
+    class BrokenLinker:
+        def link(self, document, mentions):
+            raise KeyError("index corrupt")
+
+    from linking.linker import LinkerConfig
+
+    fn = T.LinkMentionsFn(LinkerConfig(), linker_handle=None)
+    fn._linker = BrokenLinker()
+    doc = Document("d", "华为")
+    from schemas.records import Mention
+
+    outputs = list(fn.process((doc, [Mention("d", 0, 2, "华为", "ORG", 0.9, "m")])))
+    dead = [o.value for o in outputs if isinstance(o, beam.pvalue.TaggedOutput)]
+    kept = [o for o in outputs if not isinstance(o, beam.pvalue.TaggedOutput)]
+    assert [(d.input_ref, d.stage) for d in dead] == [("d", "link")] and "index corrupt" in dead[0].error
+    assert kept == [(doc, [Mention("d", 0, 2, "华为", "ORG", 0.9, "m")], [])]
 
 
 def test_read_documents_dedupes_ids_and_skips_seen(tmp_path):
@@ -55,7 +73,7 @@ def test_read_documents_dedupes_ids_and_skips_seen(tmp_path):
         out = p | T.ReadDocuments([str(path)], skip_ids=frozenset({"c"}))
         assert_that(out["documents"] | beam.Map(lambda d: (d.id, d.text)), equal_to([("a", "one"), ("b", "two")]))
         dead = out[T.DEAD] | beam.Map(lambda d: d.input_ref)
-        assert_that(dead, equal_to(["in.jsonl:3", "in.jsonl:5"]), label="Dead")
+        assert_that(dead, equal_to([f"{path}:3", f"{path}:5"]), label="Dead")
 
 
 def test_split_windows_fn_respects_the_model_limit():
@@ -83,3 +101,15 @@ def test_missing_input_or_output_is_a_clear_error():
 
     with pytest.raises(ValueError, match="needs --input"):
         RunConfig.from_options(PipelineOptions(["--output", "x"]))
+
+
+def test_misspelt_flags_fail_and_runner_flags_pass():
+    import pytest
+
+    from pipeline.options import check_flags
+
+    with pytest.raises(ValueError, match="did you mean --dictionary_mentions"):
+        check_flags(["--input", "x", "--dictionary-mentions"])
+    with pytest.raises(ValueError, match="did you mean --batch_tokens"):
+        check_flags(["--batch_token=5"])
+    check_flags(["--input", "x", "--output", "y", "--runner", "PortableRunner", "--flink_master", "h:8081"])
