@@ -62,23 +62,34 @@ def _run_of(path: Path, root: Path) -> str | None:
     return match.group(1) if match else None
 
 
+def completed_runs(output_dir: str | os.PathLike[str]) -> list[str]:
+    """Run ids with a manifest in ``DIR`` (the pipeline writes it last), oldest first."""
+    return [run_id for _, run_id, _ in _manifest_paths(Path(output_dir))]
+
+
+def completed_document_files(output_dir: str | os.PathLike[str]) -> list[Path]:
+    """The ``DIR/parquet/documents`` files of completed runs, skipping Beam's temporary folders."""
+    root = Path(output_dir) / "parquet" / "documents"
+    committed = set(completed_runs(output_dir))
+    if not root.is_dir() or not committed:
+        return []
+    return [
+        path for path in sorted(root.rglob("*.parquet"))
+        if not path.name.startswith((".", "_"))
+        and not any(part.startswith("beam-temp") for part in path.parts)
+        and _run_of(path, root) in committed
+    ]
+
+
 def seen_document_ids(output_dir: str | os.PathLike[str]) -> set[str]:
     """Returns the document ids of earlier *completed* runs in ``DIR/parquet/documents``.
 
-    A run counts once its manifest is written (the pipeline writes it last), so
-    documents of a run that failed half-way are processed again next time.
-    Reads only the ``id`` column; skips Beam's temporary folders.
+    A run counts once its manifest is written, so documents of a run that
+    failed half-way are processed again next time. Reads only the ``id`` column.
     """
-    root = Path(output_dir) / "parquet" / "documents"
     seen: set[str] = set()
-    committed = {run_id for _, run_id, _ in _manifest_paths(Path(output_dir))}
-    if not root.is_dir() or not committed:
-        return seen
-    for path in sorted(root.rglob("*.parquet")):
-        if path.name.startswith((".", "_")) or any(p.startswith("beam-temp") for p in path.parts):
-            continue
-        if _run_of(path, root) in committed:
-            seen.update(pq.read_table(path, columns=["id"]).column("id").to_pylist())
+    for path in completed_document_files(output_dir):
+        seen.update(pq.read_table(path, columns=["id"]).column("id").to_pylist())
     return seen
 
 

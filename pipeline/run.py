@@ -73,7 +73,7 @@ class RunPlan:
     versions: Mapping[str, str]
     input_digests: tuple[str, ...]
     run_id: str
-    skip_ids: frozenset[str] = frozenset()
+    seen_files: tuple[str, ...] = ()
 
     @classmethod
     def resolve(cls, config: RunConfig) -> "RunPlan":
@@ -83,12 +83,13 @@ class RunPlan:
         model = ModelInfo.read(local_model_dir(config))
         versions = {"kgpipe": __version__, "model": model.version, "kb": kb_version(config.kb_path)}
         digests = tuple(f"{os.path.basename(p)}:{_digest(p)}" for p in files)
-        skip = frozenset(manifest.seen_document_ids(config.output_dir)) if config.incremental else frozenset()
-        seen = hashlib.sha256("\n".join(sorted(skip)).encode()).hexdigest()
+        # An incremental run depends on which runs came before it.
+        earlier = manifest.completed_runs(config.output_dir) if config.incremental else []
+        seen_files = tuple(str(p) for p in manifest.completed_document_files(config.output_dir)) if earlier else ()
         run_id = manifest.derive_run_id(
-            digests, {**config.fingerprint(), "incremental_seen": seen if config.incremental else None}, versions
+            digests, {**config.fingerprint(), "after_runs": earlier if config.incremental else None}, versions
         )
-        return cls(config, files, model, versions, digests, run_id, skip)
+        return cls(config, files, model, versions, digests, run_id, seen_files)
 
     @property
     def extractor(self) -> str:
@@ -130,7 +131,7 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
     """Adds the kgpipe graph to ``root``."""
     config = plan.config
     read = root | "ReadDocuments" >> T.ReadDocuments(
-        plan.input_files, config.input_format, config.language, config.tsv_columns, plan.skip_ids
+        plan.input_files, config.input_format, config.language, config.tsv_columns, plan.seen_files
     )
     documents = read["documents"]
 

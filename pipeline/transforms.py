@@ -107,12 +107,12 @@ class ReadDocuments(beam.PTransform):
         input_format: InputFormat = InputFormat.AUTO,
         language: str = "zh",
         tsv_columns: Sequence[str] | None = None,
-        skip_ids: frozenset[str] = frozenset(),
+        seen_files: Sequence[str] = (),
     ):
         super().__init__()
         self._files = sorted(short_names(list(paths)).items())
         self._read_fn = ReadFileFn(input_format, language, tsv_columns)
-        self._skip_ids = skip_ids
+        self._seen_files = list(seen_files)
 
     def expand(self, pbegin):
         read = (
@@ -121,11 +121,18 @@ class ReadDocuments(beam.PTransform):
             | "SpreadFiles" >> beam.Reshuffle()
             | "Parse" >> beam.ParDo(self._read_fn).with_outputs(DEAD, main="documents")
         )
+        grouped = {"documents": read.documents | "KeyById" >> beam.Map(lambda d: (d.id, d))}
+        if self._seen_files:  # --incremental: an anti-join on the ids of earlier runs, read in parallel.
+            grouped["seen"] = (
+                pbegin
+                | "SeenFiles" >> beam.Create(self._seen_files)
+                | "ReadSeenIds" >> beam.io.ReadAllFromParquet(columns=["id"])
+                | "KeySeen" >> beam.Map(lambda row: (row["id"], True))
+            )
         unique = (
-            read.documents
-            | "KeyById" >> beam.Map(lambda d: (d.id, d))
-            | "GroupById" >> beam.GroupByKey()
-            | "FirstPerId" >> beam.ParDo(_FirstDocumentFn(self._skip_ids)).with_outputs(DEAD, main="documents")
+            grouped
+            | "GroupById" >> beam.CoGroupByKey()
+            | "FirstPerId" >> beam.ParDo(_FirstDocumentFn()).with_outputs(DEAD, main="documents")
         )
         dead = (read[DEAD], unique[DEAD]) | "FlattenDead" >> beam.Flatten()
         return {"documents": unique.documents, DEAD: dead}
@@ -137,14 +144,18 @@ def _source_order(document: Document) -> tuple[str, int]:
 
 
 class _FirstDocumentFn(beam.DoFn):
-    def __init__(self, skip_ids: frozenset[str]):
-        self._skip_ids = skip_ids
+    """``(id, {"documents": [...], "seen": [...]})`` -> the first document, unless seen in an earlier run."""
+
+    def __init__(self):
         self._duplicates = _counter("documents_duplicate")
         self._skipped = _counter("documents_skipped_seen")
         self._kept = _counter("documents")
 
     def process(self, element) -> Iterator:
-        doc_id, documents = element
+        doc_id, grouped = element
+        documents = list(grouped["documents"])
+        if not documents:
+            return  # An id of an earlier run that is not in this input.
         first, *rest = sorted(documents, key=_source_order)
         for duplicate in rest:
             self._duplicates.inc()
@@ -153,7 +164,7 @@ class _FirstDocumentFn(beam.DoFn):
                 _dead(duplicate.source, "read", f"duplicate document id {doc_id!r}; first seen at {first.source}",
                       duplicate.text),
             )
-        if doc_id in self._skip_ids:
+        if any(grouped.get("seen", ())):
             self._skipped.inc()
             return
         self._kept.inc()

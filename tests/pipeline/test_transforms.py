@@ -66,11 +66,17 @@ def test_link_failure_writes_the_document_unlinked_with_a_dead_letter():
 
 
 def test_read_documents_dedupes_ids_and_skips_seen(tmp_path):
+    import pyarrow.parquet as pq
+
+    from schemas import arrow
+
     path = tmp_path / "in.jsonl"
     path.write_text('{"id": "a", "text": "one"}\n{"id": "b", "text": "two"}\n{"id": "a", "text": "again"}\n'
                     '{"id": "c", "text": "seen before"}\nnot json\n', encoding="utf-8")
+    seen = tmp_path / "seen.parquet"
+    pq.write_table(arrow.to_table([Document("c", "old"), Document("z", "old, not in this input")], "run-0"), seen)
     with TestPipeline() as p:
-        out = p | T.ReadDocuments([str(path)], skip_ids=frozenset({"c"}))
+        out = p | T.ReadDocuments([str(path)], seen_files=[str(seen)])
         assert_that(out["documents"] | beam.Map(lambda d: (d.id, d.text)), equal_to([("a", "one"), ("b", "two")]))
         dead = out[T.DEAD] | beam.Map(lambda d: d.input_ref)
         assert_that(dead, equal_to([f"{path}:3", f"{path}:5"]), label="Dead")
