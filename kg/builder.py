@@ -66,12 +66,16 @@ class BuilderConfig:
         base_iri: Absolute IRI ending in ``/`` or ``#`` under which resources are minted.
         extractor: Versions, ``"kgpipe/<version> ner=<model version> kb=<kb version>"``.
         document_text: Whether to emit each document's full text (``nif:isString``).
+        kb_language: Language tag of the KB's names, aliases and descriptions
+            (``None``: plain literals). Surface forms of minted entities take
+            their document's language instead.
     """
 
     run_id: str
     base_iri: str = vocab.DEFAULT_BASE_IRI
     extractor: str = ""
     document_text: bool = True
+    kb_language: str | None = "zh"
 
     def __post_init__(self) -> None:
         if not isinstance(self.run_id, str) or not self.run_id.strip():
@@ -230,16 +234,20 @@ class TripleBuilder:
                     t(_RDFS.label, link.text, language=lang),
                     t(_KGP.minted, "true", datatype=_XSD.boolean)]
         out = [t(_TYPE, str(self._link_class(link)), _IRI), t(_KGP.kbId, link.entity_id)]
-        if link.entity_name:
-            out.append(t(_RDFS.label, link.entity_name, language=lang))
+        if link.entity_name:  # A KB name: the KB's language, whatever the document's.
+            out.append(t(_RDFS.label, link.entity_name, language=iris.language_tag(self.config.kb_language)))
         return out
 
     # ---- KB entities -------------------------------------------------------------------
 
-    def entity_triples(self, entity: Entity, language: str = "zh") -> list[Triple]:
-        """Returns a KB entity's types, language-tagged labels and aliases, description and KB id."""
+    def entity_triples(self, entity: Entity, language: str | None = None) -> list[Triple]:
+        """Returns a KB entity's types, language-tagged labels and aliases, description and KB id.
+
+        Args:
+            language: Language tag of the KB's text; ``None``: ``config.kb_language``.
+        """
         e = iris.entity_iri(self._base, entity.id)
-        lang = iris.language_tag(language)
+        lang = iris.language_tag(language if language is not None else self.config.kb_language)
         t = lambda p, o, kind=_LIT, **kw: self._triple(e, p, o, kind, **kw)  # noqa: E731
         classes = sorted({str(vocab.class_for_kb_type(kb_type)) for kb_type in entity.types}) or [_KGP.Entity]
         if len(classes) > 1 and _KGP.Entity in classes:

@@ -29,6 +29,7 @@ kgpipe options:
   --input_format F        auto|jsonl|text|tsv|parquet (default: by extension)
   --tsv_columns A,B       column names of header-less TSV (the text column is `text`)
   --language TAG          language of documents that name none (default: zh)
+  --kb_language TAG       language of the KB's names (default: zh for the bundled KB, untagged for yours)
   --batch_tokens N        token budget of one NER batch (default: 4096)
   --max_batch_size N      most windows in one NER batch (default: 256)
   --device D              TensorFlow device for NER, e.g. /GPU:0 (default: GPU if any)

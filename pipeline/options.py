@@ -42,6 +42,8 @@ class KgpipeOptions(PipelineOptions):
         parser.add_argument("--tsv_columns", default=None,
                             help="Comma-separated column names for TSV input without a header.")
         parser.add_argument("--language", default="zh", help="Language of documents that name none.")
+        parser.add_argument("--kb_language", default=None,
+                            help="Language tag of the KB's names (default: zh for the bundled KB, none for yours).")
         parser.add_argument("--batch_tokens", type=int, default=4096,
                             help="Token budget of one NER batch (padded tokens).")
         parser.add_argument("--max_batch_size", type=int, default=256, help="Most windows in one NER batch.")
@@ -97,6 +99,7 @@ class RunConfig:
         input_format: Format of every input (``AUTO``: by extension).
         tsv_columns: Column names for header-less TSV.
         language: Default document language.
+        kb_language: Language tag of KB names and aliases (``None``: untagged).
         batch_tokens: Padded-token budget of one NER batch.
         max_batch_size: Most windows per NER batch.
         device, mixed_precision: NER placement (``None``: automatic).
@@ -115,6 +118,7 @@ class RunConfig:
     input_format: InputFormat = InputFormat.AUTO
     tsv_columns: tuple[str, ...] | None = None
     language: str = "zh"
+    kb_language: str | None = None
     batch_tokens: int = 4096
     max_batch_size: int = 256
     device: str | None = None
@@ -160,6 +164,7 @@ class RunConfig:
             input_format=InputFormat(opts.input_format),
             tsv_columns=tuple(c.strip() for c in opts.tsv_columns.split(",")) if opts.tsv_columns else None,
             language=opts.language,
+            kb_language=opts.kb_language or (None if opts.kb else "zh"),
             batch_tokens=opts.batch_tokens,
             max_batch_size=opts.max_batch_size,
             device=opts.device,
@@ -178,6 +183,7 @@ class RunConfig:
             "input_format": self.input_format.value,
             "tsv_columns": list(self.tsv_columns or ()),
             "language": self.language,
+            "kb_language": self.kb_language,
             "dictionary_mentions": self.dictionary_mentions,
             "base_iri": self.base_iri,
             # Precision changes scores: a bf16 GPU run is not the same run as an fp32 CPU one.

@@ -154,7 +154,8 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
             T.DEAD, main="linked")
     )
 
-    builder = BuilderConfig(run_id=plan.run_id, base_iri=config.base_iri, extractor=plan.extractor)
+    builder = BuilderConfig(run_id=plan.run_id, base_iri=config.base_iri, extractor=plan.extractor,
+                            kb_language=config.kb_language)
     linked = link_outputs.linked
     if config.progress:
         linked = linked | "Progress" >> beam.ParDo(T.LogProgressFn("documents linked"))
@@ -165,7 +166,7 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
         | "LinkedEntityIds" >> beam.FlatMap(T.linked_entity_ids)
         | "DistinctEntities" >> beam.Distinct()
         | "EntityTriples" >> beam.ParDo(
-            T.EntityTriplesFn(linker_config, linker_handle, builder, config.language)).with_outputs(
+            T.EntityTriplesFn(linker_config, linker_handle, builder)).with_outputs(
             T.DEAD, main="triples")
     )
     cooccurrence = (

@@ -319,12 +319,10 @@ class BuildTriplesFn(_TriplesFn):
 class EntityTriplesFn(_TriplesFn):
     """KB entity id -> ``[Triple]``: the entity's types, labels and aliases (once per entity)."""
 
-    def __init__(self, linker_config: LinkerConfig, linker_handle: shared.Shared, builder: BuilderConfig,
-                 language: str):
+    def __init__(self, linker_config: LinkerConfig, linker_handle: shared.Shared, builder: BuilderConfig):
         super().__init__(builder)
         self._linker_config = linker_config
         self._handle = linker_handle
-        self._language = language
         self._entities = _counter("entities_linked")
 
     def setup(self) -> None:
@@ -336,7 +334,7 @@ class EntityTriplesFn(_TriplesFn):
         if entity is None:
             yield beam.pvalue.TaggedOutput(DEAD, _dead(entity_id, "triples", "linked entity id not in the KB"))
             return
-        triples = self._builder.entity_triples(entity, self._language)
+        triples = self._builder.entity_triples(entity)
         self._entities.inc()
         self._triples.inc(len(triples))
         yield triples
