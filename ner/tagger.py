@@ -61,6 +61,8 @@ class MentionTagger:
 
         self._dtype = dtype
         self.serve = tf.function(serve, input_signature=spec, jit_compile=jit_compile)
+        self.jit_compile = jit_compile
+        self.fixed_rows = 64  # Rows of every XLA call (= predict_spans' default batch_size).
         self._lock = threading.Lock()
         self._cache: collections.OrderedDict[str, Features] = collections.OrderedDict()
         self._cache_size = 4096
@@ -152,16 +154,19 @@ class MentionTagger:
     def _run(self, bucket: int, batch: list[Features]) -> dict[str, np.ndarray]:
         import tensorflow as tf
 
-        token_ids = np.zeros((len(batch), bucket), np.int32)
-        bigram_ids = np.zeros((len(batch), bucket), np.int32)
-        lexicon = np.zeros((len(batch), bucket, self._lexicon_dim), np.float32)
+        # Under XLA every distinct shape compiles anew: pad the rows too, so each
+        # bucket runs at one shape [fixed_rows, bucket] and compiles once.
+        rows = max(self.fixed_rows, len(batch)) if self.jit_compile else len(batch)
+        token_ids = np.zeros((rows, bucket), np.int32)
+        bigram_ids = np.zeros((rows, bucket), np.int32)
+        lexicon = np.zeros((rows, bucket, self._lexicon_dim), np.float32)
         for row, f in enumerate(batch):
             n = len(f)
             token_ids[row, :n], bigram_ids[row, :n], lexicon[row, :n] = (
                 f.token_ids, f.bigram_ids, f.lexicon)
         with tf.device(self.device or "/CPU:0"):
             outputs = self.serve(token_ids, bigram_ids, lexicon)
-        return {name: v.numpy() for name, v in outputs.items()}
+        return {name: v.numpy()[:len(batch)] for name, v in outputs.items()}
 
     def _decode(self, batch: list[Features], emissions: dict[str, np.ndarray],
                 heads: Sequence[str] | None) -> list[list[CharSpan]]:
