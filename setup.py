@@ -47,6 +47,8 @@ setup(
         "test": ["pytest>=8", "pytest-timeout>=2.3"],
         # On a CUDA machine: TensorFlow's bundled CUDA libraries.
         "gpu": ["tensorflow[and-cuda]==2.21.0"],
+        # bench/ner_vs_jiagu.py compares against Jiagu's documented seg + ner use.
+        "bench": ["jiagu==0.2.3"],
     },
     entry_points={"console_scripts": ["kgpipe=pipeline.cli:main"]},
 )
