@@ -254,20 +254,9 @@ def make_entity(record: Mapping[str, Any], path, line) -> Entity:
 
 def _iter_json_lines(path: pathlib.Path) -> Iterator[tuple[int, dict]]:
     """Yields ``(line number, object)``; tolerates dump framing (``[``, ``]``, trailing commas)."""
-    with _open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.strip()
-            if line.endswith(","):
-                line = line[:-1]
-            if not line or line in ("[", "]"):
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise KbError(path, number, f"invalid JSON ({error.msg} at column {error.colno})") from None
-            if not isinstance(record, dict):
-                raise KbError(path, number, f"expected a JSON object, got {type(record).__name__}")
-            yield number, record
+    from linking.kb_wikidata import iter_json_objects
+
+    yield from iter_json_objects(path, _open_text, KbError)
 
 
 def _iter_jsonl(path: pathlib.Path) -> Iterator[tuple[int, Entity]]:

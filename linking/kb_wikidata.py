@@ -35,12 +35,12 @@ TYPE_NAMES = {
 _SITELINKS_FOR_FULL_PRIOR = 200
 
 
-def iter_wikidata(path: pathlib.Path, languages: Sequence[str], open_text: Callable,
-                  error: Callable[..., Exception]) -> Iterator[tuple[int, Entity]]:
-    """Yields ``(line, Entity)`` per item line that has a label in one of ``languages``.
+def iter_json_objects(path: pathlib.Path, open_text: Callable,
+                      error: Callable[..., Exception]) -> Iterator[tuple[int, dict]]:
+    """Yields ``(line, object)`` of JSON Lines, or of a dump array with one object per line.
 
-    Items with no label in any wanted language are skipped (a dump holds
-    millions of them); a malformed line raises ``error(path, line, message, field)``.
+    Framing lines (``[``, ``]``) and trailing commas are skipped; a line that is
+    not a JSON object raises ``error(path, line, message)``.
     """
     with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
@@ -53,13 +53,26 @@ def iter_wikidata(path: pathlib.Path, languages: Sequence[str], open_text: Calla
                 record = json.loads(line)
             except json.JSONDecodeError as failure:
                 raise error(path, number, f"invalid JSON ({failure.msg} at column {failure.colno})") from None
-            if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                raise error(path, number, "expected an entity object with a string id", "id")
-            if record.get("type", "item") != "item":
-                continue
-            entity = _entity(record, languages, path, number, error)
-            if entity is not None:
-                yield number, entity
+            if not isinstance(record, dict):
+                raise error(path, number, f"expected a JSON object, got {type(record).__name__}")
+            yield number, record
+
+
+def iter_wikidata(path: pathlib.Path, languages: Sequence[str], open_text: Callable,
+                  error: Callable[..., Exception]) -> Iterator[tuple[int, Entity]]:
+    """Yields ``(line, Entity)`` per item line that has a label in one of ``languages``.
+
+    Items with no label in any wanted language are skipped (a dump holds
+    millions of them); a malformed line raises ``error(path, line, message, field)``.
+    """
+    for number, record in iter_json_objects(path, open_text, error):
+        if not isinstance(record.get("id"), str):
+            raise error(path, number, "expected an entity object with a string id", "id")
+        if record.get("type", "item") != "item":
+            continue
+        entity = _entity(record, languages, path, number, error)
+        if entity is not None:
+            yield number, entity
 
 
 def _values(block: Any, languages: Sequence[str], path, number, field, error) -> list[str]:
