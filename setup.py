@@ -26,6 +26,7 @@ INSTALL_REQUIRES = [
     "pyahocorasick>=2.1,<3",
     "pyshacl>=0.30",
     "tqdm>=4.66",
+    "gensim>=4.3.3,<5",  # skip-gram pre-training of the NER embeddings
 ]
 
 setup(

@@ -69,6 +69,8 @@ class TrainConfig:
     patience: int = 6
     bigram_min_count: int = 2
     bigram_max_size: int = 40000
+    unlabelled: tuple[str, ...] = ()  # raw text files for the embedding pre-training
+    pretrain_epochs: int = 0  # skip-gram epochs over training + unlabelled text; 0: none
     seed: int = 13
 
     def __post_init__(self):
@@ -209,6 +211,12 @@ class Trainer:
             log.info("corpus %s: %d train / %d dev sentences, labels %s", corpus.name,
                      len(train[corpus.name]), len(dev[corpus.name]), heads[-1].labels)
         texts = [ex.text for exs in train.values() for ex in exs]
+        if c.pretrain_epochs:  # vocabularies cover the unlabelled text, whose vectors we learn
+            from ner.pretrain import read_texts
+            unlabelled = [t for path in c.unlabelled for t in read_texts(path)]
+            log.info("unlabelled text: %d texts, %d chars", len(unlabelled), sum(map(len, unlabelled)))
+            texts = texts + unlabelled
+        self.vocab_texts = texts
         resume = (self.out / "vocab").is_dir()
         if resume:
             from ner.model_dir import load_featurizer, read_meta
@@ -268,6 +276,8 @@ class Trainer:
         keras.utils.set_random_seed(c.seed)
         self.model = NerModel(self.model_config)
         self.model.build_all()
+        if c.pretrain_epochs:
+            self._load_pretrained()
         self.optimizer = keras.optimizers.AdamW(learning_rate=c.learning_rate,
                                                 weight_decay=c.weight_decay,
                                                 global_clipnorm=c.clip_norm)
@@ -304,6 +314,25 @@ class Trainer:
             return step
 
         self.steps = {h.name: make_step(h.name) for h in self.model_config.heads}
+
+    def _load_pretrained(self):
+        """Starts the token and bigram tables from skip-gram vectors (cached in the run dir)."""
+        from ner import pretrain
+
+        c, path = self.config, self.out / "pretrained.npz"
+        if path.is_file():
+            vectors = pretrain.load(path)
+        else:
+            vectors = pretrain.pretrain_embeddings(
+                self.vocab_texts, self.featurizer, char_dim=self.model_config.albert.embedding_size,
+                bigram_dim=self.model_config.bigram_dim, epochs=c.pretrain_epochs, seed=c.seed)
+            pretrain.save(path, vectors)
+        tables = {"tokens": self.model.encoder.word_embeddings.embeddings}
+        if self.model.bigram_embeddings is not None:
+            tables["bigrams"] = self.model.bigram_embeddings.embeddings
+        for name, variable in tables.items():
+            matrix, covered = vectors[name]
+            variable.assign(pretrain.scaled_like(variable.numpy(), matrix, covered))
 
     # --- state ------------------------------------------------------------------------------
     def _state_arrays(self):

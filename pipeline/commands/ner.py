@@ -61,6 +61,11 @@ def _add_train(commands) -> None:
                        help="folds for the training-entity gazetteer feature (0 disables it)")
     train.add_argument("--lexicon-words", action="append", default=[], metavar="CATEGORY=PATH[,PATH]",
                        help="extra lexicon word lists (repeatable)")
+    train.add_argument("--unlabelled", action="append", default=[], metavar="PATH",
+                       help="raw text for pre-training the character and bigram embeddings: "
+                            "JSON lines (text field), TSV (last column) or one text per line")
+    train.add_argument("--pretrain-epochs", type=int, default=0,
+                       help="skip-gram epochs over the training + unlabelled text (0: no pre-training)")
     model = train.add_argument_group("model")
     model.add_argument("--embedding-size", type=int, default=128)
     model.add_argument("--hidden-size", type=int, default=256)
@@ -130,7 +135,8 @@ def train_config_from_args(args):
         warmup_steps=args.warmup_steps, token_dropout=args.token_dropout,
         bigram_dropout=args.bigram_dropout, time_budget_s=args.time_budget,
         eval_every_s=args.eval_every, patience=args.patience, max_epochs=args.max_epochs,
-        bigram_max_size=args.bigram_max_size, seed=args.seed)
+        bigram_max_size=args.bigram_max_size, unlabelled=tuple(args.unlabelled),
+        pretrain_epochs=args.pretrain_epochs, seed=args.seed)
 
 
 def run_train(args) -> int:

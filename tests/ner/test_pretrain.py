@@ -1,0 +1,92 @@
+"""Skip-gram pre-training of the token and bigram tables, and its use by the trainer."""
+
+import json
+
+import numpy as np
+import pytest
+
+from ner import pretrain
+from ner.albert import AlbertConfig
+from ner.config import HeadConfig, NerConfig
+from ner.data import Example, write_column_file
+from ner.features import BigramVocab, Featurizer
+from ner.tokenizer import Tokenizer
+
+
+def test_read_texts_formats(tmp_path):
+    (tmp_path / "a.jsonl").write_text(
+        json.dumps({"text": "北京很大", "label": {}}, ensure_ascii=False) + "\n\n"
+        + json.dumps({"text": "上海"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "b.tsv").write_text("体育\t姚明打球\n财经\t股市\n", encoding="utf-8")
+    (tmp_path / "c.txt").write_text("第一行\n  \n第二行\n", encoding="utf-8")
+    assert list(pretrain.read_texts(tmp_path / "a.jsonl")) == ["北京很大", "上海"]
+    assert list(pretrain.read_texts(tmp_path / "b.tsv")) == ["姚明打球", "股市"]
+    assert list(pretrain.read_texts(tmp_path / "c.txt")) == ["第一行", "第二行"]
+    (tmp_path / "bad.jsonl").write_text('{"text": 3}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.jsonl:1: 'text' must be a string"):
+        list(pretrain.read_texts(tmp_path / "bad.jsonl"))
+
+
+def test_vectors_follow_contexts_and_cover_seen_ids():
+    # 甲 and 乙 share every context; 丙 lives elsewhere: skip-gram must see that.
+    rng = np.random.default_rng(0)
+    texts = []
+    for _ in range(400):
+        left, right = rng.choice(list("一二三四五")), rng.choice(list("六七八九十"))
+        texts.append(left + rng.choice(["甲", "乙"]) + right)
+        texts.append(rng.choice(list("天地人山水")) + "丙" + rng.choice(list("日月星云风")))
+    tokenizer = Tokenizer.build(texts + ["未见"], min_word_count=1)
+    featurizer = Featurizer(tokenizer, BigramVocab.build(texts, tokenizer, min_count=1), None)
+    out = pretrain.pretrain_embeddings(texts, featurizer, char_dim=16, bigram_dim=8, epochs=20,
+                                       sample=0, workers=1)
+    vectors, covered = out["tokens"]
+    assert vectors.shape == (len(tokenizer), 16) and out["bigrams"][0].shape[1] == 8
+    ids = {c: tokenizer.token_to_id[c] for c in "甲乙丙未"}
+    assert covered[ids["甲"]] and covered[ids["丙"]] and not covered[ids["未"]]
+    assert not covered[tokenizer.pad_id]
+
+    def cos(a, b):
+        return float(vectors[a] @ vectors[b] / np.linalg.norm(vectors[a]) / np.linalg.norm(vectors[b]))
+
+    assert cos(ids["甲"], ids["乙"]) > cos(ids["甲"], ids["丙"]) + 0.3
+
+
+def test_scaled_like_keeps_uncovered_rows():
+    initial = np.random.default_rng(1).normal(0, 0.02, (5, 4)).astype(np.float32)
+    vectors = np.full((5, 4), 3.0, np.float32)
+    vectors[1] = -3.0
+    covered = np.array([False, True, True, False, False])
+    out = pretrain.scaled_like(initial, vectors, covered)
+    np.testing.assert_array_equal(out[~covered], initial[~covered])
+    assert np.std(out[covered]) == pytest.approx(np.std(initial), rel=1e-5)
+    assert out[1, 0] < 0 < out[2, 0]
+
+
+def test_trainer_starts_from_pretrained_tables(tmp_path):
+    from ner.training import Corpus, TrainConfig, Trainer
+
+    data = tmp_path / "train.txt"
+    write_column_file(data, [Example("张三在北京。", ((0, 2, "PER"), (3, 5, "LOC")))] * 20, "BIO")
+    raw = tmp_path / "raw.txt"
+    raw.write_text("\n".join(["王五去了广州。", "广州很热。"] * 30), encoding="utf-8")
+    albert = AlbertConfig(vocab_size=1, embedding_size=8, hidden_size=8, num_hidden_layers=0,
+                          num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
+    model = NerConfig(albert=albert, heads=(HeadConfig("x", ("X",)),), bigram_dim=4, lstm_units=4,
+                      max_sequence_length=16, bucket_lengths=(16,), name="pt")
+    config = TrainConfig(output_dir=str(tmp_path / "run"), corpora=(Corpus("news", str(data), {}, 2),),
+                         model=model, lexicon_jieba=False, gazetteer_folds=0, time_budget_s=60,
+                         unlabelled=(str(raw),), pretrain_epochs=3, bigram_min_count=1)
+    trainer = Trainer(config)
+    trainer.prepare()
+    trainer.build()
+    tokenizer = trainer.featurizer.tokenizer
+    assert "广" in tokenizer.token_to_id  # the vocabulary covers the unlabelled text
+    vectors = pretrain.load(tmp_path / "run" / "pretrained.npz")
+    table = trainer.model.encoder.word_embeddings.embeddings.numpy()
+    matrix, covered = vectors["tokens"]
+    row = tokenizer.token_to_id["广"]
+    assert covered[row]
+    scale = table[row] / matrix[row]
+    np.testing.assert_allclose(scale, scale[0], rtol=1e-4)  # the vector, rescaled
+    bigram_row = trainer.featurizer.bigram_vocab.index["广\x00州"]
+    assert vectors["bigrams"][1][bigram_row]
