@@ -46,6 +46,8 @@ class Lexicon:
         self.category_index = {c: i for i, c in enumerate(self.categories)}
         self.max_word_length = max_word_length
         self.words: dict[str, dict[int, float]] = {}
+        self.extra: dict[tuple[str, str], float] = {}  # everything not from jieba's dictionary
+        self._adding_jieba = False
         self.prefixes: set[str] = set()
         self._frozen = None  # Aho-Corasick automaton, rebuilt lazily after changes
 
@@ -64,6 +66,8 @@ class Lexicon:
             self.categories += (category,)
             self.category_index[category] = len(self.categories) - 1
         self._frozen = None
+        if not self._adding_jieba:
+            self.extra[word, category] = self.extra.get((word, category), 0.0) + weight
         weights = self.words.setdefault(word, {})
         cat = self.category_index[category]
         weights[cat] = weights.get(cat, 0.0) + weight
@@ -71,13 +75,17 @@ class Lexicon:
             self.prefixes.add(word[:i])
 
     def add_jieba(self, path: str | os.PathLike | None = None) -> "Lexicon":
-        """Adds jieba's ``dict.txt`` (``word freq flag`` lines)."""
-        with open(path or jieba_dictionary_path(), encoding="utf-8") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 2:
-                    flag = parts[2] if len(parts) > 2 else ""
-                    self.add(parts[0], JIEBA_CATEGORIES.get(flag, "WORD"), float(parts[1]))
+        """Adds jieba's ``dict.txt`` (``word freq flag`` lines); rebuilt at load, not saved."""
+        self._adding_jieba = True
+        try:
+            with open(path or jieba_dictionary_path(), encoding="utf-8") as f:
+                for line in f:
+                    parts = line.split()
+                    if len(parts) >= 2:
+                        flag = parts[2] if len(parts) > 2 else ""
+                        self.add(parts[0], JIEBA_CATEGORIES.get(flag, "WORD"), float(parts[1]))
+        finally:
+            self._adding_jieba = False
         return self
 
     def add_words(self, words: Iterable[str], category: str, freq: float = 100.0) -> "Lexicon":
@@ -176,13 +184,11 @@ class Lexicon:
         weight = np.minimum(weight / 15.0, 1.0)
         return np.concatenate([presence, weight], axis=-1).reshape(n, -1)
 
-    def save_extra(self, path: str | os.PathLike, base_categories: Iterable[str] = BASE_CATEGORIES) -> None:
-        """Writes the entries outside ``base_categories`` as ``word<TAB>category<TAB>weight``."""
-        base = set(base_categories)
+    def save_extra(self, path: str | os.PathLike) -> None:
+        """Writes every entry not from jieba's dictionary as ``word<TAB>category<TAB>weight``."""
         with open(path, "w", encoding="utf-8") as f:
-            for word, cat, w in self.entries():
-                if self.categories[cat] not in base:
-                    f.write(f"{word}\t{self.categories[cat]}\t{w:.4f}\n")
+            for (word, category), w in self.extra.items():
+                f.write(f"{word}\t{category}\t{w:.4f}\n")
 
     def load_extra(self, path: str | os.PathLike) -> "Lexicon":
         with open(path, encoding="utf-8") as f:
