@@ -81,22 +81,32 @@ class Featurizer:
     """Turns text into ``Features`` with a tokenizer, a bigram vocabulary and a lexicon."""
 
     def __init__(self, tokenizer: Tokenizer, bigram_vocab: BigramVocab, lexicon: Lexicon | None,
-                 gazetteer: Lexicon | None = None):
+                 gazetteer: Lexicon | None = None, word_vectors=None):
         self.tokenizer = tokenizer
         self.bigram_vocab = bigram_vocab
         self.lexicon = lexicon
         self.gazetteer = gazetteer
+        self.word_vectors = word_vectors  # ner.word_vectors.WordVectors or None
+
+    @property
+    def _char_feature_sources(self):
+        return [x for x in (self.lexicon, self.gazetteer, self.word_vectors) if x is not None]
 
     @property
     def lexicon_dim(self) -> int:
-        return sum(x.feature_dim for x in (self.lexicon, self.gazetteer) if x is not None)
+        """Width of the per-token ``lexicon`` input: categories, gazetteer, word vectors."""
+        return sum(x.feature_dim for x in self._char_feature_sources)
 
     def with_gazetteer(self, gazetteer: Lexicon | None) -> "Featurizer":
-        return Featurizer(self.tokenizer, self.bigram_vocab, self.lexicon, gazetteer)
+        return Featurizer(self.tokenizer, self.bigram_vocab, self.lexicon, gazetteer,
+                          self.word_vectors)
+
+    def with_word_vectors(self, word_vectors) -> "Featurizer":
+        return Featurizer(self.tokenizer, self.bigram_vocab, self.lexicon, self.gazetteer,
+                          word_vectors)
 
     def _char_features(self, norm: str) -> np.ndarray:
-        parts = [x.features(norm, normalized=True)
-                 for x in (self.lexicon, self.gazetteer) if x is not None]
+        parts = [x.features(norm, normalized=True) for x in self._char_feature_sources]
         return np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
 
     def __call__(self, text: str) -> Features:

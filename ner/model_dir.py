@@ -10,6 +10,8 @@ Layout::
     lexicon_extra.txt    extra lexicon words (``word<TAB>category<TAB>weight``); jieba's
                          dictionary is rebuilt from the installed jieba at load time
     gazetteer.txt        entity surfaces of the training data (same format), categories G_<label>
+    word_vectors.txt     SoftLexicon word vectors (``ner.word_vectors``): word<TAB>frequency lines
+    word_vectors.npy       and their float16 vectors
     weights.npz          float16 weights, keys ``NNNN:variable/path`` in model.weights order
     serving/             optional TF SavedModel, signature ``serving_default`` (see tagger)
 """
@@ -54,7 +56,9 @@ def save_model_dir(path: str | os.PathLike, model, featurizer: Featurizer, *,
     arrays = [np.asarray(w) for w in (weights if weights is not None else
                                       [v.numpy() for v in model.weights])]
     stored = [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
-    version = f"kgpipe-ner-{config.name}-{weights_hash(stored)}"
+    hashed = stored + ([featurizer.word_vectors.vectors.astype(np.float16)]
+                       if featurizer.word_vectors is not None else [])
+    version = f"kgpipe-ner-{config.name}-{weights_hash(hashed)}"
     np.savez(path / "weights.npz", **{f"{i:04d}:{v.path}": a
                                       for i, (v, a) in enumerate(zip(model.weights, stored))})
     featurizer.tokenizer.save(path / "vocab.txt")
@@ -69,11 +73,14 @@ def save_model_dir(path: str | os.PathLike, model, featurizer: Featurizer, *,
                         "extra_file": "lexicon_extra.txt"}
     gazetteer_meta = None
     if featurizer.gazetteer is not None:
-        featurizer.gazetteer.save_extra(path / "gazetteer.txt", base_categories=())
+        featurizer.gazetteer.save_extra(path / "gazetteer.txt")
         gazetteer_meta = {"categories": list(featurizer.gazetteer.categories),
                           "max_word_length": featurizer.gazetteer.max_word_length,
                           "file": "gazetteer.txt"}
-    meta = {"format": FORMAT, "gazetteer": gazetteer_meta, "name": config.name, "version": version,
+    word_vectors_meta = None
+    if featurizer.word_vectors is not None:
+        word_vectors_meta = featurizer.word_vectors.save(path)
+    meta = {"format": FORMAT, "gazetteer": gazetteer_meta, "word_vectors": word_vectors_meta, "name": config.name, "version": version,
             "model": config.to_dict(), "labels": list(config.labels),
             "tokenizer": {"vocab_file": "vocab.txt", "lowercase": True, "normalization": "NFKC"},
             "bigrams_file": "bigrams.txt", "lexicon": lexicon_meta, **(extra_meta or {})}
@@ -105,7 +112,11 @@ def load_featurizer(path: str | os.PathLike, meta: dict) -> Featurizer:
         spec = meta["gazetteer"]
         gazetteer = Lexicon(spec["categories"], max_word_length=spec["max_word_length"])
         gazetteer.load_extra(path / spec["file"])
-    return Featurizer(tokenizer, bigram_vocab, lexicon, gazetteer)
+    word_vectors = None
+    if meta.get("word_vectors"):
+        from ner.word_vectors import WordVectors
+        word_vectors = WordVectors.load(path, meta["word_vectors"])
+    return Featurizer(tokenizer, bigram_vocab, lexicon, gazetteer, word_vectors)
 
 
 def read_meta(path: str | os.PathLike) -> dict:

@@ -71,6 +71,7 @@ class TrainConfig:
     bigram_max_size: int = 40000
     unlabelled: tuple[str, ...] = ()  # raw text files for the embedding pre-training
     pretrain_epochs: int = 0  # skip-gram epochs over training + unlabelled text; 0: none
+    word_vectors_dim: int = 0  # SoftLexicon word vectors of this size (needs pretrain_epochs)
     seed: int = 13
 
     def __post_init__(self):
@@ -78,6 +79,8 @@ class TrainConfig:
             raise ValueError("`corpora` must not be empty")
         if self.batch_size < 1 or self.time_budget_s <= 0:
             raise ValueError(f"bad batch_size={self.batch_size} or time_budget_s={self.time_budget_s}")
+        if self.word_vectors_dim and not self.pretrain_epochs:
+            raise ValueError("word_vectors_dim needs pretrain_epochs > 0 (the vectors are skip-gram)")
 
 
 @dataclasses.dataclass
@@ -223,6 +226,10 @@ class Trainer:
             self.featurizer = load_featurizer(self.out / "vocab", read_meta(self.out / "vocab"))
         else:
             self.featurizer = build_featurizer(c, texts)
+            if c.word_vectors_dim:
+                from ner.word_vectors import WordVectors
+                self.featurizer = self.featurizer.with_word_vectors(WordVectors.train(
+                    texts, dim=c.word_vectors_dim, epochs=c.pretrain_epochs, seed=c.seed))
             if c.gazetteer_folds:
                 labels = {label for head in heads for label in head.labels}
                 everything = [ex for exs in train.values() for ex in exs]

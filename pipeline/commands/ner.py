@@ -66,6 +66,9 @@ def _add_train(commands) -> None:
                             "JSON lines (text field), TSV (last column) or one text per line")
     train.add_argument("--pretrain-epochs", type=int, default=0,
                        help="skip-gram epochs over the training + unlabelled text (0: no pre-training)")
+    train.add_argument("--word-vectors-dim", type=int, default=0,
+                       help="SoftLexicon word vectors of this size, skip-gram over the same text "
+                            "(needs --pretrain-epochs; 0: none)")
     model = train.add_argument_group("model")
     model.add_argument("--embedding-size", type=int, default=128)
     model.add_argument("--hidden-size", type=int, default=256)
@@ -136,7 +139,8 @@ def train_config_from_args(args):
         bigram_dropout=args.bigram_dropout, time_budget_s=args.time_budget,
         eval_every_s=args.eval_every, patience=args.patience, max_epochs=args.max_epochs,
         bigram_max_size=args.bigram_max_size, unlabelled=tuple(args.unlabelled),
-        pretrain_epochs=args.pretrain_epochs, seed=args.seed)
+        pretrain_epochs=args.pretrain_epochs, word_vectors_dim=args.word_vectors_dim,
+        seed=args.seed)
 
 
 def run_train(args) -> int:

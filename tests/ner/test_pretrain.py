@@ -90,3 +90,55 @@ def test_trainer_starts_from_pretrained_tables(tmp_path):
     np.testing.assert_allclose(scale, scale[0], rtol=1e-4)  # the vector, rescaled
     bigram_row = trainer.featurizer.bigram_vocab.index["广\x00州"]
     assert vectors["bigrams"][1][bigram_row]
+
+
+def test_word_vector_features_follow_softlexicon():
+    from ner.word_vectors import WordVectors
+
+    words = ["北京", "北京大学", "大学"]
+    vectors = np.array([[1, 0], [0, 1], [1, 1]], np.float32)
+    freqs = np.array([2.0, 1.0, 1.0], np.float32)
+    wv = WordVectors(words, vectors, freqs)
+    f = wv.features("在北京大学").reshape(5, 3, 2)  # sets B, M, E
+    np.testing.assert_array_equal(f[0], 0)  # 在: no word
+    # 北: begins 北京 (z 2) and 北京大学 (z 1); Z = 3 -> B = 3/3 * (2*[1,0] + 1*[0,1]).
+    np.testing.assert_allclose(f[1], [[2, 1], [0, 0], [0, 0]])
+    # 京: ends 北京, inside 北京大学; Z = 3.
+    np.testing.assert_allclose(f[2], [[0, 0], [0, 1], [2, 0]])
+    # 大: begins 大学, inside 北京大学; Z = 2 -> scale 3/2.
+    np.testing.assert_allclose(f[3], [[1.5, 1.5], [0, 1.5], [0, 0]])
+    # 学: ends 北京大学 and 大学.
+    np.testing.assert_allclose(f[4], [[0, 0], [0, 0], [1.5, 3]])
+    assert wv.features("").shape == (0, 6) and not wv.features("无词").any()
+    with pytest.raises(ValueError, match="two characters"):
+        WordVectors(["京"], vectors[:1], freqs[:1])
+
+
+def test_word_vectors_train_save_load(tmp_path):
+    from ner.word_vectors import WordVectors
+
+    texts = ["我们在北京大学学习。", "北京的大学很多。", "我们喜欢学习中文。"] * 30
+    wv = WordVectors.train(texts, dim=8, epochs=3, workers=1)
+    assert {"北京", "我们", "学习"} <= set(wv.words)
+    assert all(len(w) >= 2 for w in wv.words)
+    np.testing.assert_allclose(np.linalg.norm(wv.vectors, axis=1), 1.0, rtol=1e-5)
+    spec = wv.save(tmp_path)
+    again = WordVectors.load(tmp_path, spec)
+    assert again.words == wv.words
+    np.testing.assert_allclose(again.features("北京大学"), wv.features("北京大学"), atol=2e-3)
+
+
+def test_model_dir_round_trip_with_word_vectors(tmp_path):
+    from ner.model_dir import load_model_dir, save_model_dir
+    from ner.word_vectors import WordVectors
+    from tests.ner.test_tagger import TEXTS, tiny_featurizer, tiny_model
+
+    wv = WordVectors(["北京", "上海"], np.eye(2, 3, dtype=np.float32), np.ones(2, np.float32))
+    featurizer = tiny_featurizer().with_word_vectors(wv)
+    assert featurizer.lexicon_dim == featurizer.lexicon.feature_dim + 9
+    model = tiny_model(featurizer)
+    version = save_model_dir(tmp_path, model, featurizer)
+    _, loaded, meta = load_model_dir(tmp_path)
+    assert meta["version"] == version and meta["word_vectors"]["dim"] == 3
+    for text in TEXTS:
+        np.testing.assert_array_equal(loaded(text).lexicon, featurizer(text).lexicon)
