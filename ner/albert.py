@@ -317,10 +317,11 @@ class AlbertEncoder(keras.layers.Layer):
         self.embedding_projection = keras.layers.Dense(
             c.hidden_size, kernel_initializer=init, use_bias=c.embedding_layout == "google",
             name="embedding_projection")
+        # With 0 layers (embeddings only, e.g. under a BiLSTM) no transformer weights are built.
         self.groups = [
             [AlbertLayer(c, c.embedding_layout, name=f"group_{g}_inner_{k}")
              for k in range(c.inner_group_num)]
-            for g in range(c.num_hidden_groups)]
+            for g in range(c.num_hidden_groups)] if c.num_hidden_layers else []
 
     def build(self, input_shape=None):
         c = self.config

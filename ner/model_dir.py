@@ -131,9 +131,15 @@ def read_meta(path: str | os.PathLike) -> dict:
 
 
 def load_weights(model, path: str | os.PathLike) -> None:
-    """Assigns ``weights.npz`` to a built model, checking names and shapes."""
+    """Assigns ``weights.npz`` to a built model, in order, checking count and shapes.
+
+    Directories written before 0-layer encoders stopped building a transformer layer carry that
+    unused layer's weights (``albert/group_*``); they are skipped.
+    """
     with np.load(Path(path) / "weights.npz") as data:
         keys = sorted(data.files)
+        if model.config.albert.num_hidden_layers == 0:
+            keys = [k for k in keys if "/albert/group_" not in k]
         if len(keys) != len(model.weights):
             raise ValueError(f"weights.npz holds {len(keys)} arrays, the model has "
                              f"{len(model.weights)} weights")

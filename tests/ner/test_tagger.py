@@ -202,3 +202,32 @@ def test_training_resumes_from_checkpoint(tmp_path):
     log = (tmp_path / "run" / "train.log").read_text(encoding="utf-8")
     assert "resumed at step" in log
     assert json.loads((tmp_path / "run" / "progress.json").read_text())["epoch"] == 2
+
+
+def test_zero_layer_model_builds_no_transformer_and_loads_legacy_dirs(tmp_path):
+    from ner.model_dir import load_model_dir, save_model_dir
+
+    featurizer = tiny_featurizer()
+    albert = AlbertConfig(vocab_size=len(featurizer.tokenizer), embedding_size=8, hidden_size=8,
+                          num_hidden_layers=0, num_attention_heads=2, intermediate_size=16,
+                          max_position_embeddings=32)
+    model = tiny_model(featurizer)
+    import dataclasses
+
+    from ner.model import NerModel
+    model = NerModel(dataclasses.replace(model.config, albert=albert))
+    model.build_all()
+    assert not any("group_" in v.path for v in model.weights)
+    save_model_dir(tmp_path, model, featurizer)
+    # An older kgpipe stored an unused transformer layer for 0-layer encoders: still loads.
+    with np.load(tmp_path / "weights.npz") as data:
+        arrays = dict(data)
+    arrays["9999:ner_model/albert/group_0_inner_0/query/kernel"] = np.zeros((8, 8), np.float16)
+    np.savez(tmp_path / "weights.npz", **arrays)
+    loaded, _, _ = load_model_dir(tmp_path)
+    for a, b in zip(loaded.weights, model.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-2)
+    arrays["9998:ner_model/other/kernel"] = np.zeros((2,), np.float16)
+    np.savez(tmp_path / "weights.npz", **arrays)
+    with pytest.raises(ValueError, match="holds"):
+        load_model_dir(tmp_path)
