@@ -19,14 +19,22 @@ import sys
 DATA = "../shared/data"
 BASE = ["--train", f"msra={DATA}/msra/train.txt", "--train", f"ecommerce={DATA}/ecommerce/train.bieos",
         "--label-map", "HP=BRAND", "--label-map", "HC=PRODUCT", "--repeat", "ecommerce=3",
-        "--dev-size", "1000", "--num-layers", "0", "--hidden-size", "192", "--lstm-units", "128"]
+        "--dev-size", "1500", "--gazetteer-folds", "0", "--num-layers", "0", "--hidden-size", "192",
+        "--lstm-units", "128"]
+# Skip-gram pre-training of the token/bigram tables on the training text + raw news + CLUENER text.
+PRETRAIN = ["--unlabelled", f"{DATA}/news/thucnews_1000.tsv", "--unlabelled", f"{DATA}/cluener/train.json",
+            "--pretrain-epochs", "5"]
+WORD_VECTORS = ["--word-vectors-dim", "50"]
+# Research-use word lists: measured, never shipped (they would be copied into the model directory).
 DICS = ["--lexicon-words", "BRAND=" + ",".join(sorted(glob.glob(f"{DATA}/ecommerce/dics/brand*.dic"))),
         "--lexicon-words", "PRODUCT=" + ",".join(sorted(glob.glob(f"{DATA}/ecommerce/dics/product*.dic")))]
 VARIANTS = {
-    "full": DICS,
-    "no_gazetteer": DICS + ["--gazetteer-folds", "0"],
-    "no_lexicon_no_gazetteer": ["--no-jieba-lexicon", "--gazetteer-folds", "0"],
-    "albert_1_layer": DICS + ["--num-layers", "1"],
+    "full": PRETRAIN + WORD_VECTORS,
+    "no_word_vectors": PRETRAIN,
+    "no_pretraining": [],
+    "no_lexicon": PRETRAIN + WORD_VECTORS + ["--no-jieba-lexicon"],
+    "ecommerce_word_lists": DICS,
+    "albert_1_layer": ["--num-layers", "1"],
 }
 
 

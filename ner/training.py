@@ -41,6 +41,8 @@ class Corpus:
     label_map: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
     dev_size: int = 1000
     repeat: int = 1  # times each training sentence appears per epoch (upsamples small corpora)
+    auxiliary: bool = False  # trains the shared encoder through its own head; no dev slice,
+    #                          and the head is dropped from the exported model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +83,8 @@ class TrainConfig:
             raise ValueError(f"bad batch_size={self.batch_size} or time_budget_s={self.time_budget_s}")
         if self.word_vectors_dim and not self.pretrain_epochs:
             raise ValueError("word_vectors_dim needs pretrain_epochs > 0 (the vectors are skip-gram)")
+        if all(corpus.auxiliary for corpus in self.corpora):
+            raise ValueError("at least one corpus must not be auxiliary")
 
 
 @dataclasses.dataclass
@@ -207,12 +211,17 @@ class Trainer:
     def prepare(self):
         c = self.config
         train, dev, heads = {}, {}, []
-        for corpus in c.corpora:
+        # Auxiliary heads come last, so the exported model's weights are a prefix of these.
+        for corpus in sorted(c.corpora, key=lambda corpus: corpus.auxiliary):
             examples = read_examples(corpus.path, label_map=dict(corpus.label_map))
-            train[corpus.name], dev[corpus.name] = hold_out(examples, corpus.dev_size)
+            if corpus.auxiliary:
+                train[corpus.name] = examples
+            else:
+                train[corpus.name], dev[corpus.name] = hold_out(examples, corpus.dev_size)
             heads.append(HeadConfig(corpus.name, label_set(examples)))
-            log.info("corpus %s: %d train / %d dev sentences, labels %s", corpus.name,
-                     len(train[corpus.name]), len(dev[corpus.name]), heads[-1].labels)
+            log.info("corpus %s%s: %d train / %d dev sentences, labels %s", corpus.name,
+                     " (auxiliary)" if corpus.auxiliary else "", len(train[corpus.name]),
+                     len(dev.get(corpus.name, ())), heads[-1].labels)
         texts = [ex.text for exs in train.values() for ex in exs]
         if c.pretrain_epochs:  # vocabularies cover the unlabelled text, whose vectors we learn
             from ner.pretrain import read_texts
@@ -239,6 +248,9 @@ class Trainer:
         self.model_config = dataclasses.replace(
             base, albert=albert, heads=tuple(heads), bigram_vocab_size=len(self.featurizer.bigram_vocab),
             lexicon_dim=self.featurizer.lexicon_dim)
+        auxiliary = {corpus.name for corpus in c.corpora if corpus.auxiliary}
+        self.export_config = dataclasses.replace(
+            self.model_config, heads=tuple(h for h in heads if h.name not in auxiliary))
         max_tokens = self.model_config.max_sequence_length
         t0 = time.time()
         self.train = self._instances(train, heads, max_tokens)
@@ -383,10 +395,24 @@ class Trainer:
         return MentionTagger(model, self.featurizer, version="training")
 
     def export(self, path) -> str:
+        """Saves the EMA weights without the auxiliary heads (whose weights come last)."""
+        from ner.model import NerModel
         from ner.model_dir import save_model_dir
 
-        return save_model_dir(path, self.model, self.featurizer,
-                              weights=[v.numpy() for v in self.ema])
+        model = self.model
+        if self.export_config != self.model_config:
+            model = NerModel(self.export_config)
+            model.build_all()
+            dropped = self.model.weights[len(model.weights):]
+            kept = set(self.export_config.heads)
+            for kept_var, var in zip(model.weights, self.model.weights):
+                if tuple(kept_var.shape) != tuple(var.shape):
+                    raise AssertionError(f"export weight order differs at {var.path}")
+            if any(not any(f"head_{h.name}/" in v.path for h in self.model_config.heads
+                           if h not in kept) for v in dropped):
+                raise AssertionError("auxiliary head weights are not last in the model")
+        return save_model_dir(path, model, self.featurizer,
+                              weights=[v.numpy() for v in self.ema[:len(model.weights)]])
 
     # --- loop -------------------------------------------------------------------------------
     def learning_rate(self, step: int, elapsed: float) -> float:

@@ -61,6 +61,9 @@ def _add_train(commands) -> None:
                        help="folds for the training-entity gazetteer feature (0 disables it)")
     train.add_argument("--lexicon-words", action="append", default=[], metavar="CATEGORY=PATH[,PATH]",
                        help="extra lexicon word lists (repeatable)")
+    train.add_argument("--aux-train", action="append", default=[], metavar="NAME=PATH",
+                       help="auxiliary corpus: trains the shared encoder through a head of its own "
+                            "that the exported model drops; no dev slice (e.g. CLUENER JSON)")
     train.add_argument("--unlabelled", action="append", default=[], metavar="PATH",
                        help="raw text for pre-training the character and bigram embeddings: "
                             "JSON lines (text field), TSV (last column) or one text per line")
@@ -117,6 +120,8 @@ def train_config_from_args(args):
     repeats = {name: int(n) for name, n in _pairs(args.repeat, "--repeat")}
     corpora = tuple(Corpus(name, path, label_map, args.dev_size, repeats.get(name, 1))
                     for name, path in _pairs(args.train, "--train"))
+    corpora += tuple(Corpus(name, path, label_map, 0, repeats.get(name, 1), auxiliary=True)
+                     for name, path in _pairs(args.aux_train, "--aux-train"))
     buckets = tuple(int(b) for b in args.buckets.split(","))
     albert = AlbertConfig(vocab_size=1, embedding_size=args.embedding_size,
                           hidden_size=args.hidden_size, num_hidden_layers=args.num_layers,

@@ -231,3 +231,45 @@ def test_zero_layer_model_builds_no_transformer_and_loads_legacy_dirs(tmp_path):
     np.savez(tmp_path / "weights.npz", **arrays)
     with pytest.raises(ValueError, match="holds"):
         load_model_dir(tmp_path)
+
+
+@pytest.mark.slow
+def test_auxiliary_corpus_trains_but_is_not_exported(tmp_path):
+    import json
+
+    from ner.data import write_column_file
+    from ner.tagger import MentionTagger
+    from ner.training import Corpus, TrainConfig, Trainer
+
+    news = tmp_path / "news.txt"
+    write_column_file(news, [Example("张三在北京。", ((0, 2, "PER"), (3, 5, "LOC")))] * 30, "BIO")
+    aux = tmp_path / "aux.json"
+    aux.write_text("\n".join(json.dumps({"text": "李四住在上海路", "label": {
+        "name": {"李四": [[0, 1]]}, "address": {"上海路": [[4, 6]]}}}, ensure_ascii=False)
+        for _ in range(20)), encoding="utf-8")
+    albert = AlbertConfig(vocab_size=1, embedding_size=8, hidden_size=8, num_hidden_layers=0,
+                          num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
+    model = NerConfig(albert=albert, heads=(HeadConfig("x", ("X",)),), bigram_dim=4, lstm_units=4,
+                      max_sequence_length=16, bucket_lengths=(16,), name="aux")
+    config = TrainConfig(output_dir=str(tmp_path / "run"), model=model, lexicon_jieba=False,
+                         corpora=(Corpus("cluener", str(aux), {}, 0, auxiliary=True),
+                                  Corpus("news", str(news), {}, 3)),
+                         gazetteer_folds=0, batch_size=8, time_budget_s=60, eval_every_s=1000,
+                         max_epochs=2)
+    trainer = Trainer(config)
+    progress = trainer.run()
+    assert [h.name for h in trainer.model_config.heads] == ["news", "cluener"]
+    assert set(progress["history"][-1]) == {"step", "elapsed", "news", "micro"}
+    tagger = MentionTagger.load(tmp_path / "run" / "best")
+    assert [h.name for h in tagger.model.config.heads] == ["news"]
+    assert set(tagger.labels) == {"LOC", "PER"}
+    # The exported weights are the trained model's shared + news-head weights.
+    full = trainer.ema_tagger()
+    texts = ["张三在北京。", "李四住在上海路"]
+    exported, trained = tagger.predict_spans(texts), full.predict_spans(texts, heads=["news"])
+    assert [[s[:3] for s in row] for row in exported] == [[s[:3] for s in row] for row in trained]
+    for row_a, row_b in zip(exported, trained):  # float16 storage of the exported weights
+        np.testing.assert_allclose([s[3] for s in row_a], [s[3] for s in row_b], atol=1e-3)
+    with pytest.raises(ValueError, match="auxiliary"):
+        TrainConfig(output_dir=str(tmp_path / "r2"), model=model,
+                    corpora=(Corpus("cluener", str(aux), {}, 0, auxiliary=True),))
