@@ -24,17 +24,20 @@ BASE = ["--train", f"msra={DATA}/msra/train.txt", "--train", f"ecommerce={DATA}/
 # Skip-gram pre-training of the token/bigram tables on the training text + raw news + CLUENER text.
 PRETRAIN = ["--unlabelled", f"{DATA}/news/thucnews_1000.tsv", "--unlabelled", f"{DATA}/cluener/train.json",
             "--pretrain-epochs", "5"]
+AUX = ["--aux-train", f"cluener={DATA}/cluener/train.json"]  # auxiliary head, dropped at export
 WORD_VECTORS = ["--word-vectors-dim", "50"]
 # Research-use word lists: measured, never shipped (they would be copied into the model directory).
 DICS = ["--lexicon-words", "BRAND=" + ",".join(sorted(glob.glob(f"{DATA}/ecommerce/dics/brand*.dic"))),
         "--lexicon-words", "PRODUCT=" + ",".join(sorted(glob.glob(f"{DATA}/ecommerce/dics/product*.dic")))]
 VARIANTS = {
-    "full": PRETRAIN + WORD_VECTORS,
-    "no_word_vectors": PRETRAIN,
-    "no_pretraining": [],
-    "no_lexicon": PRETRAIN + WORD_VECTORS + ["--no-jieba-lexicon"],
+    "full": PRETRAIN + AUX,  # the shipped recipe
+    "no_aux_cluener": PRETRAIN,
+    "no_pretraining_no_aux": [],
+    "plus_word_vectors": PRETRAIN + AUX + WORD_VECTORS,
+    "plus_bigrams_120k": PRETRAIN + AUX + ["--bigram-max-size", "120000"],
+    "no_lexicon": PRETRAIN + AUX + ["--no-jieba-lexicon"],
     "ecommerce_word_lists": DICS,
-    "albert_1_layer": ["--num-layers", "1"],
+    "albert_1_layer": PRETRAIN + AUX + ["--num-layers", "1"],
 }
 
 
