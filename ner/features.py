@@ -110,22 +110,39 @@ class Featurizer:
         return np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
 
     def __call__(self, text: str) -> Features:
-        encoding = self.tokenizer.encode(text)
-        norm = normalize_text(text)
-        n = len(encoding)
-        tok = self.tokenizer
-        token_ids = np.array([tok.cls_id, *encoding.ids, tok.sep_id], np.int32)
-        index = self.bigram_vocab.index
-        bigram_ids = np.array(
-            [BIGRAM_BOUNDARY]
-            + [index.get(b, BIGRAM_UNK) for b in bigrams([norm[s:e] for s, e in encoding.offsets])]
-            + [BIGRAM_BOUNDARY], np.int32)
-        lexicon = np.zeros((n + 2, self.lexicon_dim), np.float16)
-        if self.lexicon_dim and n:
-            char_features = self._char_features(norm)
-            starts = [s for s, _ in encoding.offsets]
-            lexicon[1:-1] = char_features[starts]
-        return Features(token_ids, bigram_ids, lexicon, encoding.offsets)
+        return self.batch([text])[0]
+
+    def batch(self, texts: Sequence[str],
+              encodings: Sequence[Encoding] | None = None) -> list[Features]:
+        """``Features`` of each text; the same as calling the featurizer text by text.
+
+        The per-character lexicon features of the whole batch are computed in one pass over the
+        texts joined by NUL (no dictionary word holds one, so no match crosses a text), which
+        saves the per-call overhead of the numpy work on short texts.
+
+        Args:
+            encodings: the texts' ``tokenizer.encode`` results, when the caller has them.
+        """
+        tok, index, dim = self.tokenizer, self.bigram_vocab.index, self.lexicon_dim
+        if encodings is None:
+            encodings = [tok.encode(text) for text in texts]
+        norms = [normalize_text(text) for text in texts]
+        char_features = self._char_features("\x00".join(norms)) if dim and texts else None
+        out, base = [], 0
+        for norm, encoding in zip(norms, encodings):
+            n = len(encoding)
+            token_ids = np.array([tok.cls_id, *encoding.ids, tok.sep_id], np.int32)
+            bigram_ids = np.array(
+                [BIGRAM_BOUNDARY]
+                + [index.get(b, BIGRAM_UNK) for b in bigrams([norm[s:e] for s, e in encoding.offsets])]
+                + [BIGRAM_BOUNDARY], np.int32)
+            lexicon = np.zeros((n + 2, dim), np.float16)
+            if dim and n:
+                starts = np.fromiter((s for s, _ in encoding.offsets), np.int64, n)
+                lexicon[1:-1] = char_features[base + starts]
+            out.append(Features(token_ids, bigram_ids, lexicon, encoding.offsets))
+            base += len(norm) + 1
+        return out
 
 
 def char_spans_to_token_spans(offsets: Sequence[tuple[int, int]],

@@ -111,30 +111,42 @@ class Lexicon:
                     out.append((start, end, weights))
         return out
 
-    def _automaton(self):
-        """Aho-Corasick automaton over the words (built once, after the last ``add``)."""
+    def _freeze(self):
+        """Aho-Corasick automaton over the words (built once, after the last ``add``).
+
+        The automaton maps a word to its index; per word, ``lengths`` holds its length and
+        ``cats[bounds[i]:bounds[i + 1]]`` / ``values[...]`` its categories and weights, so a
+        text's matches expand into flat arrays with numpy rather than a Python loop.
+        """
         import ahocorasick
 
         automaton = ahocorasick.Automaton()
-        for word, weights in self.words.items():
-            automaton.add_word(word, (len(word), tuple(weights.items())))
+        lengths, bounds, cats, values = [], [0], [], []
+        for i, (word, weights) in enumerate(self.words.items()):
+            automaton.add_word(word, i)
+            lengths.append(len(word))
+            cats += weights.keys()
+            values += weights.values()
+            bounds.append(len(cats))
         automaton.make_automaton()
-        return automaton
+        return (automaton, np.array(lengths, np.int64), np.array(bounds, np.int64),
+                np.array(cats, np.int64), np.array(values, np.float64))
 
     def _flat_matches(self, norm: str):
-        """``matches`` as four flat lists (start, end, category, weight): the hot loop."""
-        starts, ends, cats, values = [], [], [], []
+        """``matches`` as four flat arrays (start, end, category, weight): the hot path."""
         if self._frozen is None:
-            self._frozen = self._automaton() if self.words else {}
-        if not self.words:
-            return starts, ends, cats, values
-        for last, (length, items) in self._frozen.iter(norm):
-            for cat, w in items:
-                starts.append(last + 1 - length)
-                ends.append(last + 1)
-                cats.append(cat)
-                values.append(w)
-        return starts, ends, cats, values
+            self._frozen = self._freeze() if self.words else ()
+        hits = list(self._frozen[0].iter(norm)) if self._frozen else []
+        if not hits:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty, np.zeros(0, np.float64)
+        _, lengths, bounds, cats, values = self._frozen
+        last, word = np.array(hits, np.int64).T
+        counts = bounds[word + 1] - bounds[word]
+        match = np.repeat(np.arange(len(hits)), counts)  # one row per (match, category)
+        entry = bounds[word][match] + np.arange(len(match)) - np.repeat(np.cumsum(counts) - counts, counts)
+        ends = last[match] + 1
+        return ends - lengths[word][match], ends, cats[entry], values[entry]
 
     def _flat_matches_python(self, norm: str):
         """Reference implementation of ``_flat_matches`` with the prefix set (for tests)."""
@@ -165,24 +177,20 @@ class Lexicon:
         starts, ends, cats, values = self._flat_matches(norm)
         weight = np.zeros((n, len(SETS), num_cats), np.float32)
         count = np.zeros_like(weight)
-        if starts:
-            starts, ends = np.array(starts), np.array(ends)
-            cats, values = np.array(cats), np.array(values, np.float32)
+        if len(starts):
+            values = values.astype(np.float32)
             ones = np.ones_like(values)
             single = ends - starts == 1
             multi = ~single
+            inside, word = covered_positions(starts + 1, ends - 1)  # M: [start + 1, end - 1)
             for target, v in ((weight, values), (count, ones)):
                 np.add.at(target, (starts[single], 3, cats[single]), v[single])
                 np.add.at(target, (starts[multi], 0, cats[multi]), v[multi])
                 np.add.at(target, (ends[multi] - 1, 2, cats[multi]), v[multi])
-                # Inside positions [start + 1, end - 1) through a difference array.
-                diff = np.zeros((n + 1, num_cats), np.float32)
-                np.add.at(diff, (starts[multi] + 1, cats[multi]), v[multi])
-                np.add.at(diff, (ends[multi] - 1, cats[multi]), -v[multi])
-                target[:, 1] += np.cumsum(diff, axis=0)[:n]
+                np.add.at(target, (inside, 1, cats[word]), v[word])
         presence = (count > 0.5).astype(np.float32)
         weight = np.minimum(weight / 15.0, 1.0)
-        return np.concatenate([presence, weight], axis=-1).reshape(n, -1)
+        return np.concatenate([presence, weight], axis=-1).reshape(n, self.feature_dim)
 
     def save_extra(self, path: str | os.PathLike) -> None:
         """Writes every entry not from jieba's dictionary as ``word<TAB>category<TAB>weight``."""
@@ -196,6 +204,19 @@ class Lexicon:
                 word, category, w = line.rstrip("\n").split("\t")
                 self._add_weight(word, category, float(w))  # saved words are normalised
         return self
+
+
+def covered_positions(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every position of the ranges ``[starts[i], ends[i])`` and the ``i`` it belongs to.
+
+    Summing per position over these (``np.add.at``) adds each character's contributions in
+    match order, so its result depends only on the matches covering it: the same whether a text
+    is featurised alone or joined with others in a batch (a running sum would not be).
+    """
+    lengths = np.maximum(ends - starts, 0)
+    word = np.repeat(np.arange(len(starts)), lengths)
+    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return starts[word] + np.arange(len(word)) - first, word
 
 
 def build_lexicon(*, use_jieba: bool = True, extra: Mapping[str, Iterable[str]] | None = None,

@@ -15,6 +15,7 @@ import numpy as np
 
 from ner.decoding import decode_batch, merge_spans
 from ner.features import Featurizer, Features
+from ner.tokenizer import Encoding
 
 CharSpan = tuple[int, int, str, float]
 
@@ -64,7 +65,7 @@ class MentionTagger:
         self.jit_compile = jit_compile
         self.fixed_rows = 64  # Rows of every XLA call (= predict_spans' default batch_size).
         self._lock = threading.Lock()
-        self._cache: collections.OrderedDict[str, Features] = collections.OrderedDict()
+        self._cache: collections.OrderedDict[str, Encoding] = collections.OrderedDict()
         self._cache_size = 4096
         featurizer("预热 warm-up")  # builds the lexicon automata now, not inside the first batch
 
@@ -103,22 +104,22 @@ class MentionTagger:
     def token_count(self, text: str) -> int:
         """Tokens of ``text`` including [CLS] and [SEP].
 
-        The features computed on the way are cached briefly, since a caller that counts tokens
+        The encoding computed on the way is cached briefly, since a caller that counts tokens
         (to pick a batch's bucket) tags the same text right after.
         """
-        return len(self._features(text))
+        return len(self._encoding(text)) + 2
 
-    def _features(self, text: str) -> Features:
+    def _encoding(self, text: str) -> Encoding:
         with self._lock:
             cached = self._cache.get(text)
         if cached is not None:
             return cached
-        features = self.featurizer(text)
+        encoding = self.featurizer.tokenizer.encode(text)
         with self._lock:
-            self._cache[text] = features
+            self._cache[text] = encoding
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return features
+        return encoding
 
     def bucket_for(self, length: int) -> int:
         for bucket in self.bucket_lengths:
@@ -137,7 +138,10 @@ class MentionTagger:
             if len(text) > self.max_window_chars:
                 raise ValueError(f"window of {len(text)} chars exceeds max_window_chars="
                                  f"{self.max_window_chars}; split documents into windows first")
-        features = [self._features(text) for text in texts]
+        features: list[Features] = []
+        for k in range(0, len(texts), 1024):  # bounds the batch featurizer's memory
+            chunk = texts[k:k + 1024]
+            features += self.featurizer.batch(chunk, [self._encoding(text) for text in chunk])
         results: list[list[CharSpan]] = [[] for _ in texts]
         order = sorted(range(len(texts)), key=lambda i: len(features[i]))
         groups: dict[int, list[int]] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
+import re
 import unicodedata
 from typing import Iterable, Sequence
 
@@ -43,6 +44,7 @@ def _bmp_table() -> dict[int, str]:
 
 
 _TABLE: dict[int, str] | None = None
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")  # beyond the BMP
 
 
 def normalize_text(text: str) -> str:
@@ -51,7 +53,7 @@ def normalize_text(text: str) -> str:
     if _TABLE is None:  # built once (~0.1 s); str.translate then runs at C speed
         _TABLE = _bmp_table()
     norm = text.translate(_TABLE)
-    if len(norm) != len(text) or not text.isascii() and any(ord(c) > 0xFFFF for c in text):
+    if len(norm) != len(text) or not text.isascii() and _ASTRAL.search(text):
         return "".join(normalize_char(c) for c in text)
     return norm
 
@@ -148,13 +150,21 @@ class Tokenizer:
     def encode(self, text: str) -> Encoding:
         """Tokenizes ``text``; offsets index ``text`` itself."""
         norm = normalize_text(text)
+        vocab, unk_id = self.token_to_id, self.unk_id
         tokens, ids, offsets = [], [], []
         for start, end in split_words(norm):
+            if end - start == 1:  # the common case (CJK characters, punctuation), inlined
+                piece = norm[start]
+                if piece not in vocab:
+                    piece = text[start]  # e.g. a vocab that keeps full-width punctuation
+                known = piece in vocab
+                tokens.append(piece if known else UNK)
+                ids.append(vocab[piece] if known else unk_id)
+                offsets.append((start, end))
+                continue
             for piece, p_start, p_end in self._wordpiece(norm, start, end):
-                if piece not in self.token_to_id and p_end - p_start == 1:
-                    piece = text[p_start]  # e.g. a vocab that keeps full-width punctuation
-                tokens.append(piece if piece in self.token_to_id else UNK)
-                ids.append(self.token_to_id.get(piece, self.unk_id))
+                tokens.append(piece if piece in vocab else UNK)
+                ids.append(vocab.get(piece, unk_id))
                 offsets.append((p_start, p_end))
         return Encoding(tuple(tokens), tuple(ids), tuple(offsets))
 
@@ -181,12 +191,56 @@ class Tokenizer:
         return pieces
 
 
+def _char_class(predicate) -> str:
+    """A regex character class of the BMP code points where ``predicate`` holds."""
+    ranges, start = [], None
+    for cp in range(0x10001):
+        inside = cp < 0x10000 and not 0xD800 <= cp <= 0xDFFF and predicate(chr(cp))
+        if inside and start is None:
+            start = cp
+        elif not inside and start is not None:
+            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(cp - 1)) if cp - 1 > start else ""))
+            start = None
+    return "[" + "".join(ranges) + "]"
+
+
+def _is_skipped(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs")
+
+
+_RUNS: re.Pattern | None = None
+
+
 def split_words(norm: str) -> list[tuple[int, int]]:
-    """Pre-tokenizes normalised text into ``(start, end)``: word runs or single characters."""
+    """Pre-tokenizes normalised text into ``(start, end)``: word runs or single characters.
+
+    Whitespace and control/format characters produce no span; runs of word characters
+    (``_is_word_char``) one span; every other character a span of its own.
+    """
+    global _RUNS
+    if not norm.isascii() and _ASTRAL.search(norm):
+        return _split_words_python(norm)  # the regex classes cover the BMP only
+    if _RUNS is None:  # built once (~0.1 s)
+        _RUNS = re.compile(f"({_char_class(_is_skipped)}+)|{_char_class(_is_word_char)}+")
+    # The regex finds the (few) word and skip runs; the characters between them are
+    # single-character spans, filled in without a Python step per character.
+    spans, pos = [], 0
+    for match in _RUNS.finditer(norm):
+        start, end = match.span()
+        spans += zip(range(pos, start), range(pos + 1, start + 1))
+        if match.lastindex is None:
+            spans.append((start, end))
+        pos = end
+    spans += zip(range(pos, len(norm)), range(pos + 1, len(norm) + 1))
+    return spans
+
+
+def _split_words_python(norm: str) -> list[tuple[int, int]]:
+    """``split_words`` character by character (any code point; the reference for tests)."""
     spans, i, n = [], 0, len(norm)
     while i < n:
         char = norm[i]
-        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs"):
+        if _is_skipped(char):
             i += 1
         elif _is_word_char(char):
             j = i + 1

@@ -25,6 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ner.lexicon import covered_positions
 from ner.tokenizer import normalize_text
 
 log = logging.getLogger("kgpipe.ner.training.word_vectors")
@@ -99,16 +100,11 @@ class WordVectors:
         weighted = self.vectors[index] * z[:, None]
         np.add.at(out, (starts, 0), weighted)
         np.add.at(out, (ends - 1, 2), weighted)
-        # Inside positions [start + 1, end - 1) and the per-character total Z over
-        # [start, end), both through difference arrays.
-        inside = np.zeros((n + 1, d), np.float32)
-        np.add.at(inside, starts + 1, weighted)
-        np.add.at(inside, ends - 1, -weighted)
-        out[:, 1] += np.cumsum(inside, axis=0)[:n]
-        total = np.zeros(n + 1, np.float32)
-        np.add.at(total, starts, z)
-        np.add.at(total, ends, -z)
-        total = np.cumsum(total)[:n]
+        inside, word = covered_positions(starts + 1, ends - 1)  # M: [start + 1, end - 1)
+        np.add.at(out, (inside, 1), weighted[word])
+        covered, word = covered_positions(starts, ends)  # Z sums over [start, end)
+        total = np.zeros(n, np.float32)
+        np.add.at(total, covered, z[word])
         scale = np.divide(len(SETS), total, out=np.zeros_like(total), where=total > 0)
         return (out * scale[:, None, None]).reshape(n, len(SETS) * d)
 

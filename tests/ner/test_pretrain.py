@@ -142,3 +142,27 @@ def test_model_dir_round_trip_with_word_vectors(tmp_path):
     assert meta["version"] == version and meta["word_vectors"]["dim"] == 3
     for text in TEXTS:
         np.testing.assert_array_equal(loaded(text).lexicon, featurizer(text).lexicon)
+
+
+def test_batch_features_equal_text_by_text_features_exactly():
+    """A text's features do not depend on the batch it is featurised in (reruns are identical
+    however Beam groups the windows)."""
+    from ner.word_vectors import WordVectors
+    from tests.ner.test_tagger import tiny_featurizer
+
+    words = ["北京", "北京大学", "京大", "大学生", "上海", "华为手机", "工作"]
+    rng = np.random.default_rng(0)
+    wv = WordVectors(words, rng.normal(size=(len(words), 5)).astype(np.float32),
+                     rng.uniform(1, 50, len(words)).astype(np.float32))
+    featurizer = tiny_featurizer().with_word_vectors(wv)
+    texts = ["张三在北京大学工作。", "", "华为手机P30很好用", "北京大学生\x00上海", "李四去了上海和Apple公司",
+             "𠀀北京大学"]
+    alone = [featurizer(text) for text in texts]
+    for order in (texts, texts[::-1]):
+        batch = dict(zip(order, featurizer.batch(order)))
+        for text, expected in zip(texts, alone):
+            got = batch[text]
+            assert got.offsets == expected.offsets
+            for name in ("token_ids", "bigram_ids", "lexicon"):
+                np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+    assert alone[0].lexicon[1:-1].any() and not alone[1].lexicon.any()
