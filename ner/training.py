@@ -43,6 +43,8 @@ class Corpus:
     repeat: int = 1  # times each training sentence appears per epoch (upsamples small corpora)
     auxiliary: bool = False  # trains the shared encoder through its own head; no dev slice,
     #                          and the head is dropped from the exported model
+    head: str | None = None  # extra sentences for another corpus's head (e.g. pseudo-labels);
+    #                          no dev slice, labels outside that head's set are ignored
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,8 +85,13 @@ class TrainConfig:
             raise ValueError(f"bad batch_size={self.batch_size} or time_budget_s={self.time_budget_s}")
         if self.word_vectors_dim and not self.pretrain_epochs:
             raise ValueError("word_vectors_dim needs pretrain_epochs > 0 (the vectors are skip-gram)")
-        if all(corpus.auxiliary for corpus in self.corpora):
+        if all(corpus.auxiliary or corpus.head for corpus in self.corpora):
             raise ValueError("at least one corpus must not be auxiliary")
+        owners = {corpus.name for corpus in self.corpora if not corpus.head}
+        for corpus in self.corpora:
+            if corpus.head and (corpus.head not in owners or corpus.auxiliary):
+                raise ValueError(f"corpus {corpus.name!r} adds to head {corpus.head!r}, which no "
+                                 f"training corpus trains. Received heads: {sorted(owners)}")
 
 
 @dataclasses.dataclass
@@ -212,8 +219,13 @@ class Trainer:
         c = self.config
         train, dev, heads = {}, {}, []
         # Auxiliary heads come last, so the exported model's weights are a prefix of these.
-        for corpus in sorted(c.corpora, key=lambda corpus: corpus.auxiliary):
+        for corpus in sorted(c.corpora, key=lambda corpus: (corpus.auxiliary, bool(corpus.head))):
             examples = read_examples(corpus.path, label_map=dict(corpus.label_map))
+            if corpus.head:  # after every head's own corpus (sort order)
+                train[corpus.head] = train[corpus.head] + examples
+                log.info("corpus %s: %d more training sentences for head %s", corpus.name,
+                         len(examples), corpus.head)
+                continue
             if corpus.auxiliary:
                 train[corpus.name] = examples
             else:
@@ -254,7 +266,7 @@ class Trainer:
         max_tokens = self.model_config.max_sequence_length
         t0 = time.time()
         self.train = self._instances(train, heads, max_tokens)
-        repeats = {corpus.name: corpus.repeat for corpus in c.corpora}
+        repeats = {corpus.name: corpus.repeat for corpus in c.corpora if not corpus.head}
         self.train = [x for x in self.train for _ in range(repeats[x.head])]
         window = max_tokens - 2
         self.dev = {name: [p for ex in exs for p in split_long(ex, window)] for name, exs in dev.items()}

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -32,6 +33,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     predict.add_argument("text", nargs="*", help="texts (default: one per line on stdin)")
     predict.add_argument("--json", action="store_true", help="print JSON lines")
     predict.set_defaults(func=run_predict)
+
+    label = commands.add_parser("label", help="pseudo-label unlabelled text for self-training "
+                                "(windows all models agree on, above a score)")
+    label.add_argument("--model", action="append", required=True,
+                       help="model directory (repeat: keep only windows every model agrees on)")
+    label.add_argument("--input", action="append", required=True, metavar="PATH",
+                       help="unlabelled text: JSON lines (text field), TSV (last column) or lines")
+    label.add_argument("--out", required=True, help="column file to write (char TAG)")
+    label.add_argument("--heads", default=None, help="comma-separated heads to decode (default all)")
+    label.add_argument("--labels", default=None, help="comma-separated types to keep (default all)")
+    label.add_argument("--min-score", type=float, default=0.9,
+                       help="drop windows with a span scored below this (mean tag posterior)")
+    label.add_argument("--scheme", default="BIO", help="tag scheme written: BIO, BIOES or BMES")
+    label.set_defaults(func=run_label)
 
     importer = commands.add_parser("import-albert", help="convert an ALBERT TF1 checkpoint")
     importer.add_argument("--checkpoint", required=True, help="directory with the TF1 checkpoint, "
@@ -64,6 +79,9 @@ def _add_train(commands) -> None:
     train.add_argument("--aux-train", action="append", default=[], metavar="NAME=PATH",
                        help="auxiliary corpus: trains the shared encoder through a head of its own "
                             "that the exported model drops; no dev slice (e.g. CLUENER JSON)")
+    train.add_argument("--extra-train", action="append", default=[], metavar="HEAD=PATH",
+                       help="more training sentences for the head of a --train corpus, with no dev "
+                            "slice, e.g. pseudo-labels from `kgpipe ner label` (repeatable)")
     train.add_argument("--unlabelled", action="append", default=[], metavar="PATH",
                        help="raw text for pre-training the character and bigram embeddings: "
                             "JSON lines (text field), TSV (last column) or one text per line")
@@ -122,6 +140,8 @@ def train_config_from_args(args):
                     for name, path in _pairs(args.train, "--train"))
     corpora += tuple(Corpus(name, path, label_map, 0, repeats.get(name, 1), auxiliary=True)
                      for name, path in _pairs(args.aux_train, "--aux-train"))
+    corpora += tuple(Corpus(f"{head}+{Path(path).name}", path, label_map, 0, head=head)
+                     for head, path in _pairs(args.extra_train, "--extra-train"))
     buckets = tuple(int(b) for b in args.buckets.split(","))
     albert = AlbertConfig(vocab_size=1, embedding_size=args.embedding_size,
                           hidden_size=args.hidden_size, num_hidden_layers=args.num_layers,
@@ -224,6 +244,25 @@ def run_predict(args) -> int:
         print(text)
         for m in mentions:
             print(f"  [{m.start}, {m.end})\t{m.label}\t{m.text}\t{m.score:.3f}")
+    return 0
+
+
+def run_label(args) -> int:
+    from ner.data import write_column_file
+    from ner.pretrain import read_texts
+    from ner.pseudo import pseudo_label
+    from ner.tagger import MentionTagger
+
+    taggers = [MentionTagger.load(path) for path in args.model]
+    texts = [text for path in args.input for text in read_texts(path)]
+    t0 = time.perf_counter()
+    examples, stats = pseudo_label(
+        taggers, texts, heads=args.heads.split(",") if args.heads else None,
+        labels=args.labels.split(",") if args.labels else None, min_score=args.min_score)
+    write_column_file(args.out, examples, scheme=args.scheme)
+    print(json.dumps({"out": args.out, "texts": len(texts), **stats.to_dict(),
+                      "seconds": round(time.perf_counter() - t0, 1),
+                      "models": [t.version for t in taggers]}))
     return 0
 
 

@@ -175,6 +175,30 @@ def test_cli_eval_and_predict(saved_dir, tmp_path, capsys):
         assert line["text"][m["start"]:m["end"]] == m["text"]
 
 
+
+def test_cli_label_writes_what_the_model_predicts(saved_dir, tmp_path, capsys):
+    import json
+
+    from ner.data import read_column_file
+    from ner.tagger import MentionTagger
+    from pipeline.commands import ner as ner_commands
+
+    raw = tmp_path / "raw.jsonl"
+    texts = ["张三在北京大学工作。华为手机P30很好用", "李四去了上海和Apple公司"]
+    raw.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts),
+                   encoding="utf-8")
+    out = tmp_path / "pseudo.bio"
+    assert ner_commands.main(["label", "--model", str(saved_dir), "--model", str(saved_dir),
+                              "--input", str(raw), "--out", str(out), "--min-score", "0"]) == 0
+    stats = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert stats["texts"] == 2 and stats["windows"] == 3 and stats["kept"] == 3
+    examples = read_column_file(out)
+    windows = ["张三在北京大学工作。", "华为手机P30很好用", "李四去了上海和Apple公司"]
+    assert [ex.text for ex in examples] == windows
+    predicted = MentionTagger.load(saved_dir).predict_spans(windows)
+    assert [list(ex.spans) for ex in examples] == [sorted(s[:3] for s in row) for row in predicted]
+    assert stats["entities"] == sum(map(len, predicted)) > 0
+
 @pytest.mark.slow
 def test_training_resumes_from_checkpoint(tmp_path):
     import json
