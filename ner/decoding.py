@@ -132,7 +132,42 @@ def viterbi_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.nd
 def marginals_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray,
                     start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Posterior tag probabilities of a padded batch: float [batch_size, seq_length, num_tags]
-    (rows past a sequence's length are meaningless)."""
+    (rows past a sequence's length are meaningless).
+
+    Scaled forward-backward: probabilities (not logs) with each step normalised, so a step is
+    one small matrix product instead of a log-sum-exp over ``[batch, tags, tags]`` (about 5x
+    faster). Rows whose scores are so extreme that a step underflows to zero are recomputed in
+    the log domain.
+    """
+    batch, seq_length, num_tags = emissions.shape
+    live = np.arange(seq_length)[None, :, None] < np.asarray(lengths)[:, None, None]
+    emit = np.exp(emissions - emissions.max(axis=2, keepdims=True))
+    trans = np.exp(transitions - transitions.max())
+    alpha = np.empty((batch, seq_length, num_tags))
+    beta = np.empty_like(alpha)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        a = np.exp(start - start.max())[None] * emit[:, 0]
+        alpha[:, 0] = a = a / a.sum(axis=1, keepdims=True)
+        for t in range(1, seq_length):
+            new = (a @ trans) * emit[:, t]
+            alpha[:, t] = a = np.where(live[:, t], new / new.sum(axis=1, keepdims=True), a)
+        last = np.broadcast_to(np.exp(end - end.max()), (batch, num_tags))
+        beta[:, -1] = b = last
+        for t in range(seq_length - 2, -1, -1):
+            new = (emit[:, t + 1] * b) @ trans.T
+            beta[:, t] = b = np.where(live[:, t + 1], new / new.sum(axis=1, keepdims=True), last)
+        probs = alpha * beta
+        probs /= probs.sum(axis=2, keepdims=True)
+    bad = ~np.isfinite(probs).all(axis=(1, 2))
+    if bad.any():
+        probs[bad] = _marginals_batch_log(emissions[bad], np.asarray(lengths)[bad], transitions,
+                                          start, end)
+    return probs
+
+
+def _marginals_batch_log(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray,
+                    start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """``marginals_batch`` in the log domain: slower, safe for any score range."""
     batch, seq_length, num_tags = emissions.shape
     alpha = np.zeros((batch, seq_length, num_tags))
     beta = np.zeros_like(alpha)

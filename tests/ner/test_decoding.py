@@ -45,6 +45,22 @@ def test_marginals_match_brute_force():
                                atol=1e-9)
 
 
+
+@pytest.mark.parametrize("scale", [1.0, 30.0, 3000.0])
+def test_scaled_batch_marginals_equal_log_domain_ones(scale):
+    """The probability-domain forward-backward agrees with the log-domain one, including rows
+    whose scores are extreme enough to underflow (those fall back to the log domain)."""
+    rng = np.random.default_rng(11)
+    lengths = np.array([6, 1, 4, 6, 2])
+    emissions = rng.normal(size=(5, 6, 4)) * scale
+    transitions, start, end = rng.normal(size=(4, 4)), rng.normal(size=4), rng.normal(size=4)
+    transitions[0, 2] = transitions[3, :] = -1e4  # forbidden moves, as trained CRFs learn
+    probs = decoding.marginals_batch(emissions, lengths, transitions, start, end)
+    assert np.isfinite(probs).all()
+    for row, length in enumerate(lengths):
+        single = decoding.marginals(emissions[row, :length], transitions, start, end)
+        np.testing.assert_allclose(probs[row, :length], single, atol=1e-9)
+
 def test_batch_decoding_equals_single_sequences():
     rng = np.random.default_rng(3)
     tags = ("O", "B-PER", "I-PER", "E-PER", "S-PER")
