@@ -5,6 +5,8 @@ variants in parallel (so they share the machine equally), then each best checkpo
 dev slice of the training files) is scored on MSRA test and e-commerce dev, with its speed.
 
     python bench/ner_ablation.py --budget 480 --out runs/ablation
+    # self-training rows need pseudo-labels from earlier models (`kgpipe ner label`):
+    python bench/ner_ablation.py --variants plus_self_training --pseudo runs/pseudo.bio
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ VARIANTS = {
     "no_lexicon": PRETRAIN + AUX + ["--no-jieba-lexicon"],
     "ecommerce_word_lists": DICS,
     "albert_1_layer": PRETRAIN + AUX + ["--num-layers", "1"],
+    # + pseudo-labelled raw text for the msra head (--pseudo FILE)
+    "plus_self_training": PRETRAIN + AUX + WORD_VECTORS + ["--extra-train", "msra={pseudo}"],
 }
 
 
@@ -45,7 +49,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=480.0, help="training seconds per variant")
     parser.add_argument("--out", default="runs/ablation")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--variants", default=",".join(v for v in VARIANTS if "{pseudo}" not in
+                                                          " ".join(VARIANTS[v])))
+    parser.add_argument("--pseudo", default=None, help="pseudo-labelled column file "
+                        "(`kgpipe ner label`) for the self-training variant")
     args = parser.parse_args(argv)
     names = args.variants.split(",")
     env = {**os.environ, "PYTHONPATH": "."}
@@ -53,7 +60,10 @@ def main(argv=None):
     for name in names:
         out = f"{args.out}/{name}"
         os.makedirs(out, exist_ok=True)
-        cmd = [sys.executable, "-m", "pipeline.commands.ner", "train", *BASE, *VARIANTS[name],
+        flags = [flag.format(pseudo=args.pseudo) for flag in VARIANTS[name]]
+        if args.pseudo is None and flags != VARIANTS[name]:
+            parser.error(f"variant {name} needs --pseudo")
+        cmd = [sys.executable, "-m", "pipeline.commands.ner", "train", *BASE, *flags,
                "--out", out, "--name", f"ablation-{name}", "--time-budget", str(args.budget),
                "--eval-every", str(args.budget / 3), "--patience", "100"]
         procs[name] = subprocess.Popen(cmd, env=env, stdout=open(f"{out}/stdout.log", "w"),

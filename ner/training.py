@@ -45,6 +45,7 @@ class Corpus:
     #                          and the head is dropped from the exported model
     head: str | None = None  # extra sentences for another corpus's head (e.g. pseudo-labels);
     #                          no dev slice, labels outside that head's set are ignored
+    augment: float = 0.0  # adds this fraction of mention-replaced copies (ner.augment)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,6 +231,12 @@ class Trainer:
                 train[corpus.name] = examples
             else:
                 train[corpus.name], dev[corpus.name] = hold_out(examples, corpus.dev_size)
+            if corpus.augment:
+                from ner.augment import replace_mentions
+                gold = train[corpus.name]
+                made = replace_mentions(gold, round(corpus.augment * len(gold)), seed=c.seed)
+                train[corpus.name] = train[corpus.name] + made
+                log.info("corpus %s: %d mention-replaced sentences", corpus.name, len(made))
             heads.append(HeadConfig(corpus.name, label_set(examples)))
             log.info("corpus %s%s: %d train / %d dev sentences, labels %s", corpus.name,
                      " (auxiliary)" if corpus.auxiliary else "", len(train[corpus.name]),

@@ -82,6 +82,9 @@ def _add_train(commands) -> None:
     train.add_argument("--extra-train", action="append", default=[], metavar="HEAD=PATH",
                        help="more training sentences for the head of a --train corpus, with no dev "
                             "slice, e.g. pseudo-labels from `kgpipe ner label` (repeatable)")
+    train.add_argument("--augment", action="append", default=[], metavar="NAME=FRACTION",
+                       help="add FRACTION x its size of mention-replaced sentences to corpus NAME "
+                            "(every entity swapped for another of its type; repeatable)")
     train.add_argument("--unlabelled", action="append", default=[], metavar="PATH",
                        help="raw text for pre-training the character and bigram embeddings: "
                             "JSON lines (text field), TSV (last column) or one text per line")
@@ -136,8 +139,12 @@ def train_config_from_args(args):
 
     label_map = dict(_pairs(args.label_map, "--label-map"))
     repeats = {name: int(n) for name, n in _pairs(args.repeat, "--repeat")}
-    corpora = tuple(Corpus(name, path, label_map, args.dev_size, repeats.get(name, 1))
+    augment = {name: float(x) for name, x in _pairs(args.augment, "--augment")}
+    corpora = tuple(Corpus(name, path, label_map, args.dev_size, repeats.get(name, 1),
+                           augment=augment.pop(name, 0.0))
                     for name, path in _pairs(args.train, "--train"))
+    if augment:
+        raise SystemExit(f"--augment names no --train corpus: {sorted(augment)}")
     corpora += tuple(Corpus(name, path, label_map, 0, repeats.get(name, 1), auxiliary=True)
                      for name, path in _pairs(args.aux_train, "--aux-train"))
     corpora += tuple(Corpus(f"{head}+{Path(path).name}", path, label_map, 0, head=head)

@@ -146,7 +146,8 @@ def test_overfit_save_reload_predicts_identically(tmp_path):
                       embedding_dropout=0.0, output_dropout=0.0, name="overfit")
     config = TrainConfig(output_dir=str(tmp_path / "run"), corpora=(Corpus("news", str(data), {}, 4),),
                          model=model, lexicon_jieba=False, batch_size=4, learning_rate=1e-2,
-                         warmup_steps=5, time_budget_s=60, eval_every_s=15, patience=100,
+                         # Epochs end the run, not the clock: a busy machine must not cut it short.
+                         warmup_steps=5, time_budget_s=3600, eval_every_s=15, patience=100,
                          max_epochs=25, token_dropout=0.0, bigram_dropout=0.0, ema_decay=0.9)
     Trainer(config).run()
     tagger = MentionTagger.load(tmp_path / "run" / "best")

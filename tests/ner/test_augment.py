@@ -1,0 +1,33 @@
+"""Mention replacement keeps context, swaps names within a type, and is reproducible."""
+
+import pytest
+
+from ner.augment import replace_mentions
+from ner.data import Example
+
+TRAIN = [Example("张三在北京工作。", ((0, 2, "PER"), (3, 5, "LOC"))),
+         Example("欧阳娜娜去了呼和浩特。", ((0, 4, "PER"), (6, 10, "LOC"))),
+         Example("今天下雨。", ()),
+         Example("重叠", ((0, 2, "ORG"), (1, 2, "LOC")))]  # nested spans: never a source
+
+
+def test_every_mention_is_replaced_by_a_name_of_its_type():
+    made = replace_mentions(TRAIN, 50, seed=1)
+    assert len(made) == 50
+    names = {"PER": {"张三", "欧阳娜娜"}, "LOC": {"北京", "呼和浩特"}}
+    contexts = set()
+    for ex in made:
+        assert [label for _, _, label in ex.spans] == ["PER", "LOC"]
+        for start, end, label in ex.spans:
+            assert ex.text[start:end] in names[label]
+        (s1, e1, _), (s2, e2, _) = ex.spans
+        contexts.add((ex.text[:s1], ex.text[e1:s2], ex.text[e2:]))
+    assert contexts == {("", "在", "工作。"), ("", "去了", "。")}
+    assert {ex.text for ex in made} > {"张三在北京工作。", "欧阳娜娜在呼和浩特工作。"}  # mixed pairs appear
+
+
+def test_reproducible_and_empty_without_mentions():
+    assert replace_mentions(TRAIN, 10, seed=3) == replace_mentions(TRAIN, 10, seed=3)
+    assert replace_mentions([Example("今天下雨。", ())], 5) == []
+    with pytest.raises(ValueError, match="count"):
+        replace_mentions(TRAIN, -1)
