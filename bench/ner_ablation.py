@@ -55,14 +55,17 @@ def main(argv=None):
                         "(`kgpipe ner label`) for the self-training variant")
     args = parser.parse_args(argv)
     names = args.variants.split(",")
+    for name in names:  # check every variant before starting any run
+        if name not in VARIANTS:
+            parser.error(f"unknown variant {name}; choose from {', '.join(VARIANTS)}")
+        if args.pseudo is None and any("{pseudo}" in flag for flag in VARIANTS[name]):
+            parser.error(f"variant {name} needs --pseudo")
     env = {**os.environ, "PYTHONPATH": "."}
     procs = {}
     for name in names:
         out = f"{args.out}/{name}"
         os.makedirs(out, exist_ok=True)
         flags = [flag.format(pseudo=args.pseudo) for flag in VARIANTS[name]]
-        if args.pseudo is None and flags != VARIANTS[name]:
-            parser.error(f"variant {name} needs --pseudo")
         cmd = [sys.executable, "-m", "pipeline.commands.ner", "train", *BASE, *flags,
                "--out", out, "--name", f"ablation-{name}", "--time-budget", str(args.budget),
                "--eval-every", str(args.budget / 3), "--patience", "100"]

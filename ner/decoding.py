@@ -136,8 +136,8 @@ def marginals_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.
 
     Scaled forward-backward: probabilities (not logs) with each step normalised, so a step is
     one small matrix product instead of a log-sum-exp over ``[batch, tags, tags]`` (about 5x
-    faster). Rows whose scores are so extreme that a step underflows to zero are recomputed in
-    the log domain.
+    faster). Rows whose scores are so extreme that a step's total underflows (to zero or to a
+    subnormal number, which loses precision) are recomputed in the log domain.
     """
     batch, seq_length, num_tags = emissions.shape
     live = np.arange(seq_length)[None, :, None] < np.asarray(lengths)[:, None, None]
@@ -145,20 +145,30 @@ def marginals_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.
     trans = np.exp(transitions - transitions.max())
     alpha = np.empty((batch, seq_length, num_tags))
     beta = np.empty_like(alpha)
+    tiny = np.finfo(np.float64).tiny
+    bad = np.zeros(batch, bool)  # a step's total fell to (or below) the subnormal range
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         a = np.exp(start - start.max())[None] * emit[:, 0]
-        alpha[:, 0] = a = a / a.sum(axis=1, keepdims=True)
+        total = a.sum(axis=1, keepdims=True)
+        bad |= total[:, 0] < tiny
+        alpha[:, 0] = a = a / total
         for t in range(1, seq_length):
             new = (a @ trans) * emit[:, t]
-            alpha[:, t] = a = np.where(live[:, t], new / new.sum(axis=1, keepdims=True), a)
+            total = new.sum(axis=1, keepdims=True)
+            bad |= live[:, t, 0] & (total[:, 0] < tiny)
+            alpha[:, t] = a = np.where(live[:, t], new / total, a)
         last = np.broadcast_to(np.exp(end - end.max()), (batch, num_tags))
         beta[:, -1] = b = last
         for t in range(seq_length - 2, -1, -1):
             new = (emit[:, t + 1] * b) @ trans.T
-            beta[:, t] = b = np.where(live[:, t + 1], new / new.sum(axis=1, keepdims=True), last)
+            total = new.sum(axis=1, keepdims=True)
+            bad |= live[:, t + 1, 0] & (total[:, 0] < tiny)
+            beta[:, t] = b = np.where(live[:, t + 1], new / total, last)
         probs = alpha * beta
-        probs /= probs.sum(axis=2, keepdims=True)
-    bad = ~np.isfinite(probs).all(axis=(1, 2))
+        total = probs.sum(axis=2, keepdims=True)
+        bad |= (live[:, :, 0] & (total[:, :, 0] < tiny)).any(axis=1)
+        probs /= total
+    bad |= ~np.isfinite(probs).all(axis=(1, 2))
     if bad.any():
         probs[bad] = _marginals_batch_log(emissions[bad], np.asarray(lengths)[bad], transitions,
                                           start, end)

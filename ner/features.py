@@ -126,6 +126,9 @@ class Featurizer:
         tok, index, dim = self.tokenizer, self.bigram_vocab.index, self.lexicon_dim
         if encodings is None:
             encodings = [tok.encode(text) for text in texts]
+        elif len(encodings) != len(texts):
+            raise ValueError(f"{len(texts)} texts need {len(texts)} encodings. "
+                             f"Received: {len(encodings)}")
         norms = [normalize_text(text) for text in texts]
         char_features = self._char_features("\x00".join(norms)) if dim and texts else None
         out, base = [], 0

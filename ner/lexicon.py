@@ -57,7 +57,8 @@ class Lexicon:
 
     def add(self, word: str, category: str, freq: float = 1.0) -> None:
         word = normalize_text(word.strip())
-        if not word or len(word) > self.max_word_length or word.isspace():
+        # NUL separates the texts of a batch (Featurizer.batch): no word may hold one.
+        if not word or len(word) > self.max_word_length or word.isspace() or "\x00" in word:
             return
         self._add_weight(word, category, math.log1p(max(freq, 0.0)))
 

@@ -101,6 +101,11 @@ class MentionTagger:
         return cls(model, featurizer, version=meta["version"], device=device,
                    mixed_precision=mixed_precision, jit_compile=jit_compile)
 
+    @property
+    def head_labels(self) -> dict[str, tuple[str, ...]]:
+        """Head name -> the labels that head emits (``predict_spans(heads=...)`` names)."""
+        return {head.name: head.labels for head, _ in self._heads}
+
     def token_count(self, text: str) -> int:
         """Tokens of ``text`` including [CLS] and [SEP].
 
@@ -133,14 +138,21 @@ class MentionTagger:
 
         Args:
             heads: names of the heads to decode (default all), merged by score.
+
+        Raises:
+            ValueError: a text is longer than ``max_window_chars``, or a head is unknown.
         """
+        unknown = set(heads or ()) - set(self.head_labels)
+        if unknown:
+            raise ValueError(f"unknown heads {sorted(unknown)}; this model has "
+                             f"{sorted(self.head_labels)}. Received: heads={list(heads)}")
         for text in texts:
             if len(text) > self.max_window_chars:
                 raise ValueError(f"window of {len(text)} chars exceeds max_window_chars="
                                  f"{self.max_window_chars}; split documents into windows first")
         features: list[Features] = []
-        for k in range(0, len(texts), 1024):  # bounds the batch featurizer's memory
-            chunk = texts[k:k + 1024]
+        for k in range(0, len(texts), 256):  # bounds the batch featurizer's memory
+            chunk = texts[k:k + 256]
             features += self.featurizer.batch(chunk, [self._encoding(text) for text in chunk])
         results: list[list[CharSpan]] = [[] for _ in texts]
         order = sorted(range(len(texts)), key=lambda i: len(features[i]))

@@ -43,9 +43,19 @@ class Corpus:
     repeat: int = 1  # times each training sentence appears per epoch (upsamples small corpora)
     auxiliary: bool = False  # trains the shared encoder through its own head; no dev slice,
     #                          and the head is dropped from the exported model
-    head: str | None = None  # extra sentences for another corpus's head (e.g. pseudo-labels);
-    #                          no dev slice, labels outside that head's set are ignored
+    head: str | None = None  # extra sentences for another corpus's head (e.g. pseudo-labels):
+    #                          no dev slice, that head's repeat applies, and spans of labels
+    #                          outside the head's set are not learnt (their tokens count as O)
     augment: float = 0.0  # adds this fraction of mention-replaced copies (ner.augment)
+
+    def __post_init__(self):
+        if not (self.augment >= 0.0 and self.augment < float("inf")):
+            raise ValueError(f"`augment` must be a fraction >= 0. Received: augment={self.augment}")
+        if self.head and (self.repeat != 1 or self.augment or self.dev_size or self.auxiliary):
+            raise ValueError(f"corpus {self.name!r} adds to head {self.head!r}: it takes that "
+                             "head's repeat and has no dev slice, augmentation or head of its own. "
+                             f"Received: repeat={self.repeat}, augment={self.augment}, "
+                             f"dev_size={self.dev_size}, auxiliary={self.auxiliary}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,9 +100,14 @@ class TrainConfig:
             raise ValueError("at least one corpus must not be auxiliary")
         owners = {corpus.name for corpus in self.corpora if not corpus.head}
         for corpus in self.corpora:
-            if corpus.head and (corpus.head not in owners or corpus.auxiliary):
+            if corpus.head and corpus.head not in owners:
                 raise ValueError(f"corpus {corpus.name!r} adds to head {corpus.head!r}, which no "
                                  f"training corpus trains. Received heads: {sorted(owners)}")
+        if self.gazetteer_folds and any(corpus.augment for corpus in self.corpora):
+            # Replacement names come from every fold, so a held-out fold's gazetteer would hold
+            # its own entities: the model would learn to trust gazetteer hits it cannot trust.
+            raise ValueError("`augment` needs gazetteer_folds=0. Received: "
+                             f"gazetteer_folds={self.gazetteer_folds}")
 
 
 @dataclasses.dataclass
@@ -220,7 +235,7 @@ class Trainer:
         c = self.config
         train, dev, heads = {}, {}, []
         # Auxiliary heads come last, so the exported model's weights are a prefix of these.
-        for corpus in sorted(c.corpora, key=lambda corpus: (corpus.auxiliary, bool(corpus.head))):
+        for corpus in sorted(c.corpora, key=lambda corpus: (bool(corpus.head), corpus.auxiliary)):
             examples = read_examples(corpus.path, label_map=dict(corpus.label_map))
             if corpus.head:  # after every head's own corpus (sort order)
                 train[corpus.head] = train[corpus.head] + examples

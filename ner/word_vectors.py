@@ -50,6 +50,8 @@ class WordVectors:
                              f"{len(words)} freqs, got {vectors.shape} and {len(freqs)}")
         if any(len(w) < 2 for w in words):
             raise ValueError("word vectors cover words of two characters or more")
+        if any("\x00" in w for w in words):  # NUL separates the texts of a batch
+            raise ValueError("word vectors cannot cover words that contain NUL")
         self.words = list(words)
         self.vectors = vectors
         self.freqs = np.asarray(freqs, np.float32)

@@ -45,7 +45,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     label.add_argument("--labels", default=None, help="comma-separated types to keep (default all)")
     label.add_argument("--min-score", type=float, default=0.9,
                        help="drop windows with a span scored below this (mean tag posterior)")
-    label.add_argument("--scheme", default="BIO", help="tag scheme written: BIO, BIOES or BMES")
+    label.add_argument("--scheme", default="BIO", choices=("BIO", "BIOES", "BMES"),
+                       help="tag scheme written")
     label.set_defaults(func=run_label)
 
     importer = commands.add_parser("import-albert", help="convert an ALBERT TF1 checkpoint")

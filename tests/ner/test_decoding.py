@@ -61,6 +61,16 @@ def test_scaled_batch_marginals_equal_log_domain_ones(scale):
         single = decoding.marginals(emissions[row, :length], transitions, start, end)
         np.testing.assert_allclose(probs[row, :length], single, atol=1e-9)
 
+
+def test_scaled_marginals_fall_back_when_a_step_is_subnormal():
+    """A step whose total is subnormal (finite, but imprecise) must go to the log domain too."""
+    transitions = np.array([[0.0, -1e4, 0.0], [-1e4, 0.0, -1e4], [0.0, -1e4, 0.0]])
+    emissions = np.array([[[0.0, -800.0, 0.0], [-744.0, 0.0, -744.6]]])
+    zeros = np.zeros(3)
+    probs = decoding.marginals_batch(emissions, np.array([2]), transitions, zeros, zeros)
+    np.testing.assert_allclose(probs[0], decoding.marginals(emissions[0], transitions, zeros, zeros),
+                               atol=1e-9)
+
 def test_batch_decoding_equals_single_sequences():
     rng = np.random.default_rng(3)
     tags = ("O", "B-PER", "I-PER", "E-PER", "S-PER")

@@ -155,8 +155,9 @@ def test_batch_features_equal_text_by_text_features_exactly():
     wv = WordVectors(words, rng.normal(size=(len(words), 5)).astype(np.float32),
                      rng.uniform(1, 50, len(words)).astype(np.float32))
     featurizer = tiny_featurizer().with_word_vectors(wv)
+    # "去了北" + "京大学": a word would span the two if the batch did not keep texts apart.
     texts = ["张三在北京大学工作。", "", "华为手机P30很好用", "北京大学生\x00上海", "李四去了上海和Apple公司",
-             "𠀀北京大学"]
+             "𠀀北京大学", "去了北", "京大学"]
     alone = [featurizer(text) for text in texts]
     for order in (texts, texts[::-1]):
         batch = dict(zip(order, featurizer.batch(order)))

@@ -13,6 +13,7 @@ class FakeTagger:
     """Tags every occurrence of the given names with a fixed score."""
 
     max_window_chars = 40
+    head_labels = {"msra": ("LOC", "ORG", "PER"), "ecommerce": ("BRAND", "PRODUCT")}
 
     def __init__(self, names, scores=None):
         self.names = names  # surface -> label
@@ -43,8 +44,8 @@ def test_agreeing_confident_windows_are_kept_with_window_offsets():
     assert examples[0].spans == ((0, 2, "PER"), (3, 5, "LOC"))
     assert examples[2].spans == ((5, 7, "ORG"),)
     assert examples[3].spans == ()  # entity-free windows teach O
-    assert stats.to_dict() == {"windows": 4, "kept": 4, "disagreed": 0, "low_confidence": 0,
-                               "entities": 5}
+    assert stats.to_dict() == {"windows": 4, "skipped": 1, "kept": 4, "disagreed": 0,
+                               "low_confidence": 0, "other_types": 0, "entities": 5}
     assert teacher.calls[0][1] == ["msra"]
 
 
@@ -56,11 +57,19 @@ def test_disagreement_and_low_scores_drop_the_window():
     assert (stats.disagreed, stats.low_confidence, stats.kept) == (1, 1, 2)
 
 
-def test_labels_filter_applies_before_agreement():
+def test_a_window_with_an_entity_of_another_type_is_dropped_not_stripped():
     a = FakeTagger({"华为": "ORG", "公司": "PRODUCT"})
-    b = FakeTagger({"华为": "ORG"})
-    examples, stats = pseudo_label([a, b], ["王五加入了华为公司。"], labels=["ORG"])
-    assert examples[0].spans == ((5, 7, "ORG"),) and stats.disagreed == 0
+    examples, stats = pseudo_label([a, a], ["王五加入了华为公司。", "张三在北京工作。"], labels=["ORG", "PER"])
+    assert [ex.text for ex in examples] == ["张三在北京工作。"] and stats.other_types == 1
+    examples, stats = pseudo_label([a], ["王五加入了华为。"], labels=["ORG"])
+    assert examples[0].spans == ((5, 7, "ORG"),) and stats.other_types == 0
+
+
+def test_unknown_heads_and_labels_are_rejected():
+    with pytest.raises(ValueError, match="unknown heads \\['msar'\\]"):
+        pseudo_label([FakeTagger({})], DOCS, heads=["msar"])
+    with pytest.raises(ValueError, match="'BRAND'"):
+        pseudo_label([FakeTagger({})], DOCS, heads=["msra"], labels=["PER", "BRAND"])
 
 
 def test_windows_round_trip_through_a_column_file(tmp_path):
@@ -80,9 +89,16 @@ def test_bad_arguments_are_rejected():
 
 def test_extra_corpus_must_name_a_trained_head(tmp_path):
     gold = Corpus("msra", "train.txt")
-    TrainConfig(str(tmp_path), (gold, Corpus("msra+pseudo", "p.bio", dev_size=0, head="msra")))
+    TrainConfig(str(tmp_path), (gold, Corpus("msra+pseudo", "p.bio", dev_size=0, head="msra")),
+                gazetteer_folds=0)
     with pytest.raises(ValueError, match="adds to head 'news'"):
         TrainConfig(str(tmp_path), (gold, Corpus("x", "p.bio", dev_size=0, head="news")))
+    with pytest.raises(ValueError, match="repeat=3"):
+        Corpus("x", "p.bio", dev_size=0, head="msra", repeat=3)
+    with pytest.raises(ValueError, match="augment"):
+        Corpus("msra", "train.txt", augment=float("nan"))
+    with pytest.raises(ValueError, match="gazetteer_folds=5"):
+        TrainConfig(str(tmp_path), (Corpus("msra", "train.txt", augment=0.5),), gazetteer_folds=5)
 
 
 def test_extra_sentences_train_the_named_head_without_a_dev_slice(tmp_path):
@@ -113,3 +129,30 @@ def test_extra_sentences_train_the_named_head_without_a_dev_slice(tmp_path):
     extra_tags = [x for x in trainer.train if len(x.tags) == 10]
     tags = trainer.model_config.heads[0].tags
     assert len(extra_tags) == 14 and not any("BRAND" in tags[t] for t in extra_tags[0].tags)
+
+
+def test_extra_sentences_can_feed_an_auxiliary_head(tmp_path):
+    from ner.albert import AlbertConfig
+    from ner.config import HeadConfig, NerConfig
+    from ner.data import Example
+    from ner.training import Trainer
+
+    write_column_file(tmp_path / "gold.txt", [Example("张三在北京。", ((0, 2, "PER"), (3, 5, "LOC")))] * 20)
+    aux = tmp_path / "aux.json"
+    aux.write_text(json.dumps({"text": "李四住在上海路", "label": {"name": {"李四": [[0, 1]]}}},
+                              ensure_ascii=False) + "\n", encoding="utf-8")
+    write_column_file(tmp_path / "more.txt", [Example("王五来了", ((0, 2, "name"),))] * 3)
+    albert = AlbertConfig(vocab_size=1, embedding_size=8, hidden_size=8, num_hidden_layers=0,
+                          num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
+    model = NerConfig(albert=albert, heads=(HeadConfig("x", ("X",)),), bigram_dim=4, lstm_units=4,
+                      max_sequence_length=16, bucket_lengths=(16,))
+    config = TrainConfig(output_dir=str(tmp_path / "run"), model=model, lexicon_jieba=False,
+                         gazetteer_folds=0,
+                         corpora=(Corpus("cluener+more", str(tmp_path / "more.txt"), dev_size=0,
+                                         head="cluener"),
+                                  Corpus("cluener", str(aux), dev_size=0, auxiliary=True),
+                                  Corpus("news", str(tmp_path / "gold.txt"), dev_size=2)))
+    trainer = Trainer(config)
+    trainer.prepare()
+    assert [h.name for h in trainer.model_config.heads] == ["news", "cluener"]
+    assert sum(x.head == "cluener" for x in trainer.train) == 4

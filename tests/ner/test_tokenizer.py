@@ -61,3 +61,17 @@ def test_build_save_load_round_trip(tmp_path):
 def test_vocab_without_specials_is_rejected():
     with pytest.raises(ValueError, match="special tokens"):
         Tokenizer(["a", "b"])
+
+
+def test_regex_word_splitting_equals_the_character_scan():
+    """``split_words`` (regex classes over the BMP) against the per-character reference."""
+    import random
+
+    from ner.tokenizer import _split_words_python, split_words
+
+    every_char = "".join(chr(cp) for cp in range(0x10000) if not 0xD800 <= cp <= 0xDFFF)
+    rng = random.Random(5)
+    texts = [every_char, "ＩＰＨＯＮＥ１２ ab_c-d\u200b中文\u3000x\t\ny", "𠀀ab😀c d"]
+    texts += ["".join(rng.choice(every_char[:0x3100]) for _ in range(60)) for _ in range(300)]
+    for text in texts:
+        assert split_words(text) == _split_words_python(text)
