@@ -101,9 +101,17 @@ def test_extra_corpus_must_name_a_trained_head(tmp_path):
         TrainConfig(str(tmp_path), (Corpus("msra", "train.txt", augment=0.5),), gazetteer_folds=5)
 
 
-def test_extra_sentences_train_the_named_head_without_a_dev_slice(tmp_path):
+def _tiny_config():
     from ner.albert import AlbertConfig
     from ner.config import HeadConfig, NerConfig
+
+    albert = AlbertConfig(vocab_size=1, embedding_size=8, hidden_size=8, num_hidden_layers=0,
+                          num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
+    return NerConfig(albert=albert, heads=(HeadConfig("x", ("X",)),), bigram_dim=4, lstm_units=4,
+                     max_sequence_length=16, bucket_lengths=(16,))
+
+
+def test_extra_sentences_train_the_named_head_without_a_dev_slice(tmp_path):
     from ner.data import Example
     from ner.training import Trainer
 
@@ -111,10 +119,7 @@ def test_extra_sentences_train_the_named_head_without_a_dev_slice(tmp_path):
     extra = [Example("王五去了上海和华为。", ((0, 2, "PER"), (4, 6, "LOC"), (7, 9, "BRAND")))] * 7
     write_column_file(tmp_path / "gold.txt", gold)
     write_column_file(tmp_path / "extra.txt", extra)
-    albert = AlbertConfig(vocab_size=1, embedding_size=8, hidden_size=8, num_hidden_layers=0,
-                          num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
-    model = NerConfig(albert=albert, heads=(HeadConfig("x", ("X",)),), bigram_dim=4, lstm_units=4,
-                      max_sequence_length=16, bucket_lengths=(16,))
+    model = _tiny_config()
     config = TrainConfig(output_dir=str(tmp_path / "run"), model=model, lexicon_jieba=False,
                          gazetteer_folds=0,
                          corpora=(Corpus("news+extra", str(tmp_path / "extra.txt"), dev_size=0,
@@ -132,8 +137,6 @@ def test_extra_sentences_train_the_named_head_without_a_dev_slice(tmp_path):
 
 
 def test_extra_sentences_can_feed_an_auxiliary_head(tmp_path):
-    from ner.albert import AlbertConfig
-    from ner.config import HeadConfig, NerConfig
     from ner.data import Example
     from ner.training import Trainer
 
@@ -142,10 +145,7 @@ def test_extra_sentences_can_feed_an_auxiliary_head(tmp_path):
     aux.write_text(json.dumps({"text": "李四住在上海路", "label": {"name": {"李四": [[0, 1]]}}},
                               ensure_ascii=False) + "\n", encoding="utf-8")
     write_column_file(tmp_path / "more.txt", [Example("王五来了", ((0, 2, "name"),))] * 3)
-    albert = AlbertConfig(vocab_size=1, embedding_size=8, hidden_size=8, num_hidden_layers=0,
-                          num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
-    model = NerConfig(albert=albert, heads=(HeadConfig("x", ("X",)),), bigram_dim=4, lstm_units=4,
-                      max_sequence_length=16, bucket_lengths=(16,))
+    model = _tiny_config()
     config = TrainConfig(output_dir=str(tmp_path / "run"), model=model, lexicon_jieba=False,
                          gazetteer_folds=0,
                          corpora=(Corpus("cluener+more", str(tmp_path / "more.txt"), dev_size=0,
