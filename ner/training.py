@@ -87,6 +87,9 @@ class TrainConfig:
     unlabelled: tuple[str, ...] = ()  # raw text files for the embedding pre-training
     pretrain_epochs: int = 0  # skip-gram epochs over training + unlabelled text; 0: none
     word_vectors_dim: int = 0  # SoftLexicon word vectors of this size (needs pretrain_epochs)
+    select: tuple[tuple[str, float], ...] = ()  # (corpus, weight): checkpoints are chosen by the
+    #                                             weighted mean of dev F1 per corpus; (): by the
+    #                                             micro F1 over all dev slices pooled
     seed: int = 13
 
     def __post_init__(self):
@@ -108,6 +111,13 @@ class TrainConfig:
             # its own entities: the model would learn to trust gazetteer hits it cannot trust.
             raise ValueError("`augment` needs gazetteer_folds=0. Received: "
                              f"gazetteer_folds={self.gazetteer_folds}")
+        with_dev = {corpus.name for corpus in self.corpora
+                    if corpus.dev_size and not (corpus.auxiliary or corpus.head)}
+        for name, weight in self.select:
+            if name not in with_dev or not weight > 0:
+                raise ValueError(f"`select` takes corpora with a dev slice and weights > 0. "
+                                 f"Received: {name}={weight}; corpora with a dev slice: "
+                                 f"{sorted(with_dev)}")
 
 
 @dataclasses.dataclass
@@ -204,8 +214,10 @@ def build_featurizer(config: TrainConfig, texts: list[str], tokenizer=None) -> F
     return Featurizer(tokenizer, bigram_vocab, lexicon)
 
 
-def score_dev(tagger, dev: Mapping[str, list[Example]]) -> dict[str, float]:
-    """Entity F1 per corpus with that corpus's own head, and the micro F1 over all of them."""
+def score_dev(tagger, dev: Mapping[str, list[Example]],
+              select: Sequence[tuple[str, float]] = ()) -> dict[str, float]:
+    """Entity F1 per corpus with that corpus's own head, the micro F1 over all of them and, with
+    ``select`` weights, ``select``: the weighted mean of the per-corpus F1 scores."""
     gold_all, pred_all, out = [], [], {}
     for name, examples in dev.items():
         texts = [ex.text for ex in examples]
@@ -215,6 +227,8 @@ def score_dev(tagger, dev: Mapping[str, list[Example]]) -> dict[str, float]:
         gold_all += gold
         pred_all += predicted
     out["micro"] = entity_scores(gold_all, pred_all).micro.f1
+    if select:
+        out["select"] = sum(w * out[name] for name, w in select) / sum(w for _, w in select)
     return out
 
 
@@ -514,12 +528,13 @@ class Trainer:
     def _evaluate(self, progress: dict, step: int) -> bool:
         """Scores the EMA weights on dev, exports the best; returns True to stop early."""
         t0 = time.time()
-        scores = score_dev(self.ema_tagger(), self.dev)
-        improved = scores["micro"] > progress["best"]
+        scores = score_dev(self.ema_tagger(), self.dev, self.config.select)
+        criterion = scores.get("select", scores["micro"])
+        improved = criterion > progress["best"]
         progress["history"].append({"step": step, "elapsed": round(progress["elapsed"]),
                                     **{k: round(v, 4) for k, v in scores.items()}})
         if improved:
-            progress.update(best=scores["micro"], best_step=step, bad_evals=0)
+            progress.update(best=criterion, best_step=step, bad_evals=0)
             version = self.export(self.out / "best")
             progress["best_version"] = version
         else:

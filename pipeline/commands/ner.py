@@ -117,6 +117,9 @@ def _add_train(commands) -> None:
     opt.add_argument("--time-budget", type=float, default=3600.0, help="seconds")
     opt.add_argument("--eval-every", type=float, default=240.0, help="seconds")
     opt.add_argument("--patience", type=int, default=6)
+    opt.add_argument("--select", action="append", default=[], metavar="NAME=WEIGHT",
+                     help="choose checkpoints by the weighted mean of the dev F1 of these --train "
+                          "corpora (repeatable; default: micro F1 over all dev slices pooled)")
     opt.add_argument("--max-epochs", type=int, default=100)
     opt.add_argument("--seed", type=int, default=13)
     train.set_defaults(func=run_train)
@@ -173,6 +176,7 @@ def train_config_from_args(args):
         eval_every_s=args.eval_every, patience=args.patience, max_epochs=args.max_epochs,
         bigram_max_size=args.bigram_max_size, unlabelled=tuple(args.unlabelled),
         pretrain_epochs=args.pretrain_epochs, word_vectors_dim=args.word_vectors_dim,
+        select=tuple((name, float(w)) for name, w in _pairs(args.select, "--select")),
         seed=args.seed)
 
 
