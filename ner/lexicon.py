@@ -176,20 +176,25 @@ class Lexicon:
         norm = text if normalized else normalize_text(text)
         n, num_cats = len(norm), len(self.categories)
         starts, ends, cats, values = self._flat_matches(norm)
-        weight = np.zeros((n, len(SETS), num_cats), np.float32)
-        count = np.zeros_like(weight)
+        size = n * len(SETS) * num_cats
         if len(starts):
             values = values.astype(np.float32)
-            ones = np.ones_like(values)
             single = ends - starts == 1
             multi = ~single
             inside, word = covered_positions(starts + 1, ends - 1)  # M: [start + 1, end - 1)
-            for target, v in ((weight, values), (count, ones)):
-                np.add.at(target, (starts[single], 3, cats[single]), v[single])
-                np.add.at(target, (starts[multi], 0, cats[multi]), v[multi])
-                np.add.at(target, (ends[multi] - 1, 2, cats[multi]), v[multi])
-                np.add.at(target, (inside, 1, cats[word]), v[word])
-        presence = (count > 0.5).astype(np.float32)
+            # One flat bin per (position, set, category); bincount sums in match order.
+            bins = np.concatenate([
+                (starts[single] * len(SETS) + 3) * num_cats + cats[single],
+                (starts[multi] * len(SETS) + 0) * num_cats + cats[multi],
+                ((ends[multi] - 1) * len(SETS) + 2) * num_cats + cats[multi],
+                (inside * len(SETS) + 1) * num_cats + cats[word]])
+            v = np.concatenate([values[single], values[multi], values[multi], values[word]])
+            weight = np.bincount(bins, weights=v, minlength=size).astype(np.float32)
+            count = np.bincount(bins, minlength=size)
+        else:
+            weight, count = np.zeros(size, np.float32), np.zeros(size, np.int64)
+        weight, count = (x.reshape(n, len(SETS), num_cats) for x in (weight, count))
+        presence = (count > 0).astype(np.float32)
         weight = np.minimum(weight / 15.0, 1.0)
         return np.concatenate([presence, weight], axis=-1).reshape(n, self.feature_dim)
 
@@ -210,8 +215,8 @@ class Lexicon:
 def covered_positions(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every position of the ranges ``[starts[i], ends[i])`` and the ``i`` it belongs to.
 
-    Summing per position over these (``np.add.at``) adds each character's contributions in
-    match order, so its result depends only on the matches covering it: the same whether a text
+    Summing per position over these (``np.bincount``, ``np.add.at``) adds each character's
+    contributions in match order, so its result depends only on the matches covering it: the same whether a text
     is featurised alone or joined with others in a batch (a running sum would not be).
     """
     lengths = np.maximum(ends - starts, 0)

@@ -132,6 +132,15 @@ class MentionTagger:
                 return bucket
         raise ValueError(f"{length} tokens exceed max_sequence_length={self.max_sequence_length}")
 
+    def featurize(self, texts: Sequence[str], chunk_size: int = 256) -> list[Features]:
+        """Model inputs of each text, batch-featurised ``chunk_size`` texts at a time (which
+        bounds the batch featurizer's memory), with cached encodings."""
+        features: list[Features] = []
+        for k in range(0, len(texts), chunk_size):
+            chunk = texts[k:k + chunk_size]
+            features += self.featurizer.batch(chunk, [self._encoding(text) for text in chunk])
+        return features
+
     def predict_spans(self, texts: Sequence[str], heads: Sequence[str] | None = None,
                       batch_size: int = 64) -> list[list[CharSpan]]:
         """Per text, non-overlapping ``(start, end, label, score)`` character spans.
@@ -150,10 +159,7 @@ class MentionTagger:
             if len(text) > self.max_window_chars:
                 raise ValueError(f"window of {len(text)} chars exceeds max_window_chars="
                                  f"{self.max_window_chars}; split documents into windows first")
-        features: list[Features] = []
-        for k in range(0, len(texts), 256):  # bounds the batch featurizer's memory
-            chunk = texts[k:k + 256]
-            features += self.featurizer.batch(chunk, [self._encoding(text) for text in chunk])
+        features = self.featurize(texts)
         results: list[list[CharSpan]] = [[] for _ in texts]
         order = sorted(range(len(texts)), key=lambda i: len(features[i]))
         groups: dict[int, list[int]] = {}

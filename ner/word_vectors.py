@@ -94,21 +94,24 @@ class WordVectors:
         """float32 [len(text), 3 * dim]; zeros where no word covers a character."""
         norm = text if normalized else normalize_text(text)
         n, d = len(norm), self.dim
-        out = np.zeros((n, len(SETS), d), np.float32)
         starts, ends, index = self._matches(norm)
         if not len(starts):
-            return out.reshape(n, len(SETS) * d)
+            return np.zeros((n, len(SETS) * d), np.float32)
+        import scipy.sparse
+
         z = self.freqs[index]
-        weighted = self.vectors[index] * z[:, None]
-        np.add.at(out, (starts, 0), weighted)
-        np.add.at(out, (ends - 1, 2), weighted)
         inside, word = covered_positions(starts + 1, ends - 1)  # M: [start + 1, end - 1)
-        np.add.at(out, (inside, 1), weighted[word])
-        covered, word = covered_positions(starts, ends)  # Z sums over [start, end)
-        total = np.zeros(n, np.float32)
-        np.add.at(total, covered, z[word])
+        covered, cover_word = covered_positions(starts, ends)  # Z sums over [start, end)
+        total = np.bincount(covered, weights=z[cover_word], minlength=n)
         scale = np.divide(len(SETS), total, out=np.zeros_like(total), where=total > 0)
-        return (out * scale[:, None, None]).reshape(n, len(SETS) * d)
+        # A sparse [(position, set), word] weight matrix times the vectors: each row sums its
+        # words in word order, so a character's features depend only on the words covering it.
+        rows = np.concatenate([starts * 3, inside * 3 + 1, (ends - 1) * 3 + 2])
+        cols = np.concatenate([index, index[word], index])
+        positions = np.concatenate([starts, inside, ends - 1])
+        weights = (np.concatenate([z, z[word], z]) * scale[positions]).astype(np.float32)
+        matrix = scipy.sparse.csr_matrix((weights, (rows, cols)), shape=(n * len(SETS), len(self)))
+        return np.asarray(matrix @ self.vectors, np.float32).reshape(n, len(SETS) * d)
 
     # --- files ------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> dict:
