@@ -130,12 +130,12 @@ class Instance:
 def make_instances(examples: Sequence[Example], featurizer: Featurizer, head: HeadConfig,
                    max_tokens: int) -> list[Instance]:
     index = {t: i for i, t in enumerate(head.tags)}
+    pieces = [piece for ex in examples for piece in split_long(ex, max_tokens - 2)
+              if piece.text.strip()]
     out = []
-    for ex in examples:
-        for piece in split_long(ex, max_tokens - 2):
-            if not piece.text.strip():
-                continue
-            f = featurizer(piece.text)
+    for k in range(0, len(pieces), 256):  # the batch featurizer, in bounded chunks
+        chunk = pieces[k:k + 256]
+        for piece, f in zip(chunk, featurizer.batch([piece.text for piece in chunk])):
             n = len(f.offsets)
             if n == 0 or n + 2 > max_tokens:
                 continue
