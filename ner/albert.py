@@ -251,7 +251,7 @@ class AlbertLayer(keras.layers.Layer):
         q, k, v = (self._split_heads(f(x)) for f in (self.query, self.key, self.value))
         head_dim = self.config.hidden_size // self.config.num_attention_heads
         scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2))) / math.sqrt(head_dim)
-        scores = ops.cast(scores, "float32") + attention_bias
+        scores = ops.cast(scores, "float32") + ops.cast(attention_bias, "float32")
         probs = ops.cast(ops.softmax(scores, axis=-1), v.dtype)
         probs = self.attention_dropout(probs, training=training)
         context = ops.transpose(ops.matmul(probs, v), (0, 2, 1, 3))

@@ -45,6 +45,7 @@ class MentionTagger:
         self.max_window_chars = config.max_sequence_length - 2
         self.bucket_lengths = config.bucket_lengths
         self.device = device
+        self.mixed_precision = mixed_precision
         self._heads = [(h, model.heads[h.name]) for h in config.heads]
         self._crf = [(h.tags, head.transitions.numpy(), head.start.numpy(), head.end.numpy())
                      for h, head in self._heads]

@@ -26,6 +26,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     evaluate.add_argument("--heads", default=None, help="comma-separated heads to decode (default all)")
     evaluate.add_argument("--batch-size", type=int, default=64)
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument("--mixed-precision", default="auto", choices=("auto", "on", "off"),
+                          help="bf16 mixed precision (auto: on for GPU)")
+    evaluate.add_argument("--jit-compile", default="auto", choices=("auto", "on", "off"),
+                          help="XLA (auto: on for GPU)")
     evaluate.set_defaults(func=run_eval)
 
     predict = commands.add_parser("predict", help="tag text given as arguments or on stdin")
@@ -218,15 +222,18 @@ def evaluate_tagger(tagger, examples, heads=None, batch_size=64) -> dict:
     scores = entity_scores([p.spans for p in pieces], predicted).to_dict()
     chars = sum(len(t) for t in texts)
     scores.update(chars=chars, seconds=round(seconds, 3), chars_per_second=round(chars / seconds),
-                  model=tagger.version)
+                  model=tagger.version, device=tagger.device,
+                  mixed_precision=tagger.mixed_precision, jit_compile=tagger.jit_compile)
     return scores
 
 
 def run_eval(args) -> int:
     from ner.data import read_examples
     from ner.tagger import MentionTagger
+    from pipeline.options import _tri_state
 
-    tagger = MentionTagger.load(args.model)
+    tagger = MentionTagger.load(args.model, mixed_precision=_tri_state(args.mixed_precision),
+                                jit_compile=_tri_state(args.jit_compile))
     examples = read_examples(args.data, label_map=dict(_pairs(args.label_map, "--label-map")))
     heads = args.heads.split(",") if args.heads else None
     scores = evaluate_tagger(tagger, examples, heads=heads, batch_size=args.batch_size)

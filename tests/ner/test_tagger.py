@@ -169,6 +169,11 @@ def test_cli_eval_and_predict(saved_dir, tmp_path, capsys):
     scores = json.loads(capsys.readouterr().out)
     assert scores["micro"]["gold"] == 2 and scores["chars"] == 10
     assert set(scores["per_type"]) <= {"ORG", "PER"}  # predictions limited to the gold types
+    assert scores["mixed_precision"] is False and scores["jit_compile"] is False  # CPU defaults
+    assert ner_commands.main(["eval", "--model", str(saved_dir), "--data", str(data), "--json",
+                              "--mixed-precision", "on"]) == 0
+    bf16 = json.loads(capsys.readouterr().out)
+    assert bf16["mixed_precision"] is True and bf16["micro"]["gold"] == 2
     assert ner_commands.main(["predict", "--model", str(saved_dir), "--json", "张三在北京大学工作。"]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["text"] == "张三在北京大学工作。"
