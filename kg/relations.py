@@ -77,11 +77,13 @@ class BrandOfProduct:
 
     Within one sentence, each product mention takes the nearest brand mention
     before it (Chinese titles put the brand first: "华为 Mate40 手机"), else the
-    nearest after it. A brand is a ``kgp:Brand`` entity no more than
+    nearest after it. An unlinked brand mention directly after a KB-linked one
+    ("华为Mate 60 手机") is taken for a series name: the linked brand is the maker. A brand is a ``kgp:Brand`` entity no more than
     ``max_gap`` characters away, or, as schema.org allows, an organisation
     directly attached to the product name ("苹果iPhone 15", "联想ThinkPad"): at
     most ``max_organization_gap`` characters away, so a company merely
-    mentioned near a product in news text is not taken for its maker.
+    mentioned near a product in news text is not taken for its maker (unless the
+    tagger labelled that mention ``BRAND``: then it is a brand in this text).
 
     Attributes:
         max_gap: Most characters between a brand and a product mention.
@@ -123,11 +125,23 @@ class BrandOfProduct:
         return list(relations.values())
 
     def _limit(self, maker: ResolvedMention) -> int:
-        return self.max_gap if maker.entity_class == KGP.Brand else self.max_organization_gap
+        # A company the tagger read as a brand in this text ("华为 ... 手机") counts as one.
+        as_brand = maker.entity_class == KGP.Brand or (maker.mention is not None
+                                                       and maker.mention.label == "BRAND")
+        return self.max_gap if as_brand else self.max_organization_gap
 
     def _nearest(self, product: ResolvedMention, makers: list[ResolvedMention]) -> ResolvedMention | None:
         before = [b for b in makers if b.end <= product.start and product.start - b.end <= self._limit(b)]
         if before:
-            return max(before, key=lambda b: (b.end, b.entity_class == KGP.Brand, b.start))
+            nearest = max(before, key=lambda b: (b.end, b.entity_class == KGP.Brand, b.start))
+            # "华为Mate 60 手机": an unlinked brand mention right after a KB-linked one is a
+            # series name attached to its brand (brand, series, model), not a second brand.
+            attached = [b for b in before if b.end == nearest.start and _linked(b)]
+            return attached[0] if attached and not _linked(nearest) else nearest
         after = [b for b in makers if b.start >= product.end and b.start - product.end <= self._limit(b)]
         return min(after, key=lambda b: (b.start, b.entity_class != KGP.Brand, b.end)) if after else None
+
+
+def _linked(mention: ResolvedMention) -> bool:
+    """Whether the mention was linked to a KB entity (not NIL)."""
+    return mention.link is not None and mention.link.entity_id is not None

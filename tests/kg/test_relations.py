@@ -1,5 +1,7 @@
 """Tests for kg.relations.BrandOfProduct."""
 
+import dataclasses
+
 import pytest
 
 from kg.relations import BrandOfProduct, ResolvedMention
@@ -42,6 +44,36 @@ def test_organisation_only_when_attached_to_product():
     mentions = [_m(text, "苹果", KGP.Organization), _m(text, "iPhone", KGP.Product),
                 _m(text, "腾讯", KGP.Organization), _m(text, "手机", KGP.Product)]
     assert _pairs(text, mentions) == [("iPhone", "苹果")]
+
+
+def test_an_unlinked_brand_attached_to_a_linked_one_is_a_series_name():
+    from schemas.records import Link
+
+    text = "华为Mate 60 Pro 智能手机，小米 充电宝"
+    linked = dataclasses.replace(_m(text, "华为", KGP.Brand),
+                                 link=Link("d", 0, 2, "华为", "BRAND", "kb:huawei", 0.9))
+    nil = dataclasses.replace(_m(text, "Mate", KGP.Brand),
+                              link=Link("d", 2, 6, "Mate", "BRAND", None, 0.1, nil_key="mate"))
+    product = _m(text, "手机", KGP.Product)
+    assert _pairs(text, [linked, nil, product]) == [("手机", "华为")]
+    # Without link information the nearest brand wins; a brand that is not attached stays.
+    assert _pairs(text, [_m(text, "华为", KGP.Brand), _m(text, "Mate", KGP.Brand), product]) == [("手机", "Mate")]
+    text = "华为手机 小米充电宝"
+    huawei = dataclasses.replace(_m(text, "华为", KGP.Brand),
+                                 link=Link("d", 0, 2, "华为", "BRAND", "kb:huawei", 0.9))
+    assert _pairs(text, [huawei, _m(text, "手机", KGP.Product), _m(text, "小米", KGP.Brand),
+                         _m(text, "充电宝", KGP.Product)]) == [("充电宝", "小米"), ("手机", "华为")]
+
+
+def test_an_organisation_tagged_as_brand_counts_as_a_brand():
+    from schemas.records import Mention
+
+    text = "华为Mate 60 Pro 智能手机"
+    org = _m(text, "华为", KGP.Organization)
+    tagged = dataclasses.replace(org, mention=Mention("d", 0, 2, "华为", "BRAND", 0.9, "test"))
+    product = _m(text, "手机", KGP.Product)
+    assert _pairs(text, [org, product]) == []  # an organisation 14 characters away: too far
+    assert _pairs(text, [tagged, product]) == [("手机", "华为")]
 
 
 def test_config_echoes_bad_values():
