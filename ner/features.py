@@ -112,23 +112,30 @@ class Featurizer:
     def __call__(self, text: str) -> Features:
         return self.batch([text])[0]
 
-    def batch(self, texts: Sequence[str],
-              encodings: Sequence[Encoding] | None = None) -> list[Features]:
+    def batch(self, texts: Sequence[str], encodings: Sequence[Encoding] | None = None, *,
+              chunk_size: int = 256) -> list[Features]:
         """``Features`` of each text; the same as calling the featurizer text by text.
 
-        The per-character lexicon features of the whole batch are computed in one pass over the
-        texts joined by NUL (no dictionary word holds one, so no match crosses a text), which
-        saves the per-call overhead of the numpy work on short texts.
+        The per-character lexicon features of ``chunk_size`` texts at a time are computed in one
+        pass over the texts joined by NUL (no dictionary word holds one, so no match crosses a
+        text), which saves the per-call overhead of the numpy work on short texts; the chunks
+        bound the memory of that pass.
 
         Args:
             encodings: the texts' ``tokenizer.encode`` results, when the caller has them.
         """
-        tok, index, dim = self.tokenizer, self.bigram_vocab.index, self.lexicon_dim
         if encodings is None:
-            encodings = [tok.encode(text) for text in texts]
+            encodings = [self.tokenizer.encode(text) for text in texts]
         elif len(encodings) != len(texts):
             raise ValueError(f"{len(texts)} texts need {len(texts)} encodings. "
                              f"Received: {len(encodings)}")
+        out: list[Features] = []
+        for k in range(0, len(texts), chunk_size):
+            out += self._chunk(texts[k:k + chunk_size], encodings[k:k + chunk_size])
+        return out
+
+    def _chunk(self, texts: Sequence[str], encodings: Sequence[Encoding]) -> list[Features]:
+        tok, index, dim = self.tokenizer, self.bigram_vocab.index, self.lexicon_dim
         norms = [normalize_text(text) for text in texts]
         char_features = self._char_features("\x00".join(norms)) if dim and texts else None
         out, base = [], 0

@@ -177,22 +177,19 @@ class Lexicon:
         n, num_cats = len(norm), len(self.categories)
         starts, ends, cats, values = self._flat_matches(norm)
         size = n * len(SETS) * num_cats
-        if len(starts):
-            values = values.astype(np.float32)
-            single = ends - starts == 1
-            multi = ~single
-            inside, word = covered_positions(starts + 1, ends - 1)  # M: [start + 1, end - 1)
-            # One flat bin per (position, set, category); bincount sums in match order.
-            bins = np.concatenate([
-                (starts[single] * len(SETS) + 3) * num_cats + cats[single],
-                (starts[multi] * len(SETS) + 0) * num_cats + cats[multi],
-                ((ends[multi] - 1) * len(SETS) + 2) * num_cats + cats[multi],
-                (inside * len(SETS) + 1) * num_cats + cats[word]])
-            v = np.concatenate([values[single], values[multi], values[multi], values[word]])
-            weight = np.bincount(bins, weights=v, minlength=size).astype(np.float32)
-            count = np.bincount(bins, minlength=size)
-        else:
-            weight, count = np.zeros(size, np.float32), np.zeros(size, np.int64)
+        values = values.astype(np.float32)
+        single = ends - starts == 1
+        multi = ~single
+        inside, word = covered_positions(starts + 1, ends - 1)  # M: [start + 1, end - 1)
+        # One flat bin per (position, set, category); bincount sums in match order.
+        bins = np.concatenate([
+            (starts[single] * len(SETS) + 3) * num_cats + cats[single],
+            (starts[multi] * len(SETS) + 0) * num_cats + cats[multi],
+            ((ends[multi] - 1) * len(SETS) + 2) * num_cats + cats[multi],
+            (inside * len(SETS) + 1) * num_cats + cats[word]])
+        v = np.concatenate([values[single], values[multi], values[multi], values[word]])
+        weight = np.bincount(bins, weights=v, minlength=size).astype(np.float32)
+        count = np.bincount(bins, minlength=size)
         weight, count = (x.reshape(n, len(SETS), num_cats) for x in (weight, count))
         presence = (count > 0).astype(np.float32)
         weight = np.minimum(weight / 15.0, 1.0)

@@ -133,14 +133,9 @@ class MentionTagger:
                 return bucket
         raise ValueError(f"{length} tokens exceed max_sequence_length={self.max_sequence_length}")
 
-    def featurize(self, texts: Sequence[str], chunk_size: int = 256) -> list[Features]:
-        """Model inputs of each text, batch-featurised ``chunk_size`` texts at a time (which
-        bounds the batch featurizer's memory), with cached encodings."""
-        features: list[Features] = []
-        for k in range(0, len(texts), chunk_size):
-            chunk = texts[k:k + chunk_size]
-            features += self.featurizer.batch(chunk, [self._encoding(text) for text in chunk])
-        return features
+    def featurize(self, texts: Sequence[str]) -> list[Features]:
+        """Model inputs of each text (batch-featurised, with cached encodings)."""
+        return self.featurizer.batch(texts, [self._encoding(text) for text in texts])
 
     def predict_spans(self, texts: Sequence[str], heads: Sequence[str] | None = None,
                       batch_size: int = 64) -> list[list[CharSpan]]:

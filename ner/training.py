@@ -133,19 +133,17 @@ def make_instances(examples: Sequence[Example], featurizer: Featurizer, head: He
     pieces = [piece for ex in examples for piece in split_long(ex, max_tokens - 2)
               if piece.text.strip()]
     out = []
-    for k in range(0, len(pieces), 256):  # the batch featurizer, in bounded chunks
-        chunk = pieces[k:k + 256]
-        for piece, f in zip(chunk, featurizer.batch([piece.text for piece in chunk])):
-            n = len(f.offsets)
-            if n == 0 or n + 2 > max_tokens:
-                continue
-            spans, taken = [], set()
-            for s, e, label in sorted(char_spans_to_token_spans(f.offsets, piece.spans)):
-                if label in head.labels and not taken & set(range(s, e)):
-                    spans.append((s, e, label))
-                    taken |= set(range(s, e))
-            tags = np.array([index[t] for t in spans_to_tags(spans, n, head.scheme)], np.int32)
-            out.append(Instance(f, tags, head.name))
+    for piece, f in zip(pieces, featurizer.batch([piece.text for piece in pieces])):
+        n = len(f.offsets)
+        if n == 0 or n + 2 > max_tokens:
+            continue
+        spans, taken = [], set()
+        for s, e, label in sorted(char_spans_to_token_spans(f.offsets, piece.spans)):
+            if label in head.labels and not taken & set(range(s, e)):
+                spans.append((s, e, label))
+                taken |= set(range(s, e))
+        tags = np.array([index[t] for t in spans_to_tags(spans, n, head.scheme)], np.int32)
+        out.append(Instance(f, tags, head.name))
     return out
 
 

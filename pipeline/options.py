@@ -82,7 +82,7 @@ def check_flags(argv: Sequence[str]) -> None:
             raise ValueError(f"Unknown flag {name}: did you mean {close[0]}?")
 
 
-def _tri_state(value: str | None) -> bool | None:
+def tri_state(value: str | None) -> bool | None:
     return {None: None, "auto": None, "on": True, "off": False}[value]
 
 
@@ -168,7 +168,7 @@ class RunConfig:
             batch_tokens=opts.batch_tokens,
             max_batch_size=opts.max_batch_size,
             device=opts.device,
-            mixed_precision=_tri_state(opts.mixed_precision),
+            mixed_precision=tri_state(opts.mixed_precision),
             dictionary_mentions=opts.dictionary_mentions,
             base_iri=opts.base_iri,
             rdf_shards=opts.rdf_shards,

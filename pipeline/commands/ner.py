@@ -230,10 +230,10 @@ def evaluate_tagger(tagger, examples, heads=None, batch_size=64) -> dict:
 def run_eval(args) -> int:
     from ner.data import read_examples
     from ner.tagger import MentionTagger
-    from pipeline.options import _tri_state
+    from pipeline.options import tri_state
 
-    tagger = MentionTagger.load(args.model, mixed_precision=_tri_state(args.mixed_precision),
-                                jit_compile=_tri_state(args.jit_compile))
+    tagger = MentionTagger.load(args.model, mixed_precision=tri_state(args.mixed_precision),
+                                jit_compile=tri_state(args.jit_compile))
     examples = read_examples(args.data, label_map=dict(_pairs(args.label_map, "--label-map")))
     heads = args.heads.split(",") if args.heads else None
     scores = evaluate_tagger(tagger, examples, heads=heads, batch_size=args.batch_size)
