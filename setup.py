@@ -5,6 +5,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+STAGES = ["schemas", "ner", "linking", "kg", "pipeline"]
 
 # The stack measured to install and run together (Python 3.11). Beam 2.77
 # needs pyarrow < 26; keras-hub and tensorflow-text follow TF 2.21.
@@ -36,12 +37,15 @@ setup(
     long_description=(HERE / "README.md").read_text("utf-8") if (HERE / "README.md").exists() else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.10,<3.13",
-    packages=find_packages(include=["pipeline*", "kg*", "ner*", "linking*", "schemas*"]),
+    # The design card's folders stay at the repository root; installed, they live under one
+    # namespace of ours (kgpipe.ner, kgpipe.pipeline, ...), so kgpipe claims no generic names.
+    packages=[f"kgpipe.{package}" for package in find_packages(include=STAGES + [f"{s}.*" for s in STAGES])],
+    package_dir={f"kgpipe.{stage}": stage for stage in STAGES},
     package_data={
-        "schemas": ["*.ttl"],
-        "ner": ["default_model/*", "default_model/**/*"],
-        "linking": ["default_kb/*"],
-        "pipeline": ["sample/*"],
+        "kgpipe.schemas": ["*.ttl"],
+        "kgpipe.ner": ["default_model/*", "default_model/**/*"],
+        "kgpipe.linking": ["default_kb/*"],
+        "kgpipe.pipeline": ["sample/*"],
     },
     install_requires=INSTALL_REQUIRES,
     extras_require={
@@ -51,5 +55,5 @@ setup(
         # bench/ner_vs_jiagu.py compares against Jiagu's documented seg + ner use.
         "bench": ["jiagu==0.2.3"],
     },
-    entry_points={"console_scripts": ["kgpipe=pipeline.cli:main"]},
+    entry_points={"console_scripts": ["kgpipe=kgpipe.pipeline.cli:main"]},
 )

@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kg.builder import BuilderConfig  # noqa: E402
-from kg.graph import graph_stats  # noqa: E402
-from kg.local import write_run  # noqa: E402
-from kg.report import write_report  # noqa: E402
-from kg.validate import validate_run  # noqa: E402
-from schemas.records import Document, Link, Mention  # noqa: E402
+from kgpipe.kg.builder import BuilderConfig  # noqa: E402
+from kgpipe.kg.graph import graph_stats  # noqa: E402
+from kgpipe.kg.local import write_run  # noqa: E402
+from kgpipe.kg.report import write_report  # noqa: E402
+from kgpipe.kg.validate import validate_run  # noqa: E402
+from kgpipe.schemas.records import Document, Link, Mention  # noqa: E402
 
 _CLUENER_LABELS = {"name": "PER", "company": "COMPANY", "organization": "ORG", "government": "GOVERNMENT",
                    "address": "ADDRESS", "scene": "SCENE", "book": "BOOK", "movie": "MOVIE", "game": "GAME",

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyoxigraph as ox  # noqa: E402
 
-from kg.builder import BuilderConfig, TripleBuilder  # noqa: E402
-from kg.export.parquet import ParquetRecordWriter  # noqa: E402
-from kg.export.rdf import ShardWriter, ntriples_line, run_graph_iri  # noqa: E402
-from schemas.records import Document, Link, Mention, Triple  # noqa: E402
+from kgpipe.kg.builder import BuilderConfig, TripleBuilder  # noqa: E402
+from kgpipe.kg.export.parquet import ParquetRecordWriter  # noqa: E402
+from kgpipe.kg.export.rdf import ShardWriter, ntriples_line, run_graph_iri  # noqa: E402
+from kgpipe.schemas.records import Document, Link, Mention, Triple  # noqa: E402
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"

@@ -20,11 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from export_speed import synthetic_corpus  # noqa: E402
 
-from kg.builder import BuilderConfig  # noqa: E402
-from kg.graph import graph_stats  # noqa: E402
-from kg.local import write_run  # noqa: E402
-from kg.report import write_report  # noqa: E402
-from kg.validate import validate_run  # noqa: E402
+from kgpipe.kg.builder import BuilderConfig  # noqa: E402
+from kgpipe.kg.graph import graph_stats  # noqa: E402
+from kgpipe.kg.local import write_run  # noqa: E402
+from kgpipe.kg.report import write_report  # noqa: E402
+from kgpipe.kg.validate import validate_run  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -70,7 +70,7 @@ def _child(code: str, *args: str) -> dict:
 
 
 BUILD = """
-from pipeline.cli import main
+from kgpipe.pipeline.cli import main
 started = time.perf_counter()
 code = main(["kb", "build", "--input", sys.argv[1], "--out", sys.argv[2], "--json"])
 result = {"build_seconds": round(time.perf_counter() - started, 2), "exit": code}
@@ -78,7 +78,7 @@ result = {"build_seconds": round(time.perf_counter() - started, 2), "exit": code
 
 LOAD = """
 started = time.perf_counter()
-from linking.linker import EntityLinker, LinkerConfig
+from kgpipe.linking.linker import EntityLinker, LinkerConfig
 imported = time.perf_counter()
 linker = EntityLinker.load(LinkerConfig(kb_path=sys.argv[1]))
 linker.candidates("测试")
@@ -88,9 +88,9 @@ result = {"load_seconds": round(time.perf_counter() - imported, 3),
 
 LOOKUPS = """
 import random
-from linking.linker import EntityLinker, LinkerConfig
-from linking.normalize import normalize
-from schemas.records import Document, Mention
+from kgpipe.linking.linker import EntityLinker, LinkerConfig
+from kgpipe.linking.normalize import normalize
+from kgpipe.schemas.records import Document, Mention
 linker = EntityLinker.load(LinkerConfig(kb_path=sys.argv[1]))
 index = linker.index
 rng = random.Random(3)
@@ -121,8 +121,8 @@ result = {"exact_lookups_per_second": round(len(keys) / exact_seconds), "exact_h
 
 DICTIONARY = """
 import random
-from linking.linker import EntityLinker, LinkerConfig
-from schemas.records import Document
+from kgpipe.linking.linker import EntityLinker, LinkerConfig
+from kgpipe.schemas.records import Document
 linker = EntityLinker.load(LinkerConfig(kb_path=sys.argv[1], dictionary_mentions=True))
 started = time.perf_counter()
 linker.detect_mentions(Document(id="warm", text="测试"))

@@ -1,6 +1,6 @@
 """NER ablation: short equal-wall-clock training runs with one ingredient removed at a time.
 
-Every variant trains with ``python -m pipeline.commands.ner train`` for the same time budget, all
+Every variant trains with ``python -m kgpipe.pipeline.commands.ner train`` for the same time budget, all
 variants in parallel (so they share the machine equally), then each best checkpoint (picked on the
 dev slice of the training files) is scored on MSRA test and e-commerce dev, with its speed.
 
@@ -68,7 +68,7 @@ def main(argv=None):
         out = f"{args.out}/{name}"
         os.makedirs(out, exist_ok=True)
         flags = [flag.format(pseudo=args.pseudo) for flag in VARIANTS[name]]
-        cmd = [sys.executable, "-m", "pipeline.commands.ner", "train", *BASE, *flags,
+        cmd = [sys.executable, "-m", "kgpipe.pipeline.commands.ner", "train", *BASE, *flags,
                "--out", out, "--name", f"ablation-{name}", "--time-budget", str(args.budget),
                "--eval-every", str(args.budget / 3), "--patience", "100"]
         procs[name] = subprocess.Popen(cmd, env=env, stdout=open(f"{out}/stdout.log", "w"),
@@ -82,7 +82,7 @@ def main(argv=None):
         for key, data, extra in (("msra_test", f"{DATA}/msra/test.txt", []),
                                  ("ecommerce_dev", f"{DATA}/ecommerce/dev.bieos",
                                   ["--label-map", "HP=BRAND", "--label-map", "HC=PRODUCT"])):
-            result = subprocess.run([sys.executable, "-m", "pipeline.commands.ner", "eval", "--model",
+            result = subprocess.run([sys.executable, "-m", "kgpipe.pipeline.commands.ner", "eval", "--model",
                                      model, "--data", data, "--json", *extra], env=env,
                                     capture_output=True, text=True, check=True)
             scores = json.loads(result.stdout[result.stdout.index("{"):])

@@ -22,8 +22,8 @@ def main(argv=None):
 
     import numpy as np
 
-    from ner.data import read_examples, split_long
-    from ner.tagger import MentionTagger
+    from kgpipe.ner.data import read_examples, split_long
+    from kgpipe.ner.tagger import MentionTagger
 
     tagger = MentionTagger.load(args.model)
     examples = read_examples(args.data)[:args.limit]

@@ -18,7 +18,7 @@ import time
 def jiagu_spans(texts):
     import jiagu
 
-    from ner.schemes import tags_to_spans
+    from kgpipe.ner.schemes import tags_to_spans
 
     out = []
     for text in texts:
@@ -42,9 +42,9 @@ def main(argv=None):
     parser.add_argument("--skip-jiagu", action="store_true")
     args = parser.parse_args(argv)
 
-    from ner.data import read_examples, split_long
-    from ner.evaluation import entity_scores
-    from ner.tagger import MentionTagger
+    from kgpipe.ner.data import read_examples, split_long
+    from kgpipe.ner.evaluation import entity_scores
+    from kgpipe.ner.tagger import MentionTagger
 
     examples = read_examples(args.data)
     if args.limit:

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.run import run
+from kgpipe.pipeline.run import run
 
 NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "news" / "thucnews_1000.tsv"
 CONFIGS = {

@@ -21,13 +21,13 @@ from collections.abc import Sequence
 
 from rdflib import URIRef
 
-from kg import iri as iris
-from kg.export.rdf import format_double
-from kg.relations import BrandOfProduct, RelationExtractor, ResolvedMention
-from ner.windows import sentence_spans
-from schemas import vocab
-from schemas.records import Document, Entity, Link, Mention, TermKind, Triple
-from schemas.vocab import DCTERMS, KGP, NIF, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
+from kgpipe.kg import iri as iris
+from kgpipe.kg.export.rdf import format_double
+from kgpipe.kg.relations import BrandOfProduct, RelationExtractor, ResolvedMention
+from kgpipe.ner.windows import sentence_spans
+from kgpipe.schemas import vocab
+from kgpipe.schemas.records import Document, Entity, Link, Mention, TermKind, Triple
+from kgpipe.schemas.vocab import DCTERMS, KGP, NIF, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
 
 class _Strings:
     """Term IRIs of a namespace as plain ``str``, computed once (rdflib term lookup is slow)."""

@@ -27,10 +27,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import rdflib
 
-from kg.export.parquet import read_table
-from schemas import vocab
-from schemas.records import Triple
-from schemas.vocab import KGP, NIF, PROV, RDF, RDFS
+from kgpipe.kg.export.parquet import read_table
+from kgpipe.schemas import vocab
+from kgpipe.schemas.records import Triple
+from kgpipe.schemas.vocab import KGP, NIF, PROV, RDF, RDFS
 
 _RDF_TYPE, _LABEL = str(RDF.type), str(RDFS.label)
 # IRI-valued predicates that tie evidence (mentions, documents, runs, statements) together,

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kg import manifest
-from kg.builder import BuilderConfig, TripleBuilder
-from kg.export.parquet import ParquetRecordWriter
-from kg.export.rdf import ShardWriter
-from schemas.records import Document, Entity, Link, Mention, Triple
+from kgpipe.kg import manifest
+from kgpipe.kg.builder import BuilderConfig, TripleBuilder
+from kgpipe.kg.export.parquet import ParquetRecordWriter
+from kgpipe.kg.export.rdf import ShardWriter
+from kgpipe.schemas.records import Document, Entity, Link, Mention, Triple
 
 
 def build_triples(builder: TripleBuilder, documents: Sequence[Document],

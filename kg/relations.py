@@ -16,9 +16,9 @@ from typing import Protocol
 
 from rdflib import URIRef
 
-from ner.windows import sentence_spans
-from schemas.records import Document, Link, Mention
-from schemas.vocab import KGP
+from kgpipe.ner.windows import sentence_spans
+from kgpipe.schemas.records import Document, Link, Mention
+from kgpipe.schemas.vocab import KGP
 
 
 @dataclasses.dataclass(frozen=True)

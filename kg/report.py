@@ -18,7 +18,7 @@ from typing import Any
 
 import networkx as nx
 
-from kg.graph import EntityGraph, GraphStatsConfig, load, short_name, summarize
+from kgpipe.kg.graph import EntityGraph, GraphStatsConfig, load, short_name, summarize
 
 _FONT = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "PingFang SC", '
          '"Microsoft YaHei", "Hiragino Sans GB", sans-serif')

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import SH
 
-from schemas import arrow, vocab
+from kgpipe.schemas import arrow, vocab
 
 _TABLE_SCHEMAS = {name: arrow.schema_for(t) for t, name in arrow.TABLES.items()}
 

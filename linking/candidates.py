@@ -14,7 +14,7 @@ import unicodedata
 from rapidfuzz import process
 from rapidfuzz.distance import Indel, Levenshtein
 
-from linking.index import AliasIndex
+from kgpipe.linking.index import AliasIndex
 
 # An exact match on an alias counts a little less than one on the canonical name.
 ALIAS_MATCH = 0.95

@@ -1,6 +1,6 @@
 """Converts CCKS 2019 entity-linking data (train.json / dev.json) to kgpipe gold JSON Lines.
 
-    python -m linking.ccks_gold --input dev.json --out ccks_dev_gold.jsonl [--kb kb_data]
+    python -m kgpipe.linking.ccks_gold --input dev.json --out ccks_dev_gold.jsonl [--kb kb_data]
 
 CCKS lines look like ``{"text_id", "text", "mention_data": [{"kb_id", "mention",
 "offset"}]}`` with ``offset`` a string character offset; ``kb_id`` ``"NIL"`` or
@@ -19,8 +19,8 @@ import pathlib
 import sys
 from collections.abc import Sequence
 
-from linking.features import LABEL_FOR_CLASS, kb_classes
-from linking.kb import iter_entities
+from kgpipe.linking.features import LABEL_FOR_CLASS, kb_classes
+from kgpipe.linking.kb import iter_entities
 
 
 def _labels(kb: pathlib.Path | None) -> dict[str, str]:

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 import ahocorasick
 
-from linking.features import LABEL_FOR_CLASS, kb_classes
-from linking.index import AliasIndex
-from linking.normalize import normalize_with_offsets
-from schemas.records import Document, Mention
+from kgpipe.linking.features import LABEL_FOR_CLASS, kb_classes
+from kgpipe.linking.index import AliasIndex
+from kgpipe.linking.normalize import normalize_with_offsets
+from kgpipe.schemas.records import Document, Mention
 
 
 def build_automaton(index: AliasIndex, min_length: int) -> ahocorasick.Automaton:

@@ -27,8 +27,8 @@ import pathlib
 import time
 from collections.abc import Iterator, Sequence
 
-from linking.linker import EntityLinker
-from schemas.records import Document, Link, Mention
+from kgpipe.linking.linker import EntityLinker
+from kgpipe.schemas.records import Document, Link, Mention
 
 
 class GoldError(ValueError):

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from linking.index import AliasIndex, entity_context_text, hashed_bigrams
-from linking.normalize import normalize
-from schemas.vocab import KGP, class_for_kb_type, class_for_label
+from kgpipe.linking.index import AliasIndex, entity_context_text, hashed_bigrams
+from kgpipe.linking.normalize import normalize
+from kgpipe.schemas.vocab import KGP, class_for_kb_type, class_for_label
 
 # Compatible-but-not-equal class pairs (NER class, KB class) -> score. Brands are
 # often tagged ORG and products by brand name; places stand for governments.

@@ -28,9 +28,9 @@ import pathlib
 
 import numpy as np
 
-from linking.normalize import NORMALIZATION_VERSION
-from linking.strings import StringTable, map_array
-from schemas.records import Entity
+from kgpipe.linking.normalize import NORMALIZATION_VERSION
+from kgpipe.linking.strings import StringTable, map_array
+from kgpipe.schemas.records import Entity
 
 FORMAT_VERSION = 1
 LIST_JOINER = "\x1f"

@@ -21,11 +21,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from linking.index import (ENTITY_TABLES, FORMAT_VERSION, LIST_JOINER, PRIOR_SMOOTHING, entity_context_text,
+from kgpipe.linking.index import (ENTITY_TABLES, FORMAT_VERSION, LIST_JOINER, PRIOR_SMOOTHING, entity_context_text,
                            hashed_bigrams, padded_bigrams)
-from linking.normalize import NORMALIZATION_VERSION, normalize
-from linking.strings import StringTableBuilder
-from schemas.records import Entity
+from kgpipe.linking.normalize import NORMALIZATION_VERSION, normalize
+from kgpipe.linking.strings import StringTableBuilder
+from kgpipe.schemas.records import Entity
 
 _log = logging.getLogger("kgpipe.linking")
 _PROGRESS_EVERY = 500_000

@@ -27,7 +27,7 @@ import pathlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from schemas.records import Entity
+from kgpipe.schemas.records import Entity
 
 LIST_SEPARATOR = "|"
 DEFAULT_LANGUAGES = ("zh", "zh-hans", "zh-cn", "zh-hant", "en")
@@ -168,10 +168,10 @@ def iter_located(path: str | pathlib.Path, kb_format: KbFormat | str | None = No
     elif fmt is KbFormat.CCKS:
         yield from _iter_ccks(path)
     elif fmt is KbFormat.WIKIDATA:
-        from linking import kb_wikidata
+        from kgpipe.linking import kb_wikidata
         yield from kb_wikidata.iter_wikidata(path, languages, _open_text, KbError)
     else:
-        from linking import kb_rdf
+        from kgpipe.linking import kb_rdf
         yield from kb_rdf.iter_rdf(path, fmt is KbFormat.TURTLE, languages, KbError)
 
 
@@ -254,7 +254,7 @@ def make_entity(record: Mapping[str, Any], path, line) -> Entity:
 
 def _iter_json_lines(path: pathlib.Path) -> Iterator[tuple[int, dict]]:
     """Yields ``(line number, object)``; tolerates dump framing (``[``, ``]``, trailing commas)."""
-    from linking.kb_wikidata import iter_json_objects
+    from kgpipe.linking.kb_wikidata import iter_json_objects
 
     yield from iter_json_objects(path, _open_text, KbError)
 

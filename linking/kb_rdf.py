@@ -26,7 +26,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.plugins.parsers.ntriples import W3CNTriplesParser
 
-from schemas.records import Entity
+from kgpipe.schemas.records import Entity
 
 SCHEMA_HTTP = "http://schema.org/"
 SCHEMA_HTTPS = "https://schema.org/"

@@ -15,7 +15,7 @@ import pathlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from schemas.records import Entity
+from kgpipe.schemas.records import Entity
 
 # P31 classes -> type names that ``schemas.vocab.class_for_kb_type`` knows.
 # Other classes are kept as their QID.

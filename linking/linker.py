@@ -31,13 +31,13 @@ import tempfile
 import threading
 from collections.abc import Sequence
 
-from linking.candidates import CandidateGenerator, RawCandidate
-from linking.features import ContextModel, type_compatibility
-from linking.index import AliasIndex
-from linking.index_build import build_index, content_hash_of_file
-from linking.kb import KbFormat, iter_entities
-from linking.normalize import normalize
-from schemas.records import Candidate, Document, Entity, Link, Mention
+from kgpipe.linking.candidates import CandidateGenerator, RawCandidate
+from kgpipe.linking.features import ContextModel, type_compatibility
+from kgpipe.linking.index import AliasIndex
+from kgpipe.linking.index_build import build_index, content_hash_of_file
+from kgpipe.linking.kb import KbFormat, iter_entities
+from kgpipe.linking.normalize import normalize
+from kgpipe.schemas.records import Candidate, Document, Entity, Link, Mention
 
 _SCORE_DIGITS = 6
 
@@ -230,7 +230,7 @@ class EntityLinker:
         """
         if not self.config.dictionary_mentions:
             return []
-        from linking import dictionary
+        from kgpipe.linking import dictionary
 
         with self._automaton_lock:  # built once, on first use, even with several threads
             if self._automaton is None:

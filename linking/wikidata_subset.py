@@ -1,6 +1,6 @@
 """Cuts a subset out of a Wikidata JSON dump, for ``kgpipe kb build --format wikidata``.
 
-    python -m linking.wikidata_subset --dump latest-all.json.gz \\
+    python -m kgpipe.linking.wikidata_subset --dump latest-all.json.gz \\
         --require-language zh --min-sitelinks 1 --out wikidata_zh.jsonl.gz
 
 Streams the dump (``.gz``, ``.bz2`` or plain; one entity per line inside a

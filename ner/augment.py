@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-from ner.data import Example
+from kgpipe.ner.data import Example
 
 
 def replace_mentions(examples: Sequence[Example], count: int, *, seed: int = 13) -> list[Example]:

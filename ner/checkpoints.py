@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from ner.albert import AlbertConfig, AlbertEncoder
+from kgpipe.ner.albert import AlbertConfig, AlbertEncoder
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import json
 import os
 from typing import Any
 
-from ner.albert import AlbertConfig
-from ner.schemes import TagScheme, tag_set
+from kgpipe.ner.albert import AlbertConfig
+from kgpipe.ner.schemes import TagScheme, tag_set
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 import os
 from typing import Iterable, Mapping, Sequence
 
-from ner import schemes
+from kgpipe.ner import schemes
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ner.schemes import tags_to_spans
+from kgpipe.ner.schemes import tags_to_spans
 
 
 def viterbi(emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray | None = None,

@@ -12,8 +12,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ner.lexicon import Lexicon
-from ner.tokenizer import Encoding, Tokenizer, normalize_text
+from kgpipe.ner.lexicon import Lexicon
+from kgpipe.ner.tokenizer import Encoding, Tokenizer, normalize_text
 
 BIGRAM_PAD, BIGRAM_UNK, BIGRAM_BOUNDARY = 0, 1, 2
 _BIGRAM_SPECIALS = ("<pad>", "<unk>", "<s>")

@@ -19,7 +19,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from ner.tokenizer import normalize_text
+from kgpipe.ner.tokenizer import normalize_text
 
 JIEBA_CATEGORIES = {"nr": "PER", "nrfg": "PER", "nrt": "PER", "ns": "LOC", "nt": "ORG",
                     "nz": "NZ"}

@@ -17,8 +17,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from ner.albert import AlbertEncoder
-from ner.config import NerConfig
+from kgpipe.ner.albert import AlbertEncoder
+from kgpipe.ner.config import NerConfig
 
 
 class CrfHead(keras.layers.Layer):

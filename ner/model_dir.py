@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ner.config import NerConfig
-from ner.features import BigramVocab, Featurizer
-from ner.lexicon import Lexicon, build_lexicon
-from ner.tokenizer import Tokenizer
+from kgpipe.ner.config import NerConfig
+from kgpipe.ner.features import BigramVocab, Featurizer
+from kgpipe.ner.lexicon import Lexicon, build_lexicon
+from kgpipe.ner.tokenizer import Tokenizer
 
 FORMAT = "kgpipe-ner/1"
 
@@ -114,7 +114,7 @@ def load_featurizer(path: str | os.PathLike, meta: dict) -> Featurizer:
         gazetteer.load_extra(path / spec["file"])
     word_vectors = None
     if meta.get("word_vectors"):
-        from ner.word_vectors import WordVectors
+        from kgpipe.ner.word_vectors import WordVectors
         word_vectors = WordVectors.load(path, meta["word_vectors"])
     return Featurizer(tokenizer, bigram_vocab, lexicon, gazetteer, word_vectors)
 
@@ -152,7 +152,7 @@ def load_weights(model, path: str | os.PathLike) -> None:
 
 def load_model_dir(path: str | os.PathLike):
     """Returns ``(model, featurizer, meta)``; the model has float32 weights."""
-    from ner.model import NerModel
+    from kgpipe.ner.model import NerModel
 
     meta = read_meta(path)
     config = NerConfig.from_dict(meta["model"])

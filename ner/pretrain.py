@@ -20,8 +20,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ner.features import BIGRAM_PAD, Featurizer, bigrams
-from ner.tokenizer import normalize_text
+from kgpipe.ner.features import BIGRAM_PAD, Featurizer, bigrams
+from kgpipe.ner.tokenizer import normalize_text
 
 log = logging.getLogger("kgpipe.ner.training.pretrain")  # into the training log
 

@@ -20,8 +20,8 @@ import dataclasses
 import re
 from typing import Iterable, Protocol, Sequence
 
-from ner.data import Example
-from ner.windows import split_windows
+from kgpipe.ner.data import Example
+from kgpipe.ner.windows import split_windows
 
 _UNWRITABLE = re.compile(r"[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
@@ -109,7 +109,7 @@ def pseudo_label(taggers: Sequence[SpanTagger], texts: Iterable[str], *,
 
 
 def _windows(texts: Iterable[str], max_chars: int, min_chars: int) -> tuple[list[str], int]:
-    from schemas.records import Document
+    from kgpipe.schemas.records import Document
 
     out, skipped = [], 0
     for number, text in enumerate(texts):

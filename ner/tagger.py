@@ -13,9 +13,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ner.decoding import decode_batch, merge_spans
-from ner.features import Featurizer, Features
-from ner.tokenizer import Encoding
+from kgpipe.ner.decoding import decode_batch, merge_spans
+from kgpipe.ner.features import Featurizer, Features
+from kgpipe.ner.tokenizer import Encoding
 
 CharSpan = tuple[int, int, str, float]
 
@@ -81,7 +81,7 @@ class MentionTagger:
         import keras
         import tensorflow as tf
 
-        from ner.model_dir import load_model_dir
+        from kgpipe.ner.model_dir import load_model_dir
 
         has_gpu = bool(tf.config.list_physical_devices("GPU"))
         if device is None:
@@ -210,7 +210,7 @@ class MentionTagger:
         Raises:
             ValueError: a window is longer than ``max_window_chars``.
         """
-        from schemas.records import Mention
+        from kgpipe.schemas.records import Mention
 
         spans = self.predict_spans([w.text for w in windows])
         return [[Mention(doc_id=w.doc_id, start=w.start + s, end=w.start + e, text=w.text[s:e],
@@ -220,8 +220,8 @@ class MentionTagger:
 
     def tag_text(self, text: str, doc_id: str = "text") -> list:
         """Tags a text of any length, split into sentence windows by ``ner.windows``."""
-        from ner.windows import split_windows
-        from schemas.records import Document
+        from kgpipe.ner.windows import split_windows
+        from kgpipe.schemas.records import Document
 
         windows = split_windows(Document(id=doc_id, text=text), self.max_window_chars)
         return [m for ms in self.tag_batch(windows) for m in ms]

@@ -22,12 +22,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ner.config import HeadConfig, NerConfig
-from ner.data import Example, label_set, read_examples, split_long
-from ner.evaluation import entity_scores
-from ner.features import BIGRAM_UNK, BigramVocab, Featurizer, char_spans_to_token_spans
-from ner.lexicon import build_gazetteer, build_lexicon, read_word_list
-from ner.schemes import spans_to_tags
+from kgpipe.ner.config import HeadConfig, NerConfig
+from kgpipe.ner.data import Example, label_set, read_examples, split_long
+from kgpipe.ner.evaluation import entity_scores
+from kgpipe.ner.features import BIGRAM_UNK, BigramVocab, Featurizer, char_spans_to_token_spans
+from kgpipe.ner.lexicon import build_gazetteer, build_lexicon, read_word_list
+from kgpipe.ner.schemes import spans_to_tags
 
 log = logging.getLogger("kgpipe.ner.training")
 
@@ -199,7 +199,7 @@ def hold_out(examples: list[Example], size: int) -> tuple[list[Example], list[Ex
 
 
 def build_featurizer(config: TrainConfig, texts: list[str], tokenizer=None) -> Featurizer:
-    from ner.tokenizer import Tokenizer
+    from kgpipe.ner.tokenizer import Tokenizer
 
     tokenizer = tokenizer or Tokenizer.build(texts)
     bigram_vocab = BigramVocab.build(texts, tokenizer, min_count=config.bigram_min_count,
@@ -259,7 +259,7 @@ class Trainer:
             else:
                 train[corpus.name], dev[corpus.name] = hold_out(examples, corpus.dev_size)
             if corpus.augment:
-                from ner.augment import replace_mentions
+                from kgpipe.ner.augment import replace_mentions
                 gold = train[corpus.name]
                 made = replace_mentions(gold, round(corpus.augment * len(gold)), seed=c.seed)
                 train[corpus.name] = train[corpus.name] + made
@@ -270,19 +270,19 @@ class Trainer:
                      len(dev.get(corpus.name, ())), heads[-1].labels)
         texts = [ex.text for exs in train.values() for ex in exs]
         if c.pretrain_epochs:  # vocabularies cover the unlabelled text, whose vectors we learn
-            from ner.pretrain import read_texts
+            from kgpipe.ner.pretrain import read_texts
             unlabelled = [t for path in c.unlabelled for t in read_texts(path)]
             log.info("unlabelled text: %d texts, %d chars", len(unlabelled), sum(map(len, unlabelled)))
             texts = texts + unlabelled
         self.vocab_texts = texts
         resume = (self.out / "vocab").is_dir()
         if resume:
-            from ner.model_dir import load_featurizer, read_meta
+            from kgpipe.ner.model_dir import load_featurizer, read_meta
             self.featurizer = load_featurizer(self.out / "vocab", read_meta(self.out / "vocab"))
         else:
             self.featurizer = build_featurizer(c, texts)
             if c.word_vectors_dim:
-                from ner.word_vectors import WordVectors
+                from kgpipe.ner.word_vectors import WordVectors
                 self.featurizer = self.featurizer.with_word_vectors(WordVectors.train(
                     texts, dim=c.word_vectors_dim, epochs=c.pretrain_epochs, seed=c.seed))
             if c.gazetteer_folds:
@@ -335,7 +335,7 @@ class Trainer:
         import keras
         import tensorflow as tf
 
-        from ner.model import NerModel, crf_log_likelihood
+        from kgpipe.ner.model import NerModel, crf_log_likelihood
 
         c = self.config
         keras.utils.set_random_seed(c.seed)
@@ -382,7 +382,7 @@ class Trainer:
 
     def _load_pretrained(self):
         """Starts the token and bigram tables from skip-gram vectors (cached in the run dir)."""
-        from ner import pretrain
+        from kgpipe.ner import pretrain
 
         c, path = self.config, self.out / "pretrained.npz"
         if path.is_file():
@@ -431,8 +431,8 @@ class Trainer:
 
     def ema_tagger(self):
         """A tagger over a copy of the model carrying the EMA weights."""
-        from ner.model import NerModel
-        from ner.tagger import MentionTagger
+        from kgpipe.ner.model import NerModel
+        from kgpipe.ner.tagger import MentionTagger
 
         model = NerModel(self.model_config)
         model.build_all()
@@ -442,8 +442,8 @@ class Trainer:
 
     def export(self, path) -> str:
         """Saves the EMA weights without the auxiliary heads (whose weights come last)."""
-        from ner.model import NerModel
-        from ner.model_dir import save_model_dir
+        from kgpipe.ner.model import NerModel
+        from kgpipe.ner.model_dir import save_model_dir
 
         model = self.model
         if self.export_config != self.model_config:
@@ -470,7 +470,7 @@ class Trainer:
     def run(self) -> dict:
         c = self.config
         self.prepare()
-        from ner.model_dir import save_model_dir
+        from kgpipe.ner.model_dir import save_model_dir
         if not (self.out / "vocab").is_dir():
             save_model_dir(self.out / "vocab", self._dummy_model(), self.featurizer)
         self.build()

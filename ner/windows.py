@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from schemas.records import Document, TextWindow
+from kgpipe.schemas.records import Document, TextWindow
 
 # A sentence ends after terminal punctuation (and any closing quotes or
 # brackets that follow it) or at a line break.

@@ -25,8 +25,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ner.lexicon import covered_positions
-from ner.tokenizer import normalize_text
+from kgpipe.ner.lexicon import covered_positions
+from kgpipe.ner.tokenizer import normalize_text
 
 log = logging.getLogger("kgpipe.ner.training.word_vectors")
 
@@ -153,7 +153,7 @@ class WordVectors:
         import jieba
         from gensim.models import Word2Vec
 
-        from ner.lexicon import jieba_dictionary_path
+        from kgpipe.ner.lexicon import jieba_dictionary_path
 
         t0 = time.time()
         freqs: dict[str, float] = {}

@@ -75,14 +75,14 @@ def _run(argv: Sequence[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(RUN_HELP)
         return 0
-    from pipeline.run import run
+    from kgpipe.pipeline.run import run
 
     _print_summary(run(list(argv)))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from pipeline.commands import kb, kg, ner
+    from kgpipe.pipeline.commands import kb, kg, ner
 
     parser = argparse.ArgumentParser(
         prog="kgpipe", description="Build knowledge graphs from raw text: NER, entity linking, Parquet + RDF."

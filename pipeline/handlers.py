@@ -19,14 +19,14 @@ from typing import Any, Protocol
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
-from schemas.records import Mention, TextWindow
+from kgpipe.schemas.records import Mention, TextWindow
 
 
 def default_model_dir() -> str:
     """Path of the bundled default NER model on this machine (a worker resolves its own)."""
     import importlib.resources
 
-    return str(importlib.resources.files("ner").joinpath("default_model"))
+    return str(importlib.resources.files("kgpipe.ner").joinpath("default_model"))
 
 METRICS_NAMESPACE = "kgpipe"
 
@@ -110,7 +110,7 @@ class NerModelHandler(ModelHandler[TextWindow, PredictionResult, Tagger]):
         self._chars = Metrics.counter(METRICS_NAMESPACE, "ner_chars")
 
     def load_model(self) -> Tagger:
-        from ner.tagger import MentionTagger
+        from kgpipe.ner.tagger import MentionTagger
 
         return MentionTagger.load(
             self._config.model_dir or default_model_dir(),

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
-from pipeline.readers import InputFormat
-from schemas.vocab import DEFAULT_BASE_IRI
+from kgpipe.pipeline.readers import InputFormat
+from kgpipe.schemas.vocab import DEFAULT_BASE_IRI
 
 
 class RdfCompression(str, enum.Enum):
@@ -194,6 +194,6 @@ class RunConfig:
 
 def local_model_dir(config: RunConfig) -> str:
     """The model directory as seen from this machine (the bundled one if none was given)."""
-    from pipeline.handlers import default_model_dir
+    from kgpipe.pipeline.handlers import default_model_dir
 
     return config.model_dir or default_model_dir()

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
 
-from schemas.records import DeadLetter, Document
+from kgpipe.schemas.records import DeadLetter, Document
 
 MAX_PAYLOAD_CHARS = 2000  # Dead letters keep at most this much of the bad record.
 

@@ -26,15 +26,15 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.utils import shared
 
-from kg import manifest
-from kg.builder import BuilderConfig, TripleBuilder
-from kg.export.rdf import ntriples_line
-from linking.linker import LinkerConfig, kb_version
-from pipeline import transforms as T
-from pipeline.handlers import METRICS_NAMESPACE, NerConfig, NerModelHandler
-from pipeline.options import RdfCompression, RunConfig, check_flags, local_model_dir
-from schemas import arrow
-from schemas.records import Document, Link, Mention, Triple
+from kgpipe.kg import manifest
+from kgpipe.kg.builder import BuilderConfig, TripleBuilder
+from kgpipe.kg.export.rdf import ntriples_line
+from kgpipe.linking.linker import LinkerConfig, kb_version
+from kgpipe.pipeline import transforms as T
+from kgpipe.pipeline.handlers import METRICS_NAMESPACE, NerConfig, NerModelHandler
+from kgpipe.pipeline.options import RdfCompression, RunConfig, check_flags, local_model_dir
+from kgpipe.schemas import arrow
+from kgpipe.schemas.records import Document, Link, Mention, Triple
 
 __version__ = "0.1.0"
 _LOG = logging.getLogger("kgpipe")

@@ -22,14 +22,14 @@ from apache_beam.ml.inference.base import RunInference
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils import shared
 
-from kg.builder import BuilderConfig, TripleBuilder
-from kg.export.rdf import ntriples_line
-from linking.linker import EntityLinker, LinkerConfig
-from ner.windows import split_windows
-from pipeline.handlers import METRICS_NAMESPACE, NerFailure, NerModelHandler
-from pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, read_documents, short_names
-from schemas.arrow import to_table
-from schemas.records import DeadLetter, Document, Link, Mention, TextWindow
+from kgpipe.kg.builder import BuilderConfig, TripleBuilder
+from kgpipe.kg.export.rdf import ntriples_line
+from kgpipe.linking.linker import EntityLinker, LinkerConfig
+from kgpipe.ner.windows import split_windows
+from kgpipe.pipeline.handlers import METRICS_NAMESPACE, NerFailure, NerModelHandler
+from kgpipe.pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, read_documents, short_names
+from kgpipe.schemas.arrow import to_table
+from kgpipe.schemas.records import DeadLetter, Document, Link, Mention, TextWindow
 
 _LOG = logging.getLogger("kgpipe.progress")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from schemas import records
+from kgpipe.schemas import records
 
 _CANDIDATE = pa.struct([("entity_id", pa.string()), ("score", pa.float64())])
 

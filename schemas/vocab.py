@@ -90,12 +90,12 @@ def terms() -> list[str]:
 
 def shapes_text() -> str:
     """Returns the Turtle source of the SHACL shapes that kgpipe output must satisfy."""
-    return importlib.resources.files("schemas").joinpath("shapes.ttl").read_text("utf-8")
+    return importlib.resources.files("kgpipe.schemas").joinpath("shapes.ttl").read_text("utf-8")
 
 
 def ontology_text() -> str:
     """Returns the Turtle source of the ontology."""
-    return importlib.resources.files("schemas").joinpath("ontology.ttl").read_text("utf-8")
+    return importlib.resources.files("kgpipe.schemas").joinpath("ontology.ttl").read_text("utf-8")
 
 
 # NER labels (MSRA, e-commerce, CLUENER, OntoNotes-style) -> ontology class.

@@ -17,11 +17,11 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 
-from kg import manifest
-from kg.export.parquet import dataset, iter_records
-from kg.export.rdf import ShardWriter, run_graph_iri
-from schemas import vocab
-from schemas.records import TermKind, Triple
+from kgpipe.kg import manifest
+from kgpipe.kg.export.parquet import dataset, iter_records
+from kgpipe.kg.export.rdf import ShardWriter, run_graph_iri
+from kgpipe.schemas import vocab
+from kgpipe.schemas.records import TermKind, Triple
 
 
 class ExportFormat(str, enum.Enum):

@@ -26,8 +26,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from schemas import arrow
-from schemas.records import Triple
+from kgpipe.schemas import arrow
+from kgpipe.schemas.records import Triple
 
 DEFAULT_ROW_GROUP_ROWS = 128 * 1024
 DEFAULT_FILE_ROWS = 16 * 1024 * 1024

@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from kg import iri as iris
-from schemas.records import TermKind, Triple
+from kgpipe.kg import iri as iris
+from kgpipe.schemas.records import TermKind, Triple
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 

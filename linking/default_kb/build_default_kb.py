@@ -1,6 +1,6 @@
 """Writes the bundled default KB, ``kb.jsonl``, from the tables below.
 
-Run from the repository root: ``python -m linking.default_kb.build_default_kb``.
+Run from the repository root: ``python -m kgpipe.linking.default_kb.build_default_kb``.
 The tables are the source of truth (written for kgpipe from general
 knowledge; see README.md); ``kb.jsonl`` is generated and committed so the
 package needs no build step. Traditional-character aliases are added with
@@ -14,7 +14,7 @@ import pathlib
 
 from opencc import OpenCC
 
-from linking.default_kb import data_companies, data_places
+from kgpipe.linking.default_kb import data_companies, data_places
 
 OUT = pathlib.Path(__file__).resolve().parent / "kb.jsonl"
 

@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
 
 def add_kb_parser(subparsers) -> argparse.ArgumentParser:
     """Registers ``kb build``."""
-    from linking.kb import KbFormat
+    from kgpipe.linking.kb import KbFormat
 
     parser = subparsers.add_parser("kb", help="knowledge base tools: build an alias index")
     commands = parser.add_subparsers(dest="kb_command", required=True)
@@ -57,9 +57,9 @@ def add_link_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from linking.index_build import build_index, content_hash_of_file
-    from linking.kb import KbError, iter_entities
-    from linking.linker import kb_name
+    from kgpipe.linking.index_build import build_index, content_hash_of_file
+    from kgpipe.linking.kb import KbError, iter_entities
+    from kgpipe.linking.linker import kb_name
 
     source = pathlib.Path(args.input)
     languages = tuple(x.strip() for x in args.languages.split(",") if x.strip())
@@ -82,10 +82,10 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from linking.evaluation import GoldError, evaluate, read_gold
-    from linking.index import IndexError_
-    from linking.kb import KbError
-    from linking.linker import EntityLinker, LinkerConfig
+    from kgpipe.linking.evaluation import GoldError, evaluate, read_gold
+    from kgpipe.linking.index import IndexError_
+    from kgpipe.linking.kb import KbError
+    from kgpipe.linking.linker import EntityLinker, LinkerConfig
 
     overrides = {"top_k": args.top_k, "fuzzy": not args.no_fuzzy}
     if args.nil_threshold is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the top-level commands ``validate``, ``export``, ``graph`` (``stats``) and ``report``."""
-    from kg.export.convert import ExportFormat
+    from kgpipe.kg.export.convert import ExportFormat
 
     validate = subparsers.add_parser(
         "validate", help="Check a run's RDF shards, Parquet schemas and SHACL shapes.",
@@ -76,7 +76,7 @@ def _fail(message: str) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """``kgpipe validate DIR``: 0 if the output is valid, 1 if not, 2 on bad arguments."""
-    from kg.validate import ValidateConfig, validate_run, write_report_json
+    from kgpipe.kg.validate import ValidateConfig, validate_run, write_report_json
 
     try:
         config = ValidateConfig(shacl_max_triples=args.shacl_max_triples, shacl_sample_nodes=args.shacl_sample_nodes)
@@ -91,7 +91,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """``kgpipe export DIR --format F --output PATH``."""
-    from kg.export.convert import ExportConfig, export
+    from kgpipe.kg.export.convert import ExportConfig, export
 
     try:
         config = ExportConfig(format=args.format, run_id=args.run_id, max_triples=args.max_triples,
@@ -107,7 +107,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_graph_stats(args: argparse.Namespace) -> int:
     """``kgpipe graph stats DIR``: prints the statistics and writes them as JSON."""
-    from kg.graph import GraphStatsConfig, format_stats, graph_stats, write_stats
+    from kgpipe.kg.graph import GraphStatsConfig, format_stats, graph_stats, write_stats
 
     try:
         config = GraphStatsConfig(top=args.top, run_id=args.run_id)
@@ -125,7 +125,7 @@ def run_graph_stats(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """``kgpipe report DIR``: writes the HTML report."""
-    from kg.report import ReportConfig, write_report
+    from kgpipe.kg.report import ReportConfig, write_report
 
     try:
         config = ReportConfig(core_size=args.core_size, top=args.top, run_id=args.run_id)

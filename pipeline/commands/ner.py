@@ -141,9 +141,9 @@ def _pairs(values, what):
 
 def train_config_from_args(args):
     """Turns parsed ``ner train`` flags into a ``ner.training.TrainConfig``."""
-    from ner.albert import AlbertConfig
-    from ner.config import HeadConfig, NerConfig
-    from ner.training import Corpus, TrainConfig
+    from kgpipe.ner.albert import AlbertConfig
+    from kgpipe.ner.config import HeadConfig, NerConfig
+    from kgpipe.ner.training import Corpus, TrainConfig
 
     label_map = dict(_pairs(args.label_map, "--label-map"))
     repeats = {name: int(n) for name, n in _pairs(args.repeat, "--repeat")}
@@ -187,7 +187,7 @@ def train_config_from_args(args):
 def run_train(args) -> int:
     import shutil
 
-    from ner.training import Trainer
+    from kgpipe.ner.training import Trainer
 
     config = train_config_from_args(args)
     trainer = Trainer(config)
@@ -198,8 +198,8 @@ def run_train(args) -> int:
     if args.export:
         shutil.copytree(best, args.export, dirs_exist_ok=True)
     if config.report:
-        from ner.data import read_examples
-        from ner.tagger import MentionTagger
+        from kgpipe.ner.data import read_examples
+        from kgpipe.ner.tagger import MentionTagger
         tagger = MentionTagger.load(best)
         for name, path in config.report:
             scores = evaluate_tagger(tagger, read_examples(path, label_map=dict(_pairs(args.label_map, ""))))
@@ -209,8 +209,8 @@ def run_train(args) -> int:
 
 def evaluate_tagger(tagger, examples, heads=None, batch_size=64) -> dict:
     """Entity scores of ``tagger`` on ``examples`` (predictions restricted to the gold label set)."""
-    from ner.data import label_set, split_long
-    from ner.evaluation import entity_scores
+    from kgpipe.ner.data import label_set, split_long
+    from kgpipe.ner.evaluation import entity_scores
 
     gold_labels = set(label_set(examples))
     pieces = [p for ex in examples for p in split_long(ex, tagger.max_window_chars)]
@@ -228,9 +228,9 @@ def evaluate_tagger(tagger, examples, heads=None, batch_size=64) -> dict:
 
 
 def run_eval(args) -> int:
-    from ner.data import read_examples
-    from ner.tagger import MentionTagger
-    from pipeline.options import tri_state
+    from kgpipe.ner.data import read_examples
+    from kgpipe.ner.tagger import MentionTagger
+    from kgpipe.pipeline.options import tri_state
 
     tagger = MentionTagger.load(args.model, mixed_precision=tri_state(args.mixed_precision),
                                 jit_compile=tri_state(args.jit_compile))
@@ -249,7 +249,7 @@ def run_eval(args) -> int:
 
 
 def run_predict(args) -> int:
-    from ner.tagger import MentionTagger
+    from kgpipe.ner.tagger import MentionTagger
 
     tagger = MentionTagger.load(args.model)
     texts = args.text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
@@ -267,10 +267,10 @@ def run_predict(args) -> int:
 
 
 def run_label(args) -> int:
-    from ner.data import write_column_file
-    from ner.pretrain import read_texts
-    from ner.pseudo import pseudo_label
-    from ner.tagger import MentionTagger
+    from kgpipe.ner.data import write_column_file
+    from kgpipe.ner.pretrain import read_texts
+    from kgpipe.ner.pseudo import pseudo_label
+    from kgpipe.ner.tagger import MentionTagger
 
     taggers = [MentionTagger.load(path) for path in args.model]
     texts = [text for path in args.input for text in read_texts(path)]
@@ -286,7 +286,7 @@ def run_label(args) -> int:
 
 
 def run_import_albert(args) -> int:
-    from ner.checkpoints import import_checkpoint
+    from kgpipe.ner.checkpoints import import_checkpoint
 
     result = import_checkpoint(args.checkpoint, args.out)
     if result is not None:
@@ -295,7 +295,7 @@ def run_import_albert(args) -> int:
 
 
 def main(argv=None) -> int:
-    """Runs ``ner`` alone: ``python -m pipeline.commands.ner train ...``."""
+    """Runs ``ner`` alone: ``python -m kgpipe.pipeline.commands.ner train ...``."""
     parser = argparse.ArgumentParser(prog="kgpipe")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["ner", *(sys.argv[1:] if argv is None else argv)])

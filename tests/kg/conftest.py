@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from kg.builder import BuilderConfig
-from kg.local import write_run
+from kgpipe.kg.builder import BuilderConfig
+from kgpipe.kg.local import write_run
 from tests.kg import sample
 
 RUN_ID = "run-sample"

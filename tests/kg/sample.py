@@ -6,7 +6,7 @@ always consistent with ``schemas.records``' span checks.
 
 from __future__ import annotations
 
-from schemas.records import Candidate, Document, Entity, Link, Mention
+from kgpipe.schemas.records import Candidate, Document, Entity, Link, Mention
 
 MODEL = "albert-zh-tiny@test"
 KB = "kb-test-1"

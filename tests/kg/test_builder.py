@@ -5,10 +5,10 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic, to_isomorphic
 
-from kg import iri
-from kg.builder import BuilderConfig, TripleBuilder
-from kg.export.rdf import ntriples_line
-from schemas.records import Document, Entity, Link, Mention
+from kgpipe.kg import iri
+from kgpipe.kg.builder import BuilderConfig, TripleBuilder
+from kgpipe.kg.export.rdf import ntriples_line
+from kgpipe.schemas.records import Document, Entity, Link, Mention
 from tests.kg import sample
 
 BASE = "https://example.org/kg/"
@@ -154,7 +154,7 @@ def test_config_validation_echoes_bad_values(kwargs, message):
 
 
 def test_relation_extractors_plug_in():
-    from kg.relations import Relation
+    from kgpipe.kg.relations import Relation
 
     class FoundedBy:  # stands in for a learned relation-extraction model
         def extract(self, document, mentions):

@@ -6,7 +6,7 @@ import json
 import rdflib
 from rdflib.compare import isomorphic
 
-from pipeline.commands import kg as commands
+from kgpipe.pipeline.commands import kg as commands
 
 
 def _main(argv):

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from kg import iri
-from kg.builder import BuilderConfig, TripleBuilder
-from kg.export.parquet import write_records
-from kg.graph import GraphStatsConfig, format_stats, graph_stats, write_stats
-from schemas.records import Entity, TermKind, Triple
-from schemas.vocab import DEFAULT_BASE_IRI, KGP
+from kgpipe.kg import iri
+from kgpipe.kg.builder import BuilderConfig, TripleBuilder
+from kgpipe.kg.export.parquet import write_records
+from kgpipe.kg.graph import GraphStatsConfig, format_stats, graph_stats, write_stats
+from kgpipe.schemas.records import Entity, TermKind, Triple
+from kgpipe.schemas.vocab import DEFAULT_BASE_IRI, KGP
 
 A, B, C, D = (iri.entity_iri(DEFAULT_BASE_IRI, k) for k in "ABCD")
 

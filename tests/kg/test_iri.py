@@ -3,7 +3,7 @@
 import pyoxigraph
 import pytest
 
-from kg import iri
+from kgpipe.kg import iri
 
 BASE = "https://example.org/kg/"
 

@@ -3,9 +3,9 @@
 import pyarrow.parquet as pq
 import pytest
 
-from kg import manifest
-from schemas import arrow
-from schemas.records import Document
+from kgpipe.kg import manifest
+from kgpipe.schemas import arrow
+from kgpipe.schemas.records import Document
 
 
 def test_file_digest(tmp_path):

@@ -2,9 +2,9 @@
 
 import pyarrow.parquet as pq
 
-from kg.export import parquet
-from schemas import arrow
-from schemas.records import TermKind, Triple
+from kgpipe.kg.export import parquet
+from kgpipe.schemas import arrow
+from kgpipe.schemas.records import TermKind, Triple
 from tests.kg import sample
 
 

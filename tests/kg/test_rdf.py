@@ -7,8 +7,8 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from kg.export import rdf
-from schemas.records import TermKind, Triple
+from kgpipe.kg.export import rdf
+from kgpipe.schemas.records import TermKind, Triple
 
 S, P = "http://example.org/s", "http://example.org/p"
 HOSTILE = [

@@ -4,9 +4,9 @@ import dataclasses
 
 import pytest
 
-from kg.relations import BrandOfProduct, ResolvedMention
-from schemas.records import Document
-from schemas.vocab import KGP
+from kgpipe.kg.relations import BrandOfProduct, ResolvedMention
+from kgpipe.schemas.records import Document
+from kgpipe.schemas.vocab import KGP
 
 
 def _m(text, surface, cls, occurrence=0):
@@ -47,7 +47,7 @@ def test_organisation_only_when_attached_to_product():
 
 
 def test_an_unlinked_brand_attached_to_a_linked_one_is_a_series_name():
-    from schemas.records import Link
+    from kgpipe.schemas.records import Link
 
     text = "华为Mate 60 Pro 智能手机，小米 充电宝"
     linked = dataclasses.replace(_m(text, "华为", KGP.Brand),
@@ -66,7 +66,7 @@ def test_an_unlinked_brand_attached_to_a_linked_one_is_a_series_name():
 
 
 def test_an_organisation_tagged_as_brand_counts_as_a_brand():
-    from schemas.records import Mention
+    from kgpipe.schemas.records import Mention
 
     text = "华为Mate 60 Pro 智能手机"
     org = _m(text, "华为", KGP.Organization)

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from kg.report import ReportConfig, layout, render_report, write_report
+from kgpipe.kg.report import ReportConfig, layout, render_report, write_report
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]

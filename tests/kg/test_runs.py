@@ -4,12 +4,12 @@ import hashlib
 
 import pyarrow.parquet as pq
 
-from kg import manifest
-from kg.builder import BuilderConfig
-from kg.export.parquet import read_table
-from kg.graph import graph_stats
-from kg.local import write_run
-from schemas.records import Document, Triple
+from kgpipe.kg import manifest
+from kgpipe.kg.builder import BuilderConfig
+from kgpipe.kg.export.parquet import read_table
+from kgpipe.kg.graph import graph_stats
+from kgpipe.kg.local import write_run
+from kgpipe.schemas.records import Document, Triple
 from tests.kg import sample
 
 

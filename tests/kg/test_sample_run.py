@@ -11,10 +11,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.builder import BuilderConfig
-from kg.local import write_run
-from kg.validate import validate_run
-from schemas.records import Document
+from kgpipe.kg.builder import BuilderConfig
+from kgpipe.kg.local import write_run
+from kgpipe.kg.validate import validate_run
+from kgpipe.schemas.records import Document
 from tests.kg.test_store import BRANDS_OF_PRODUCTS, ORGS_WITH_PEOPLE
 
 SAMPLE = Path(__file__).resolve().parents[2] / "pipeline" / "sample" / "sample.jsonl"
@@ -22,7 +22,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "pipeline" / "sample" / "sample.j
 
 @pytest.fixture(scope="module")
 def linked_sample_run(tmp_path_factory):
-    linker_module = pytest.importorskip("linking.linker")
+    linker_module = pytest.importorskip("kgpipe.linking.linker")
     if not SAMPLE.exists():
         pytest.skip(f"{SAMPLE} is missing")
     linker = linker_module.EntityLinker.load(linker_module.LinkerConfig(dictionary_mentions=True))

@@ -4,7 +4,7 @@ import gzip
 
 import pyoxigraph as ox
 
-from kg.export.convert import ExportConfig, export
+from kgpipe.kg.export.convert import ExportConfig, export
 
 PREFIXES = """PREFIX kgp: <https://w3id.org/kgpipe/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from kg.validate import ValidateConfig, validate_run
+from kgpipe.kg.validate import ValidateConfig, validate_run
 
 
 def _shard(run_dir):
@@ -92,9 +92,9 @@ def test_config_echoes_bad_values():
 
 
 def test_gzipped_and_nquads_shards_pass(tmp_path):
-    from kg.builder import BuilderConfig
-    from kg.export.convert import ExportConfig, export
-    from kg.local import write_run
+    from kgpipe.kg.builder import BuilderConfig
+    from kgpipe.kg.export.convert import ExportConfig, export
+    from kgpipe.kg.local import write_run
     from tests.kg import sample
 
     write_run(tmp_path / "gz", BuilderConfig("run-gz"), sample.DOCUMENTS, sample.mentions_and_links(),

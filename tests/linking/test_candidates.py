@@ -6,12 +6,12 @@ import unicodedata
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from linking.candidates import fuzzy_match
-from linking.features import LABEL_FOR_CLASS, kb_classes
-from linking.kb import load_entities
-from linking.linker import EntityLinker, LinkerConfig, default_kb_path
-from linking.normalize import normalize
-from schemas.records import Document, Mention
+from kgpipe.linking.candidates import fuzzy_match
+from kgpipe.linking.features import LABEL_FOR_CLASS, kb_classes
+from kgpipe.linking.kb import load_entities
+from kgpipe.linking.linker import EntityLinker, LinkerConfig, default_kb_path
+from kgpipe.linking.normalize import normalize
+from kgpipe.schemas.records import Document, Mention
 
 
 @pytest.mark.parametrize("key, alias_key, expected", [

@@ -1,7 +1,7 @@
 import json
 
-from linking.ccks_gold import main
-from linking.evaluation import read_gold
+from kgpipe.linking.ccks_gold import main
+from kgpipe.linking.evaluation import read_gold
 
 
 def test_ccks_dev_lines_become_gold(tmp_path, capsys):

@@ -1,7 +1,7 @@
 import argparse
 import json
 
-from pipeline.commands import kb
+from kgpipe.pipeline.commands import kb
 
 
 def _parser():

@@ -1,10 +1,10 @@
 import json
 import pathlib
 
-from linking.default_kb.build_default_kb import records
-from linking.features import kb_classes
-from linking.kb import load_entities
-from linking.linker import default_kb_path
+from kgpipe.linking.default_kb.build_default_kb import records
+from kgpipe.linking.features import kb_classes
+from kgpipe.linking.kb import load_entities
+from kgpipe.linking.linker import default_kb_path
 
 GOLD = pathlib.Path(__file__).parent / "data" / "gold.jsonl"
 

@@ -3,9 +3,9 @@ import pathlib
 
 import pytest
 
-from linking.evaluation import GoldError, evaluate, read_gold, score
-from linking.linker import EntityLinker, LinkerConfig
-from schemas.records import Candidate, Link
+from kgpipe.linking.evaluation import GoldError, evaluate, read_gold, score
+from kgpipe.linking.linker import EntityLinker, LinkerConfig
+from kgpipe.schemas.records import Candidate, Link
 
 GOLD = pathlib.Path(__file__).parent / "data" / "gold.jsonl"
 

@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from linking.index import AliasIndex, IndexError_
-from linking.index_build import build_index
-from linking.kb import load_entities
-from linking.normalize import normalize
+from kgpipe.linking.index import AliasIndex, IndexError_
+from kgpipe.linking.index_build import build_index
+from kgpipe.linking.kb import load_entities
+from kgpipe.linking.normalize import normalize
 from tests.linking.conftest import write_jsonl
 
 

@@ -2,10 +2,9 @@ import json
 
 import pytest
 
-from linking.kb import KbError, KbFormat, infer_format, iter_entities, load_entities
+from kgpipe.linking.kb import KbError, KbFormat, infer_format, iter_entities, load_entities
 from tests.linking.conftest import TINY_KB, write_jsonl
 
-CCKS_SAMPLE = "../shared/data/kb/ccks2019_kb_sample.jsonl"
 
 
 def test_jsonl_loads_every_field(tiny_kb):
@@ -150,10 +149,12 @@ def test_ccks_records(tmp_path):
         load_entities(path)
 
 
-@pytest.mark.skipif(not __import__("os").path.exists(CCKS_SAMPLE), reason="shared CCKS sample not present")
-def test_ccks_shared_sample_loads():
-    entities = load_entities(CCKS_SAMPLE, "ccks")
-    assert len(entities) > 700 and all(e.name for e in entities)
+def test_ccks_shared_sample_loads(shared_data):
+    path = shared_data / "kb" / "ccks2019_kb_sample.jsonl"
+    entities = load_entities(path, "ccks")
+    # One entity per record line, each with a name and an id.
+    assert len(entities) == sum(1 for line in path.read_text("utf-8").splitlines() if line.strip()) > 700
+    assert all(e.name and e.id for e in entities)
 
 
 def _wikidata_item(qid, zh, en=None, aliases=(), p31=(), sitelinks=0):

@@ -4,10 +4,10 @@ import shutil
 
 import pytest
 
-from linking.index_build import build_index, content_hash_of_file
-from linking.kb import load_entities
-from linking.linker import EntityLinker, LinkerConfig, default_kb_path, nil_key
-from schemas.records import Document, Mention
+from kgpipe.linking.index_build import build_index, content_hash_of_file
+from kgpipe.linking.kb import load_entities
+from kgpipe.linking.linker import EntityLinker, LinkerConfig, default_kb_path, nil_key
+from kgpipe.schemas.records import Document, Mention
 
 
 def _doc(text, *spans, doc_id="d"):

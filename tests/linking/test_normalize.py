@@ -1,4 +1,4 @@
-from linking.normalize import normalize, normalize_with_offsets
+from kgpipe.linking.normalize import normalize, normalize_with_offsets
 
 
 def test_variants_share_one_key():

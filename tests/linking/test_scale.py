@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from linking.linker import EntityLinker, LinkerConfig
-from linking.normalize import normalize
+from kgpipe.linking.linker import EntityLinker, LinkerConfig
+from kgpipe.linking.normalize import normalize
 
 _BENCH = pathlib.Path(__file__).resolve().parents[2] / "bench" / "kb_synthetic.py"
 
@@ -23,7 +23,7 @@ def _generate():
 def test_twenty_thousand_entities_round_trip(tmp_path):
     kb = tmp_path / "synthetic.jsonl"
     _generate()(kb, 20_000, 2)
-    from pipeline.cli import main
+    from kgpipe.pipeline.cli import main
 
     assert main(["kb", "build", "--input", str(kb), "--out", str(tmp_path / "index")]) == 0
     linker = EntityLinker.load(LinkerConfig(kb_path=str(tmp_path / "index")))

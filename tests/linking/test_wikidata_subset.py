@@ -1,8 +1,8 @@
 import gzip
 import json
 
-from linking.kb import load_entities
-from linking.wikidata_subset import main
+from kgpipe.linking.kb import load_entities
+from kgpipe.linking.wikidata_subset import main
 from tests.linking.test_kb import _wikidata_item
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ner.augment import replace_mentions
-from ner.data import Example
+from kgpipe.ner.augment import replace_mentions
+from kgpipe.ner.data import Example
 
 TRAIN = [Example("张三在北京工作。", ((0, 2, "PER"), (3, 5, "LOC"))),
          Example("欧阳娜娜去了呼和浩特。", ((0, 4, "PER"), (6, 10, "LOC"))),

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from ner import checkpoints
-from ner.albert import AlbertConfig, AlbertEncoder
+from kgpipe.ner import checkpoints
+from kgpipe.ner.albert import AlbertConfig, AlbertEncoder
 from tests.ner import albert_reference, ckpt_factory
 
 LAYOUTS = ("brightmart", "google")
@@ -237,7 +237,7 @@ def test_assign_fails_on_encoder_weight_not_in_named_weights(tmp_path):
 
 
 def test_cli_import_albert(tmp_path, capsys):
-    from pipeline.commands import ner as ner_commands
+    from kgpipe.pipeline.commands import ner as ner_commands
 
     directory, config, encoder_vars = _checkpoint(tmp_path, "brightmart")
     out = tmp_path / "encoder"

@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from ner import data
-from ner.data import Example
-from ner.lexicon import Lexicon, build_gazetteer
+from kgpipe.ner import data
+from kgpipe.ner.data import Example
+from kgpipe.ner.lexicon import Lexicon, build_gazetteer
 
 
 def test_column_file_bio_tab_and_space(tmp_path):

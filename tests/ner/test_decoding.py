@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from ner import decoding
+from kgpipe.ner import decoding
 
 
 def _brute_force(emissions, transitions, start, end):

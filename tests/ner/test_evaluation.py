@@ -1,6 +1,6 @@
 import pytest
 
-from ner.evaluation import entity_scores
+from kgpipe.ner.evaluation import entity_scores
 
 
 def test_exact_span_and_type():

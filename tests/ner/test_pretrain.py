@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from ner import pretrain
-from ner.albert import AlbertConfig
-from ner.config import HeadConfig, NerConfig
-from ner.data import Example, write_column_file
-from ner.features import BigramVocab, Featurizer
-from ner.tokenizer import Tokenizer
+from kgpipe.ner import pretrain
+from kgpipe.ner.albert import AlbertConfig
+from kgpipe.ner.config import HeadConfig, NerConfig
+from kgpipe.ner.data import Example, write_column_file
+from kgpipe.ner.features import BigramVocab, Featurizer
+from kgpipe.ner.tokenizer import Tokenizer
 
 
 def test_read_texts_formats(tmp_path):
@@ -63,7 +63,7 @@ def test_scaled_like_keeps_uncovered_rows():
 
 
 def test_trainer_starts_from_pretrained_tables(tmp_path):
-    from ner.training import Corpus, TrainConfig, Trainer
+    from kgpipe.ner.training import Corpus, TrainConfig, Trainer
 
     data = tmp_path / "train.txt"
     write_column_file(data, [Example("张三在北京。", ((0, 2, "PER"), (3, 5, "LOC")))] * 20, "BIO")
@@ -93,7 +93,7 @@ def test_trainer_starts_from_pretrained_tables(tmp_path):
 
 
 def test_word_vector_features_follow_softlexicon():
-    from ner.word_vectors import WordVectors
+    from kgpipe.ner.word_vectors import WordVectors
 
     words = ["北京", "北京大学", "大学"]
     vectors = np.array([[1, 0], [0, 1], [1, 1]], np.float32)
@@ -115,7 +115,7 @@ def test_word_vector_features_follow_softlexicon():
 
 
 def test_word_vectors_train_save_load(tmp_path):
-    from ner.word_vectors import WordVectors
+    from kgpipe.ner.word_vectors import WordVectors
 
     texts = ["我们在北京大学学习。", "北京的大学很多。", "我们喜欢学习中文。"] * 30
     wv = WordVectors.train(texts, dim=8, epochs=3, workers=1)
@@ -129,8 +129,8 @@ def test_word_vectors_train_save_load(tmp_path):
 
 
 def test_model_dir_round_trip_with_word_vectors(tmp_path):
-    from ner.model_dir import load_model_dir, save_model_dir
-    from ner.word_vectors import WordVectors
+    from kgpipe.ner.model_dir import load_model_dir, save_model_dir
+    from kgpipe.ner.word_vectors import WordVectors
     from tests.ner.test_tagger import TEXTS, tiny_featurizer, tiny_model
 
     wv = WordVectors(["北京", "上海"], np.eye(2, 3, dtype=np.float32), np.ones(2, np.float32))
@@ -147,7 +147,7 @@ def test_model_dir_round_trip_with_word_vectors(tmp_path):
 def test_batch_features_equal_text_by_text_features_exactly():
     """A text's features do not depend on the batch it is featurised in (reruns are identical
     however Beam groups the windows)."""
-    from ner.word_vectors import WordVectors
+    from kgpipe.ner.word_vectors import WordVectors
     from tests.ner.test_tagger import tiny_featurizer
 
     words = ["北京", "北京大学", "京大", "大学生", "上海", "华为手机", "工作"]

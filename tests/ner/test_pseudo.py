@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from ner.data import read_column_file, write_column_file
-from ner.pseudo import pseudo_label
-from ner.training import Corpus, TrainConfig
+from kgpipe.ner.data import read_column_file, write_column_file
+from kgpipe.ner.pseudo import pseudo_label
+from kgpipe.ner.training import Corpus, TrainConfig
 
 
 class FakeTagger:
@@ -102,8 +102,8 @@ def test_extra_corpus_must_name_a_trained_head(tmp_path):
 
 
 def _tiny_config():
-    from ner.albert import AlbertConfig
-    from ner.config import HeadConfig, NerConfig
+    from kgpipe.ner.albert import AlbertConfig
+    from kgpipe.ner.config import HeadConfig, NerConfig
 
     albert = AlbertConfig(vocab_size=1, embedding_size=8, hidden_size=8, num_hidden_layers=0,
                           num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
@@ -112,8 +112,8 @@ def _tiny_config():
 
 
 def test_extra_sentences_train_the_named_head_without_a_dev_slice(tmp_path):
-    from ner.data import Example
-    from ner.training import Trainer
+    from kgpipe.ner.data import Example
+    from kgpipe.ner.training import Trainer
 
     gold = [Example("张三在北京。", ((0, 2, "PER"), (3, 5, "LOC")))] * 40
     extra = [Example("王五去了上海和华为。", ((0, 2, "PER"), (4, 6, "LOC"), (7, 9, "BRAND")))] * 7
@@ -137,8 +137,8 @@ def test_extra_sentences_train_the_named_head_without_a_dev_slice(tmp_path):
 
 
 def test_extra_sentences_can_feed_an_auxiliary_head(tmp_path):
-    from ner.data import Example
-    from ner.training import Trainer
+    from kgpipe.ner.data import Example
+    from kgpipe.ner.training import Trainer
 
     write_column_file(tmp_path / "gold.txt", [Example("张三在北京。", ((0, 2, "PER"), (3, 5, "LOC")))] * 20)
     aux = tmp_path / "aux.json"

@@ -1,6 +1,6 @@
 import pytest
 
-from ner import schemes
+from kgpipe.ner import schemes
 
 SPANS = [(0, 2, "PER"), (3, 4, "LOC"), (5, 8, "ORG")]
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ner.data import Example
-from ner.training import Corpus, TrainConfig, score_dev
+from kgpipe.ner.data import Example
+from kgpipe.ner.training import Corpus, TrainConfig, score_dev
 
 
 class FixedTagger:
@@ -50,7 +50,7 @@ def test_select_names_corpora_with_a_dev_slice(tmp_path):
 def test_cli_parses_select_flags():
     import argparse
 
-    from pipeline.commands.ner import add_parser, train_config_from_args
+    from kgpipe.pipeline.commands.ner import add_parser, train_config_from_args
 
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command"))

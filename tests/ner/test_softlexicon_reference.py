@@ -5,8 +5,8 @@ import random
 
 import numpy as np
 
-from ner.lexicon import Lexicon
-from ner.word_vectors import WordVectors
+from kgpipe.ner.lexicon import Lexicon
+from kgpipe.ner.word_vectors import WordVectors
 
 ALPHABET = "北京大学生活动人民"
 

@@ -5,13 +5,13 @@ import threading
 import numpy as np
 import pytest
 
-from ner.albert import AlbertConfig
-from ner.config import HeadConfig, NerConfig
-from ner.data import Example
-from ner.features import BigramVocab, Featurizer
-from ner.lexicon import build_lexicon
-from ner.tokenizer import Tokenizer
-from schemas.records import Mention, TextWindow
+from kgpipe.ner.albert import AlbertConfig
+from kgpipe.ner.config import HeadConfig, NerConfig
+from kgpipe.ner.data import Example
+from kgpipe.ner.features import BigramVocab, Featurizer
+from kgpipe.ner.lexicon import build_lexicon
+from kgpipe.ner.tokenizer import Tokenizer
+from kgpipe.schemas.records import Mention, TextWindow
 
 TEXTS = ["张三在北京大学工作。", "华为手机P30很好用", "李四去了上海和Apple公司"]
 
@@ -25,7 +25,7 @@ def tiny_featurizer(texts=TEXTS):
 
 
 def tiny_model(featurizer, **overrides):
-    from ner.model import NerModel
+    from kgpipe.ner.model import NerModel
 
     albert = AlbertConfig(vocab_size=len(featurizer.tokenizer), embedding_size=8, hidden_size=8,
                           num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
@@ -46,7 +46,7 @@ def tiny_model(featurizer, **overrides):
 def saved_dir(tmp_path_factory):
     import keras
 
-    from ner.model_dir import save_model_dir
+    from kgpipe.ner.model_dir import save_model_dir
 
     keras.utils.set_random_seed(1)
     featurizer = tiny_featurizer()
@@ -62,7 +62,7 @@ def saved_dir(tmp_path_factory):
 
 
 def test_contract_attributes(saved_dir):
-    from ner.tagger import MentionTagger
+    from kgpipe.ner.tagger import MentionTagger
 
     tagger = MentionTagger.load(saved_dir)
     assert tagger.version.startswith("kgpipe-ner-tiny-")
@@ -74,7 +74,7 @@ def test_contract_attributes(saved_dir):
 
 
 def test_tag_batch_offsets_determinism_and_threads(saved_dir):
-    from ner.tagger import MentionTagger
+    from kgpipe.ner.tagger import MentionTagger
 
     tagger = MentionTagger.load(saved_dir)
     document = "前言。张三在北京大学工作。华为手机P30很好用"
@@ -105,7 +105,7 @@ def test_tag_batch_offsets_determinism_and_threads(saved_dir):
 
 
 def test_too_long_window_raises(saved_dir):
-    from ner.tagger import MentionTagger
+    from kgpipe.ner.tagger import MentionTagger
 
     tagger = MentionTagger.load(saved_dir)
     with pytest.raises(ValueError, match="max_window_chars=30"):
@@ -116,7 +116,7 @@ def test_too_long_window_raises(saved_dir):
 def test_saved_model_signature_takes_any_batch(saved_dir, tmp_path):
     import tensorflow as tf
 
-    from ner.tagger import MentionTagger
+    from kgpipe.ner.tagger import MentionTagger
 
     tagger = MentionTagger.load(saved_dir)
     tagger.export_saved_model(tmp_path / "serving")
@@ -131,13 +131,13 @@ def test_saved_model_signature_takes_any_batch(saved_dir, tmp_path):
 
 @pytest.mark.slow
 def test_overfit_save_reload_predicts_identically(tmp_path):
-    from ner.tagger import MentionTagger
-    from ner.training import Corpus, TrainConfig, Trainer
+    from kgpipe.ner.tagger import MentionTagger
+    from kgpipe.ner.training import Corpus, TrainConfig, Trainer
 
     examples = [Example("张三在北京大学工作。", ((0, 2, "PER"), (3, 7, "ORG"))),
                 Example("李四去了上海。", ((0, 2, "PER"), (4, 6, "LOC")))]
     data = tmp_path / "train.txt"
-    from ner.data import write_column_file
+    from kgpipe.ner.data import write_column_file
     write_column_file(data, examples * 20, "BIO")
     albert = AlbertConfig(vocab_size=1, embedding_size=16, hidden_size=16, num_hidden_layers=1,
                           num_attention_heads=2, intermediate_size=32, max_position_embeddings=32)
@@ -160,8 +160,8 @@ def test_overfit_save_reload_predicts_identically(tmp_path):
 def test_cli_eval_and_predict(saved_dir, tmp_path, capsys):
     import json
 
-    from ner.data import write_column_file
-    from pipeline.commands import ner as ner_commands
+    from kgpipe.ner.data import write_column_file
+    from kgpipe.pipeline.commands import ner as ner_commands
 
     data = tmp_path / "gold.txt"
     write_column_file(data, [Example("张三在北京大学工作。", ((0, 2, "PER"), (3, 7, "ORG")))], "BIOES")
@@ -185,9 +185,9 @@ def test_cli_eval_and_predict(saved_dir, tmp_path, capsys):
 def test_cli_label_writes_what_the_model_predicts(saved_dir, tmp_path, capsys):
     import json
 
-    from ner.data import read_column_file
-    from ner.tagger import MentionTagger
-    from pipeline.commands import ner as ner_commands
+    from kgpipe.ner.data import read_column_file
+    from kgpipe.ner.tagger import MentionTagger
+    from kgpipe.pipeline.commands import ner as ner_commands
 
     raw = tmp_path / "raw.jsonl"
     texts = ["张三在北京大学工作。华为手机P30很好用", "李四去了上海和Apple公司"]
@@ -209,8 +209,8 @@ def test_cli_label_writes_what_the_model_predicts(saved_dir, tmp_path, capsys):
 def test_training_resumes_from_checkpoint(tmp_path):
     import json
 
-    from ner.data import write_column_file
-    from ner.training import Corpus, TrainConfig, Trainer
+    from kgpipe.ner.data import write_column_file
+    from kgpipe.ner.training import Corpus, TrainConfig, Trainer
 
     data = tmp_path / "train.txt"
     write_column_file(data, [Example("张三在北京。", ((0, 2, "PER"), (3, 5, "LOC")))] * 30, "BIO")
@@ -235,7 +235,7 @@ def test_training_resumes_from_checkpoint(tmp_path):
 
 
 def test_zero_layer_model_builds_no_transformer_and_loads_legacy_dirs(tmp_path):
-    from ner.model_dir import load_model_dir, save_model_dir
+    from kgpipe.ner.model_dir import load_model_dir, save_model_dir
 
     featurizer = tiny_featurizer()
     albert = AlbertConfig(vocab_size=len(featurizer.tokenizer), embedding_size=8, hidden_size=8,
@@ -244,7 +244,7 @@ def test_zero_layer_model_builds_no_transformer_and_loads_legacy_dirs(tmp_path):
     model = tiny_model(featurizer)
     import dataclasses
 
-    from ner.model import NerModel
+    from kgpipe.ner.model import NerModel
     model = NerModel(dataclasses.replace(model.config, albert=albert))
     model.build_all()
     assert not any("group_" in v.path for v in model.weights)
@@ -267,9 +267,9 @@ def test_zero_layer_model_builds_no_transformer_and_loads_legacy_dirs(tmp_path):
 def test_auxiliary_corpus_trains_but_is_not_exported(tmp_path):
     import json
 
-    from ner.data import write_column_file
-    from ner.tagger import MentionTagger
-    from ner.training import Corpus, TrainConfig, Trainer
+    from kgpipe.ner.data import write_column_file
+    from kgpipe.ner.tagger import MentionTagger
+    from kgpipe.ner.training import Corpus, TrainConfig, Trainer
 
     news = tmp_path / "news.txt"
     write_column_file(news, [Example("张三在北京。", ((0, 2, "PER"), (3, 5, "LOC")))] * 30, "BIO")

@@ -1,7 +1,7 @@
 """The XLA path (GPU default, forced here on CPU): fixed shapes per bucket, same mentions."""
 
-from ner.tagger import MentionTagger
-from schemas.records import TextWindow
+from kgpipe.ner.tagger import MentionTagger
+from kgpipe.schemas.records import TextWindow
 from tests.ner.test_tagger import TEXTS, saved_dir  # noqa: F401  (module fixture)
 
 

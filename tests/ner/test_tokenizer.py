@@ -1,6 +1,6 @@
 import pytest
 
-from ner.tokenizer import CLS, PAD, SEP, UNK, Tokenizer, normalize_text
+from kgpipe.ner.tokenizer import CLS, PAD, SEP, UNK, Tokenizer, normalize_text
 
 VOCAB = [PAD, UNK, CLS, SEP, "[MASK]", "北", "京", "是", "，", "ipad", "##s", "a", "##p", "##p",
          "##l", "##e", "20", "##1", "##3", "年"]
@@ -67,7 +67,7 @@ def test_regex_word_splitting_equals_the_character_scan():
     """``split_words`` (regex classes over the BMP) against the per-character reference."""
     import random
 
-    from ner.tokenizer import _split_words_python, split_words
+    from kgpipe.ner.tokenizer import _split_words_python, split_words
 
     every_char = "".join(chr(cp) for cp in range(0x10000) if not 0xD800 <= cp <= 0xDFFF)
     rng = random.Random(5)

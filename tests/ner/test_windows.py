@@ -1,7 +1,7 @@
 import pytest
 
-from ner.windows import sentence_spans, split_windows
-from schemas.records import Document
+from kgpipe.ner.windows import sentence_spans, split_windows
+from kgpipe.schemas.records import Document
 
 
 def _check_offsets(doc, windows):

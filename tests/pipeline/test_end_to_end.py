@@ -16,11 +16,11 @@ import pyarrow.parquet as pq
 import pyoxigraph
 import pytest
 
-from kg.iri import run_iri
-from pipeline.run import run
-from schemas import arrow
-from schemas.records import Document, Link, Mention, Triple
-from schemas.vocab import DEFAULT_BASE_IRI, NAMESPACE
+from kgpipe.kg.iri import run_iri
+from kgpipe.pipeline.run import run
+from kgpipe.schemas import arrow
+from kgpipe.schemas.records import Document, Link, Mention, Triple
+from kgpipe.schemas.vocab import DEFAULT_BASE_IRI, NAMESPACE
 
 SAMPLE = Path(__file__).resolve().parents[2] / "pipeline" / "sample" / "sample.jsonl"
 SAMPLE_LINES = SAMPLE.read_text("utf-8").splitlines()

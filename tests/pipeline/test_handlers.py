@@ -2,8 +2,8 @@
 
 from apache_beam.ml.inference.base import PredictionResult
 
-from pipeline.handlers import NerConfig, NerModelHandler, bucket_length, window_weight
-from schemas.records import Mention, TextWindow
+from kgpipe.pipeline.handlers import NerConfig, NerModelHandler, bucket_length, window_weight
+from kgpipe.schemas.records import Mention, TextWindow
 
 
 class FakeTagger:

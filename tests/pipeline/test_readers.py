@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.readers import InputFormat, document_from_fields, read_documents, short_names
-from schemas.records import DeadLetter, Document
+from kgpipe.pipeline.readers import InputFormat, document_from_fields, read_documents, short_names
+from kgpipe.schemas.records import DeadLetter, Document
 
 
 def _read(data: bytes, name: str, **kwargs):

@@ -4,9 +4,9 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline import transforms as T
-from pipeline.handlers import NerConfig, NerModelHandler
-from schemas.records import Document, TextWindow
+from kgpipe.pipeline import transforms as T
+from kgpipe.pipeline.handlers import NerConfig, NerModelHandler
+from kgpipe.schemas.records import Document, TextWindow
 from tests.pipeline.test_handlers import FakeTagger
 
 
@@ -51,12 +51,12 @@ def test_link_failure_writes_the_document_unlinked_with_a_dead_letter():
         def link(self, document, mentions):
             raise KeyError("index corrupt")
 
-    from linking.linker import LinkerConfig
+    from kgpipe.linking.linker import LinkerConfig
 
     fn = T.LinkMentionsFn(LinkerConfig(), linker_handle=None)
     fn._linker = BrokenLinker()
     doc = Document("d", "华为")
-    from schemas.records import Mention
+    from kgpipe.schemas.records import Mention
 
     outputs = list(fn.process((doc, [Mention("d", 0, 2, "华为", "ORG", 0.9, "m")])))
     dead = [o.value for o in outputs if isinstance(o, beam.pvalue.TaggedOutput)]
@@ -68,7 +68,7 @@ def test_link_failure_writes_the_document_unlinked_with_a_dead_letter():
 def test_read_documents_dedupes_ids_and_skips_seen(tmp_path):
     import pyarrow.parquet as pq
 
-    from schemas import arrow
+    from kgpipe.schemas import arrow
 
     path = tmp_path / "in.jsonl"
     path.write_text('{"id": "a", "text": "one"}\n{"id": "b", "text": "two"}\n{"id": "a", "text": "again"}\n'
@@ -92,7 +92,7 @@ def test_split_windows_fn_respects_the_model_limit():
 
 def test_kgpipe_options_do_not_break_other_pipelines_in_the_process():
     # Beam parses every PipelineOptions subclass for every pipeline: kgpipe's flags must stay optional.
-    import pipeline.options  # noqa: F401  (registers KgpipeOptions)
+    import kgpipe.pipeline.options  # noqa: F401  (registers KgpipeOptions)
     from apache_beam.options.pipeline_options import PipelineOptions
 
     with beam.Pipeline(options=PipelineOptions([])) as p:
@@ -103,7 +103,7 @@ def test_missing_input_or_output_is_a_clear_error():
     import pytest
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from pipeline.options import RunConfig
+    from kgpipe.pipeline.options import RunConfig
 
     with pytest.raises(ValueError, match="needs --input"):
         RunConfig.from_options(PipelineOptions(["--output", "x"]))
@@ -112,7 +112,7 @@ def test_missing_input_or_output_is_a_clear_error():
 def test_misspelt_flags_fail_and_runner_flags_pass():
     import pytest
 
-    from pipeline.options import check_flags
+    from kgpipe.pipeline.options import check_flags
 
     with pytest.raises(ValueError, match="did you mean --dictionary_mentions"):
         check_flags(["--input", "x", "--dictionary-mentions"])

@@ -3,8 +3,8 @@
 import pyarrow as pa
 import pytest
 
-from schemas import arrow
-from schemas.records import Candidate, DeadLetter, Document, Entity, Link, Mention, TermKind, Triple, to_dict
+from kgpipe.schemas import arrow
+from kgpipe.schemas.records import Candidate, DeadLetter, Document, Entity, Link, Mention, TermKind, Triple, to_dict
 
 RECORDS = [
     Document("d1", "华为在深圳。", "in.jsonl:1", "zh", {"kind": "news"}),

@@ -3,7 +3,7 @@
 import rdflib
 from rdflib.namespace import SH
 
-from schemas import vocab
+from kgpipe.schemas import vocab
 
 
 def _shapes() -> rdflib.Graph:

@@ -4,8 +4,8 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF
 
-from schemas import vocab
-from schemas.vocab import KGP
+from kgpipe.schemas import vocab
+from kgpipe.schemas.vocab import KGP
 
 _DECLARED = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 
