@@ -5,6 +5,5 @@
 ``export`` (Parquet, N-Triples/N-Quads shards, Turtle/JSON-LD), ``manifest``
 (run ids, manifests, incremental runs), ``validate`` (strict parse + SHACL),
 ``graph`` (networkx analytics), ``report`` (single-file HTML), ``local``
-(a whole run directory without Beam). Imports only ``schemas``, ``ner.windows``
-and the RDF/Arrow/networkx libraries; never Beam or TensorFlow.
+(a whole run directory without Beam). Imports only ``schemas`` and the RDF/Arrow/networkx libraries; never Beam or TensorFlow.
 """

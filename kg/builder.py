@@ -24,9 +24,9 @@ from rdflib import URIRef
 from kgpipe.kg import iri as iris
 from kgpipe.kg.export.rdf import format_double
 from kgpipe.kg.relations import BrandOfProduct, RelationExtractor, ResolvedMention
-from kgpipe.ner.windows import sentence_spans
 from kgpipe.schemas import vocab
 from kgpipe.schemas.records import Document, Entity, Link, Mention, TermKind, Triple
+from kgpipe.schemas.text import sentence_spans
 from kgpipe.schemas.vocab import DCTERMS, KGP, NIF, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
 
 class _Strings:
@@ -267,7 +267,7 @@ class TripleBuilder:
     def cooccurrence_pairs(self, document: Document, links: Sequence[Link]) -> list[tuple[str, str]]:
         """Returns ``(a, b)`` entity IRI pairs, ``a < b``, once per sentence mentioning both.
 
-        A link belongs to the sentence (``ner.windows.sentence_spans``) holding its first character.
+        A link belongs to the sentence (``schemas.text.sentence_spans``) holding its first character.
         """
         ordered = sorted(links, key=lambda l: (l.start, l.end))
         pairs: list[tuple[str, str]] = []

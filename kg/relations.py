@@ -16,8 +16,8 @@ from typing import Protocol
 
 from rdflib import URIRef
 
-from kgpipe.ner.windows import sentence_spans
 from kgpipe.schemas.records import Document, Link, Mention
+from kgpipe.schemas.text import sentence_spans
 from kgpipe.schemas.vocab import KGP
 
 

@@ -1,39 +1,21 @@
 """Splits documents into sentence windows that fit the NER model.
 
-Pure Python, no TensorFlow: the pipeline calls it before batching. Offsets are
+Pure Python, no TensorFlow: the pipeline calls it before batching. Sentences come
+from ``schemas.text`` (shared with ``kg``). Offsets are
 kept exact: for every window ``w``, ``document.text[w.start:w.end] == w.text``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from kgpipe.schemas.records import Document, TextWindow
+from kgpipe.schemas.text import sentence_spans, trimmed
 
-# A sentence ends after terminal punctuation (and any closing quotes or
-# brackets that follow it) or at a line break.
-_SENTENCE_END = re.compile(r"(?:[。！？!?；;…]+[”’\"'」』）)\]]*|\.(?=\s)|\n+)")
+__all__ = ["sentence_spans", "split_windows"]  # sentence_spans lives in schemas.text (kg uses it too).
+
 # Where a too-long sentence may be cut, best first.
 _SOFT_BREAKS = ("，", ",", "、", "：", ":", " ", "\t")
-
-
-def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Yields ``[start, end)`` spans of the sentences of ``text``, whitespace trimmed."""
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        yield from _trimmed(text, start, match.end())
-        start = match.end()
-    yield from _trimmed(text, start, len(text))
-
-
-def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if start < end:
-        yield start, end
 
 
 def _cut(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
@@ -42,9 +24,9 @@ def _cut(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int,
         limit = start + max_chars
         cut = max((text.rfind(b, start + max_chars // 2, limit) for b in _SOFT_BREAKS), default=-1)
         cut = cut + 1 if cut >= 0 else limit
-        yield from _trimmed(text, start, cut)
+        yield from trimmed(text, start, cut)
         start = cut
-    yield from _trimmed(text, start, end)
+    yield from trimmed(text, start, end)
 
 
 def split_windows(document: Document, max_chars: int, min_chars: int = 8) -> list[TextWindow]:
