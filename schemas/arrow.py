@@ -2,14 +2,15 @@
 
 Each table holds one record type from ``schemas.records`` plus a ``run_id``
 column, so tables from several runs can share a dataset partitioned by run.
-``to_row`` and ``from_row`` convert between records and the dicts that
-pyarrow (and Beam's ``WriteToParquet``) take.
+``to_table`` (and ``to_row``, the same rule per record) turn records into
+Arrow, ``from_row`` turns rows back into records: the one converter kgpipe has.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -121,17 +122,11 @@ def schema_for(record_type: type) -> pa.Schema:
 
 
 def to_row(record: Any, run_id: str) -> dict[str, Any]:
-    """Returns the Parquet row (a dict matching ``schema_for(type(record))``) of a record."""
-    row: dict[str, Any] = {}
-    for field in dataclasses.fields(record):
-        value = getattr(record, field.name)
-        if isinstance(value, records.TermKind):
-            value = value.value
-        elif isinstance(value, Mapping):
-            value = list(value.items())  # Arrow maps take (key, value) pairs.
-        elif isinstance(value, tuple):
-            value = [dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for v in value]
-        row[field.name] = value
+    """Returns the Parquet row (a dict matching ``schema_for(type(record))``) of a record.
+
+    The same conversion as ``to_table`` (one rule for both), one record at a time.
+    """
+    row = {f.name: _column([getattr(record, f.name)])[0] for f in dataclasses.fields(record)}
     row["run_id"] = run_id
     return row
 
@@ -152,27 +147,44 @@ def from_row(record_type: type, row: Mapping[str, Any]) -> Any:
 
 
 def _column(values: list[Any]) -> list[Any]:
-    """Converts one field's values to what pyarrow takes (enums, mappings, tuples)."""
+    """Converts one field's values to what pyarrow takes: the only record -> Arrow rule.
+
+    Enums become their values, mappings ``(key, value)`` pairs (Arrow maps), tuples
+    and lists of dataclasses lists of dicts (Arrow structs); ``None`` stays null.
+    """
     sample = next((v for v in values if v is not None), None)
     if isinstance(sample, enum.Enum):
         return [None if v is None else v.value for v in values]
     if isinstance(sample, Mapping):
-        return [list(v.items()) for v in values]
-    if isinstance(sample, tuple) or (sample is None and values and isinstance(values[0], tuple)):
-        return [[dataclasses.asdict(x) if dataclasses.is_dataclass(x) else x for x in v] for v in values]
+        return [None if v is None else list(v.items()) for v in values]
+    if isinstance(sample, (tuple, list)):
+        return [None if v is None else [dataclasses.asdict(x) if dataclasses.is_dataclass(x) else x for x in v]
+                for v in values]
     return values
 
 
-def to_table(items: Sequence[Any], run_id: str) -> pa.Table:
+def to_table(items: Sequence[Any], run_id: str, record_type: type | None = None) -> pa.Table:
     """Returns records of one type as an Arrow table with that type's schema.
 
     Builds the table column by column (several times faster than ``to_row`` per
-    record), for writers that handle many records at once.
+    record); every writer of kgpipe records (Beam or not) goes through here.
+
+    Args:
+        items: Records, all of one type.
+        run_id: Value of the ``run_id`` column.
+        record_type: The records' type; needed only for an empty ``items``.
+
+    Raises:
+        ValueError: ``items`` is empty and ``record_type`` not given.
+        TypeError: a record of another type is among ``items``.
     """
-    if not items:
-        raise ValueError("to_table needs at least one record to know its type.")
-    record_type = type(items[0])
+    if not items and record_type is None:
+        raise ValueError("to_table needs at least one record or `record_type` to know the schema.")
+    record_type = record_type or type(items[0])
     schema = schema_for(record_type)
-    columns = {f.name: _column([getattr(item, f.name) for item in items]) for f in dataclasses.fields(record_type)}
+    strays = {type(item).__name__ for item in items if type(item) is not record_type}
+    if strays:
+        raise TypeError(f"to_table takes records of one type ({record_type.__name__}). Received also: {sorted(strays)}")
+    columns = {f.name: _column(list(map(operator.attrgetter(f.name), items))) for f in dataclasses.fields(record_type)}
     columns["run_id"] = [run_id] * len(items)
     return pa.Table.from_pydict(columns, schema=schema)

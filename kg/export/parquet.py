@@ -14,11 +14,8 @@ stream), written as records arrive, never holding a whole table in memory.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import operator
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,26 +38,9 @@ def table_dir(output_dir: str | os.PathLike[str], record_type: type) -> Path:
         raise TypeError(f"No Parquet table for {record_type!r}. Known: {sorted(t.__name__ for t in arrow.TABLES)}") from None
 
 
-def _column(values: list[Any]) -> list[Any]:
-    """Converts one column of record attribute values to what Arrow takes."""
-    sample = next((v for v in values if v is not None), None)
-    if isinstance(sample, enum.Enum) and not isinstance(sample, str):  # Arrow reads str enums as their value.
-        return [v.value if v is not None else None for v in values]
-    if isinstance(sample, Mapping):
-        return [list(v.items()) for v in values]
-    if isinstance(sample, (tuple, list)):
-        return [[dataclasses.asdict(x) if dataclasses.is_dataclass(x) else x for x in v] for v in values]
-    return values
-
-
 def records_to_table(records: list[Any], run_id: str, record_type: type | None = None) -> pa.Table:
-    """Returns records of one type as an Arrow table with that type's schema (column-wise, fast)."""
-    record_type = record_type or type(records[0])
-    schema = arrow.schema_for(record_type)
-    columns = {f.name: _column(list(map(operator.attrgetter(f.name), records)))
-               for f in dataclasses.fields(record_type)}
-    columns["run_id"] = [run_id] * len(records)
-    return pa.Table.from_pydict(columns, schema=schema)
+    """Returns records of one type as an Arrow table (``schemas.arrow.to_table``, the one converter)."""
+    return arrow.to_table(records, run_id, record_type)
 
 
 class ParquetRecordWriter:

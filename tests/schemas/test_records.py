@@ -66,3 +66,14 @@ def test_entity_and_dead_letter_validation_and_dicts():
 def test_unknown_record_type_has_no_schema():
     with pytest.raises(TypeError, match="No Arrow schema"):
         arrow.schema_for(Entity)
+
+
+def test_one_converter_for_tables_and_rows():
+    # kg.export.parquet writes through schemas.arrow.to_table: one rule, one schema.
+    from kgpipe.kg.export.parquet import records_to_table
+
+    links = [r for r in RECORDS if isinstance(r, Link)]
+    assert records_to_table(links, "r1").equals(arrow.to_table(links, "r1"))
+    assert arrow.to_table([], "r1", Link).schema.equals(arrow.LINK)
+    with pytest.raises(TypeError, match="one type"):
+        arrow.to_table([RECORDS[0], RECORDS[1]], "r1")
