@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kgpipe.ner.decoding import decode_batch, merge_spans
+from kgpipe.ner.decoding import decode_batch, decode_globalpointer, merge_spans
 from kgpipe.ner.features import Featurizer, Features
 from kgpipe.ner.tokenizer import Encoding
 
@@ -48,7 +48,7 @@ class MentionTagger:
         self.mixed_precision = mixed_precision
         self._heads = [(h, model.heads[h.name]) for h in config.heads]
         self._crf = [(h.tags, head.transitions.numpy(), head.start.numpy(), head.end.numpy())
-                     for h, head in self._heads]
+                     if h.kind == "crf" else None for h, head in self._heads]
         self._lexicon_dim = featurizer.lexicon_dim
         dtype = "bfloat16" if mixed_precision else "float32"
         self._lexicon_dtype = np.float32
@@ -139,7 +139,9 @@ class MentionTagger:
 
     def predict_spans(self, texts: Sequence[str], heads: Sequence[str] | None = None,
                       batch_size: int = 64) -> list[list[CharSpan]]:
-        """Per text, non-overlapping ``(start, end, label, score)`` character spans.
+        """Per text, ``(start, end, label, score)`` character spans, sorted by position.
+
+        Spans do not overlap, except those of nested (GlobalPointer) heads.
 
         Args:
             heads: names of the heads to decode (default all), merged by score.
@@ -190,29 +192,43 @@ class MentionTagger:
                 heads: Sequence[str] | None) -> list[list[CharSpan]]:
         lengths = np.array([len(f.offsets) for f in batch])
         candidates: list[list] = [[] for _ in batch]
-        for (head_config, _), (tags, trans, start, end) in zip(self._heads, self._crf):
+        nested: list[list] = [[] for _ in batch]  # spans of nested heads: kept as they are
+        for (head_config, _), crf in zip(self._heads, self._crf):
             if heads is not None and head_config.name not in heads:
                 continue
-            decoded = decode_batch(emissions[head_config.name][:, :max(lengths.max(), 1)],
-                                   lengths, trans, start, end, tags)
+            if crf is None:
+                decoded = decode_globalpointer(emissions[head_config.name], lengths,
+                                               head_config.labels, nested=head_config.nested)
+            else:
+                tags, trans, start, end = crf
+                decoded = decode_batch(emissions[head_config.name][:, :max(lengths.max(), 1)],
+                                       lengths, trans, start, end, tags)
             for row, spans in enumerate(decoded):
-                candidates[row] += spans
+                (nested if head_config.nested else candidates)[row] += spans
         out = []
-        for f, row_candidates in zip(batch, candidates):
+        for f, row_candidates, row_nested in zip(batch, candidates, nested):
             offsets = f.offsets
+            spans = sorted(set(merge_spans(row_candidates) + row_nested),
+                           key=lambda c: (c[0], c[1], c[2]))
             out.append([(offsets[s][0], offsets[e - 1][1], label, score)
-                        for s, e, label, score in merge_spans(row_candidates)])
+                        for s, e, label, score in spans])
         return out
 
-    def tag_batch(self, windows: Sequence) -> list[list]:
+    def tag_batch(self, windows: Sequence, batch_size: int | None = None) -> list[list]:
         """Tags ``schemas.records.TextWindow``s; returns their ``Mention``s, window by window.
+
+        Args:
+            windows: The windows; the caller sizes the batch (``pipeline.handlers`` cuts it).
+            batch_size: Most rows of one model call; ``None``: the whole batch in one call per
+                bucket shape present (under XLA: ``fixed_rows``, the one compiled shape).
 
         Raises:
             ValueError: a window is longer than ``max_window_chars``.
         """
         from kgpipe.schemas.records import Mention
 
-        spans = self.predict_spans([w.text for w in windows])
+        rows = batch_size or (self.fixed_rows if self.jit_compile else max(len(windows), 1))
+        spans = self.predict_spans([w.text for w in windows], batch_size=rows)
         return [[Mention(doc_id=w.doc_id, start=w.start + s, end=w.start + e, text=w.text[s:e],
                          label=label, score=round(score, 6), model=self.version)
                  for s, e, label, score in window_spans]
