@@ -7,8 +7,10 @@ record never stops the run: it becomes a ``DeadLetter`` with its file and line.
 
 from __future__ import annotations
 
+import bz2
 import dataclasses
 import enum
+import gzip
 import json
 import re
 import unicodedata
@@ -48,6 +50,48 @@ class InputFormat(str, enum.Enum):
 
 
 Record = Document | DeadLetter
+
+
+class _DecompressedInput:
+    """A decompressing reader that also closes the raw stream under it."""
+
+    def __init__(self, stream: BinaryIO, raw: BinaryIO):
+        self._stream, self._raw = stream, raw
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def __enter__(self) -> "_DecompressedInput":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            self._raw.close()
+
+
+def open_input(path: str) -> BinaryIO:
+    """Opens an input file on any Beam filesystem, decompressed by its extension.
+
+    ``.gz`` and ``.bz2`` are decompressed with Python's readers, which raise
+    ``EOFError`` on a stream cut short (even at a flush point, where Beam's
+    reader ends silently) and ``OSError`` on bytes that are not compressed
+    data, so a damaged file becomes a dead letter instead of losing its tail.
+    Other compressions (``.zst``, ``.deflate``) go through Beam.
+    """
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    name = path.lower()
+    if not name.endswith((".gz", ".gzip", ".bz2")):
+        return FileSystems.open(path)
+    raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    stream = bz2.BZ2File(raw, "rb") if name.endswith(".bz2") else gzip.GzipFile(fileobj=raw, mode="rb")
+    return _DecompressedInput(stream, raw)
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -247,7 +291,9 @@ def read_documents(
             count += 1
             yield record
     except Exception as exc:  # The file itself broke off: say where, keep what was read.
-        yield _dead_letter(f"{source.path}:*", f"unreadable after {count} records: {exc!r}", "")
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        yield _dead_letter(f"{source.path}:*", f"file unreadable after {count} records (the rest of it is lost): "
+                                               f"{reason}", "")
 
 
 def short_names(paths: Sequence[str]) -> dict[str, str]:

@@ -27,7 +27,7 @@ from kgpipe.kg.export.rdf import ntriples_line
 from kgpipe.linking.linker import EntityLinker, LinkerConfig
 from kgpipe.ner.windows import split_windows
 from kgpipe.pipeline.handlers import METRICS_NAMESPACE, NerFailure, NerModelHandler
-from kgpipe.pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, read_documents, short_names
+from kgpipe.pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, open_input, read_documents, short_names
 from kgpipe.schemas.arrow import to_table
 from kgpipe.schemas.records import DeadLetter, Document, Link, Mention, TextWindow
 
@@ -80,7 +80,7 @@ class ReadFileFn(beam.DoFn):
     def _records(self, path: str, name: str) -> Iterator:
         fmt = InputFormat.for_path(path) if self._format is InputFormat.AUTO else self._format
         try:
-            stream = FileSystems.open(path)
+            stream = open_input(path)  # Decompresses .gz/.bz2 strictly: a file cut short is a dead letter.
         except Exception as error:  # Vanished or unreadable since the inputs were matched.
             yield _dead(f"{path}:*", "read", f"cannot open {path}: {error!r}")
             return

@@ -122,3 +122,55 @@ def test_same_file_names_in_different_folders_get_distinct_ids():
     [doc] = list(read_documents(io.BytesIO("文本".encode()), "/data/b/part.txt", name=names["/data/b/part.txt"]))
     assert doc.id == "b/part.txt:1" and doc.source == "/data/b/part.txt:1"
     assert short_names(["/only/one.jsonl"]) == {"/only/one.jsonl": "one.jsonl"}
+
+
+def _gzip_cut_at_flush(lines: list[bytes], keep: int) -> bytes:
+    """A gzip stream of ``lines``, flushed (Z_FULL_FLUSH) after ``keep`` lines and cut there."""
+    import zlib
+
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip header and trailer
+    head = compressor.compress(b"".join(lines[:keep])) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return head  # The rest of the stream (and its trailer) never arrives.
+
+
+def _jsonl_lines(n: int) -> list[bytes]:
+    return [json.dumps({"id": f"d{i}", "text": f"第{i}条新闻"}, ensure_ascii=False).encode() + b"\n" for i in range(n)]
+
+
+def _read_path(path, **kwargs):
+    from kgpipe.pipeline.readers import open_input
+
+    with open_input(str(path)) as stream:
+        return list(read_documents(stream, str(path), **kwargs))
+
+
+def test_gzip_cut_at_a_flush_point_keeps_what_was_read_and_dead_letters_the_rest(tmp_path):
+    path = tmp_path / "news.jsonl.gz"
+    path.write_bytes(_gzip_cut_at_flush(_jsonl_lines(2000), keep=700))
+    records = _read_path(path)
+    documents = [r for r in records if isinstance(r, Document)]
+    dead = [r for r in records if isinstance(r, DeadLetter)]
+    assert [d.id for d in documents] == [f"d{i}" for i in range(700)]
+    assert len(dead) == 1 and dead[0].input_ref == f"{path}:*" and dead[0].stage == "read"
+    assert "after 700 records" in dead[0].error and "EOFError" in dead[0].error
+
+
+def test_random_bytes_named_gz_and_a_truncated_bz2_are_dead_letters(tmp_path):
+    import bz2
+    import random
+
+    noise = tmp_path / "noise.jsonl.gz"
+    noise.write_bytes(bytes(random.Random(7).getrandbits(8) for _ in range(4096)))
+    [dead] = _read_path(noise)
+    assert isinstance(dead, DeadLetter) and "after 0 records" in dead.error
+    cut = tmp_path / "cut.txt.bz2"
+    data = bz2.compress(b"".join(f"line {i}\n".encode() for i in range(5000)))
+    cut.write_bytes(data[: len(data) // 2])
+    [dead] = _read_path(cut)  # One bz2 block: nothing before the cut can be decoded.
+    assert isinstance(dead, DeadLetter) and "EOFError" in dead.error and dead.input_ref == f"{cut}:*"
+
+
+def test_a_whole_gzip_file_reads_completely(tmp_path):
+    path = tmp_path / "ok.jsonl.gz"
+    path.write_bytes(gzip.compress(b"".join(_jsonl_lines(50))))
+    assert [d.id for d in _read_path(path)] == [f"d{i}" for i in range(50)]
