@@ -16,6 +16,7 @@ randomness, so reruns give identical triples in identical order.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import numbers
 from collections.abc import Sequence
 
@@ -44,6 +45,8 @@ class _Strings:
 _KGP, _NIF, _PROV, _RDF, _RDFS = _Strings(KGP), _Strings(NIF), _Strings(PROV), _Strings(RDF), _Strings(RDFS)
 _SCHEMA, _SKOS, _DCTERMS, _XSD = _Strings(SCHEMA), _Strings(SKOS), _Strings(DCTERMS), _Strings(XSD)
 _TYPE = _RDF.type
+# What ``Provenance.COMPACT`` leaves out of mention nodes (besides their ``rdf:type nif:Phrase``).
+PROVENANCE_PREDICATES = frozenset({str(PROV.wasGeneratedBy), str(KGP.nerModel), str(KGP.kbVersion)})
 _IRI = TermKind.IRI
 _LIT = TermKind.LITERAL
 # Document metadata keys with a standard property (others stay in Parquet).
@@ -55,6 +58,20 @@ _METADATA_PROPERTIES = {
     "url": _SCHEMA.url,
     "kind": _DCTERMS.type,
 }
+
+
+class Provenance(str, enum.Enum):
+    """How much per-mention provenance the graph carries.
+
+    ``FULL``: each mention node is also a ``nif:Phrase`` with ``prov:wasGeneratedBy``, its NER
+    model and KB version, and repeats its entity's type and label. ``COMPACT``: one node per
+    mention with its document, offsets, surface form, label, score and link; entity facts once
+    per entity. The compact graph is the full graph minus exactly ``PROVENANCE_PREDICATES``
+    statements on mentions and the ``nif:Phrase`` typing (as RDF sets: repeats collapse).
+    """
+
+    FULL = "full"
+    COMPACT = "compact"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +86,7 @@ class BuilderConfig:
         kb_language: Language tag of the KB's names, aliases and descriptions
             (``None``: plain literals). Surface forms of minted entities take
             their document's language instead.
+        provenance: Per-mention provenance (``Provenance.FULL`` or ``COMPACT``).
     """
 
     run_id: str
@@ -76,6 +94,7 @@ class BuilderConfig:
     extractor: str = ""
     document_text: bool = True
     kb_language: str | None = "zh"
+    provenance: Provenance = Provenance.FULL
 
     def __post_init__(self) -> None:
         if not isinstance(self.run_id, str) or not self.run_id.strip():
@@ -85,6 +104,9 @@ class BuilderConfig:
             raise ValueError(f"`extractor` must be a string. Received: extractor={self.extractor!r}")
         if not isinstance(self.document_text, bool):
             raise ValueError(f"`document_text` must be a bool. Received: document_text={self.document_text!r}")
+        if not isinstance(self.provenance, Provenance):
+            raise ValueError(f"`provenance` must be a Provenance ({[p.value for p in Provenance]}). "
+                             f"Received: provenance={self.provenance!r}")
 
 
 class TripleBuilder:
@@ -180,12 +202,18 @@ class TripleBuilder:
         out: list[Triple] = []
         resolved: list[ResolvedMention] = []
         lang = iris.language_tag(document.language)
+        compact = self.config.provenance is Provenance.COMPACT
+        described: set[tuple] = set()  # Compact: an entity's type and label once per document.
         for span in spans:
             mention, link = mention_at.get(span), by_span.get(span)
             out.extend(self._mention_node(document, span, mention, link))
             if link is not None:
                 entity = self.entity_iri(link)
-                out.extend(self._link_entity(document, link, entity, mention, lang))
+                facts = self._link_entity(document, link, entity, mention, lang)
+                if compact:
+                    facts = [f for f in facts if _statement(f) not in described]
+                    described.update(map(_statement, facts))
+                out.extend(facts)
                 score = (mention.score if mention else 1.0) * link.score
                 resolved.append(ResolvedMention(span[0], span[1], link.text, entity, self._entity_class(link, mention),
                                                 score, mention, link))
@@ -210,19 +238,24 @@ class TripleBuilder:
         integer = _XSD.integer  # Not xsd:nonNegativeInteger: Oxigraph stores that as xsd:integer.
         surface = mention.text if mention else link.text
         label = mention.label if mention else link.label
-        out = [t(_TYPE, _KGP.Mention, _IRI), t(_TYPE, _NIF.Phrase, _IRI),
+        full = self.config.provenance is Provenance.FULL
+        out = [t(_TYPE, _KGP.Mention, _IRI),
                t(_NIF.referenceContext, iris.document_iri(self._base, document.id), _IRI),
                t(_NIF.beginIndex, str(start), dt=integer), t(_NIF.endIndex, str(end), dt=integer),
                t(_NIF.anchorOf, surface), t(_KGP.nerLabel, label)]
+        if full:
+            out.insert(1, t(_TYPE, _NIF.Phrase, _IRI))
         if mention is not None:
             out.append(t(_KGP.nerScore, format_double(mention.score), dt=_XSD.double))
-            out.append(t(_KGP.nerModel, mention.model))
+            if full:
+                out.append(t(_KGP.nerModel, mention.model))
         if link is not None:
             out.append(t(_KGP.refersTo, self.entity_iri(link), _IRI, conf=link.score))
             out.append(t(_KGP.linkScore, format_double(link.score), dt=_XSD.double, conf=link.score))
-            if link.kb_version:
+            if link.kb_version and full:
                 out.append(t(_KGP.kbVersion, link.kb_version, conf=link.score))
-        out.append(t(_PROV.wasGeneratedBy, self._run, _IRI))
+        if full:
+            out.append(t(_PROV.wasGeneratedBy, self._run, _IRI))
         return out
 
     def _link_entity(self, document: Document, link: Link, entity: str, mention: Mention | None,
@@ -300,3 +333,8 @@ class TripleBuilder:
             self._triple(s, _KGP.cooccurrenceCount, str(int(count)), _LIT, datatype=_XSD.integer),
             self._triple(s, _PROV.wasGeneratedBy, self._run),
         ]
+
+
+def _statement(triple: Triple) -> tuple:
+    """The RDF statement of a triple (what a store keeps), without its provenance columns."""
+    return triple.subject, triple.predicate, triple.object, triple.object_kind, triple.datatype, triple.language

@@ -178,3 +178,30 @@ def test_run_triples():
     r:run\\/run-1 a kgp:Run, prov:Activity ; rdfs:label "run-1" ; kgp:extractor "kgpipe/test" ;
         kgp:documentCount 3 ; kgp:tripleCount 10 .""", format="turtle")
     assert isomorphic(g, expected)
+
+
+def _statements(triples) -> set[tuple]:
+    """RDF statements, less the run node's triple count (which counts the provenance too)."""
+    return {(t.subject, t.predicate, t.object, t.object_kind, t.datatype, t.language) for t in triples
+            if not t.predicate.endswith("#tripleCount")}
+
+
+def test_compact_provenance_drops_only_provenance_statements():
+    from kgpipe.kg.builder import PROVENANCE_PREDICATES, Provenance
+    from kgpipe.kg.local import build_triples
+    from kgpipe.schemas.vocab import NIF, RDF
+
+    annotations = sample.mentions_and_links()
+    full = build_triples(_builder(), sample.DOCUMENTS, annotations, sample.ENTITIES)
+    compact = build_triples(_builder(provenance=Provenance.COMPACT), sample.DOCUMENTS, annotations, sample.ENTITIES)
+    mention_iris = {t.subject for t in full if t.predicate == str(NIF.beginIndex)}
+    provenance = {s for s in _statements(full) if s[0] in mention_iris and (
+        s[1] in PROVENANCE_PREDICATES or (s[1] == str(RDF.type) and s[2] == str(NIF.Phrase)))}
+    assert provenance, "the sample has mentions with provenance"
+    assert _statements(compact) == _statements(full) - provenance
+    assert len(compact) < len(full) - len(provenance)  # Repeated entity facts are gone too.
+
+
+def test_provenance_must_be_the_enum():
+    with pytest.raises(ValueError, match="provenance='compact'"):
+        BuilderConfig("run-1", provenance="compact")
