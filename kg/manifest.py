@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,9 @@ def write_manifest(output_dir: str | os.PathLike[str], manifest: Mapping[str, An
     path = same[0] if same else output_dir / MANIFEST_DIR / f"{seq:05d}-{run_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(dict(manifest), sort_keys=True, ensure_ascii=False, indent=2, default=str) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest-", suffix=".tmp")
+    tmp = path.parent / f".manifest-{uuid.uuid4().hex}.tmp"
+    # os.open with 0o666, not mkstemp (0o600): the manifest gets the mode of every other output file.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(tmp, path)

@@ -2,6 +2,9 @@
 
 Checks, in order:
 
+0. ``DIR`` holds exactly the files of its complete runs, with the row
+   counts their manifests record (``kg.commit.check_runs``): a killed or
+   half-written run fails here;
 1. every RDF shard under ``DIR/rdf`` (``.nt``, ``.nq``, optionally ``.gz``)
    parses strictly with pyoxigraph (IRIs, language tags and escapes checked);
    a shard that fails is re-read line by line to list each bad line;
@@ -28,6 +31,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import SH
 
+from kgpipe.kg import commit, manifest
 from kgpipe.schemas import arrow, vocab
 
 _TABLE_SCHEMAS = {name: arrow.schema_for(t) for t, name in arrow.TABLES.items()}
@@ -90,6 +94,8 @@ class ValidationReport:
     shacl: list[ShaclGroup] = dataclasses.field(default_factory=list)
     shacl_checked: int = 0
     shacl_sampled: bool = False
+    runs: int = 0  # complete runs (manifests)
+    run_problems: list[str] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
@@ -98,7 +104,8 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
-        return bool(self.shards) and not self.syntax and not self.parquet_problems and self.violations == 0
+        return (bool(self.shards) and not self.syntax and not self.parquet_problems and not self.run_problems
+                and self.violations == 0)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -120,6 +127,9 @@ class ValidationReport:
         tables = ", ".join(f"{name} {rows:,}" for name, rows in sorted(self.parquet.items())) or "none"
         lines.append(f"  Parquet  rows: {tables}" + ("" if self.parquet_problems else ": OK"))
         lines += [f"  Parquet  {problem}" for problem in self.parquet_problems]
+        lines.append(f"  Runs     {self.runs} complete run(s); files and row counts match their manifests"
+                     + ("" if self.run_problems else ": OK"))
+        lines += [f"  Runs     {problem}" for problem in self.run_problems]
         scope = "a sample of" if self.shacl_sampled else "all"
         lines.append(f"  SHACL    {scope} {self.shacl_checked:,} triples checked against schemas/shapes.ttl: "
                      + (f"{self.violations} violation(s)" if self.violations else "OK"))
@@ -128,7 +138,7 @@ class ValidationReport:
             for focus, value in group.examples:
                 lines.append(f"        focus <{focus}>" + (f"  value {value}" if value else ""))
         lines += [f"  Note     {note}" for note in self.notes]
-        errors = len(self.syntax) + len(self.parquet_problems) + self.violations
+        errors = len(self.syntax) + len(self.parquet_problems) + len(self.run_problems) + self.violations
         lines.append("Result: OK" if self.ok else f"Result: FAILED ({errors} error(s))")
         return "\n".join(lines) + "\n"
 
@@ -334,6 +344,9 @@ def validate_run(output_dir: str | Path, config: ValidateConfig | None = None) -
     if not output_dir.is_dir():
         report.notes.append(f"{output_dir} is not a directory")
         return report
+    report.run_problems, notes = commit.check_runs(output_dir)
+    report.runs = len(manifest.completed_runs(output_dir))
+    report.notes += notes
     store = check_rdf(output_dir, report, config)
     check_parquet(output_dir, report)
     triples_rows = report.parquet.get("triples")

@@ -105,3 +105,26 @@ def test_gzipped_and_nquads_shards_pass(tmp_path):
     export(tmp_path / "gz", tmp_path / "gz" / "rdf" / "quads", ExportConfig("nq", compress=True))
     report = validate_run(tmp_path / "gz")
     assert report.ok and any(name.endswith(".nq.gz") for name in report.shards)
+
+
+def test_a_half_written_run_fails(run_copy):
+    # What a killed run used to leave: Parquet files of a run with no manifest (and Beam temp folders).
+    (triples,) = (run_copy / "parquet" / "triples").rglob("*.parquet")
+    temp = run_copy / "parquet" / "triples" / "beam-temp-run-killed-1234"
+    temp.mkdir()
+    (temp / "run-killed-00000-of-00001.parquet").write_bytes(triples.read_bytes())
+    report = validate_run(run_copy)
+    assert not report.ok
+    assert report.run_problems == ["parquet/triples/beam-temp-run-killed-1234/run-killed-00000-of-00001.parquet: "
+                                   "not part of any complete run (left by a killed or failed run?)"]
+    assert "Result: FAILED (1 error(s))" in report.to_text()
+
+
+def test_row_counts_that_differ_from_the_manifest_fail(run_copy):
+    (documents,) = (run_copy / "parquet" / "documents").rglob("*.parquet")
+    table = pq.read_table(documents)
+    pq.write_table(table.slice(0, table.num_rows - 1), documents)
+    report = validate_run(run_copy)
+    assert not report.ok
+    assert report.run_problems == [f"run-sample: documents has {table.num_rows - 1:,} rows in the files, "
+                                   f"the manifest says {table.num_rows:,}"]
