@@ -58,6 +58,7 @@ class KGP(DefinedNamespace):
     coOccursWith: URIRef
     cooccurrenceCount: URIRef
     brand: URIRef
+    category: URIRef
     extractor: URIRef
     documentCount: URIRef
     mentionCount: URIRef
