@@ -28,6 +28,7 @@ INSTALL_REQUIRES = [
     "pyshacl>=0.30",
     "tqdm>=4.66",
     "gensim>=4.3.3,<5",  # skip-gram pre-training of the NER embeddings
+    "real_ladybug>=0.15.3,<0.16",  # LadybugDB (maintained Kuzu): `kgpipe load --store ladybug`
     "lightgbm>=4.3,<5",  # the trained entity-linking ranker (text model, no pickle)
 ]
 

@@ -82,7 +82,7 @@ def _run(argv: Sequence[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from kgpipe.pipeline.commands import kb, kg, ner
+    from kgpipe.pipeline.commands import kb, kg, load, ner
 
     parser = argparse.ArgumentParser(
         prog="kgpipe", description="Build knowledge graphs from raw text: NER, entity linking, Parquet + RDF."
@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb.add_kb_parser(commands)
     kb.add_link_parser(commands)
     kg.add_parser(commands)
+    load.add_parser(commands)
     return parser
 
 

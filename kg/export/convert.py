@@ -31,6 +31,7 @@ class ExportFormat(str, enum.Enum):
     JSONLD = "json-ld"
     NTRIPLES = "nt"
     NQUADS = "nq"
+    NEO4J = "neo4j"  # neo4j-admin import CSV files (kg.export.neo4j), from the Parquet tables.
 
     @property
     def streamed(self) -> bool:
@@ -109,12 +110,23 @@ def _base_iri(output_dir: Path, config: ExportConfig) -> str:
 def export(output_dir: str | Path, target: str | Path, config: ExportConfig) -> dict[str, Any]:
     """Exports a run directory's triples; returns ``{"format", "triples", "paths"}``.
 
-    ``target`` is a file for Turtle / JSON-LD and a directory for shards.
+    ``target`` is a file for Turtle / JSON-LD and a directory for shards and Neo4j CSV files
+    (for which ``"triples"`` counts relationships, ``"nodes"`` nodes, and ``"command"`` is the import command).
 
     Raises:
         ValueError: If Turtle / JSON-LD would exceed ``max_triples``, or there is nothing to export.
     """
     output_dir, target = Path(output_dir), Path(target)
+    if config.format is ExportFormat.NEO4J:
+        from kgpipe.kg.export.neo4j import export_neo4j
+        from kgpipe.kg.stores.runs import StoreError
+
+        try:
+            result = export_neo4j(output_dir, target, config.run_id)
+        except StoreError as error:  # No such run: a bad argument here.
+            raise ValueError(str(error)) from None
+        return {"format": config.format.value, "triples": result["relationships"], "paths": result["paths"],
+                "nodes": result["nodes"], "command": result["command"]}
     rows = _count(output_dir, config.run_id)
     if config.format.streamed:
         if not rows:

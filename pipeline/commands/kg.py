@@ -28,13 +28,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     validate.set_defaults(func=run_validate)
 
     export = subparsers.add_parser(
-        "export", help="Write a run's triples as Turtle, JSON-LD, N-Triples or N-Quads.",
+        "export", help="Write a run's triples as Turtle, JSON-LD, N-Triples or N-Quads, or Neo4j import CSV.",
         description="Turtle and JSON-LD (rdflib, in memory) are for small outputs; nt and nq stream from "
                     "DIR/parquet/triples into shards, nq with one named graph per run.")
     export.add_argument("output_dir", metavar="DIR", help="run output directory")
     export.add_argument("--format", required=True, choices=[f.value for f in ExportFormat])
     export.add_argument("--output", required=True, metavar="PATH",
-                        help="output file (turtle, json-ld) or directory of shards (nt, nq)")
+                        help="output file (turtle, json-ld) or directory of shards (nt, nq) or CSV files (neo4j)")
     export.add_argument("--run_id", help="only this run (default: all runs in DIR)")
     export.add_argument("--max_triples", type=int, default=500_000, help="limit for turtle/json-ld (default: 500000)")
     export.add_argument("--gzip", action="store_true", help="gzip nt/nq shards")
@@ -99,9 +99,14 @@ def run_export(args: argparse.Namespace) -> int:
         result = export(args.output_dir, args.output, config)
     except ValueError as error:
         return _fail(str(error))
-    print(f"wrote {result['triples']:,} triples as {result['format']} to {len(result['paths'])} file(s):")
+    if "command" in result:  # Neo4j: nodes and relationships, and how to import them.
+        print(f"wrote {result['nodes']:,} nodes and {result['triples']:,} relationships as neo4j-admin CSV:")
+    else:
+        print(f"wrote {result['triples']:,} triples as {result['format']} to {len(result['paths'])} file(s):")
     for path in result["paths"]:
         print(f"  {path}")
+    if "command" in result:
+        print(f"import (Neo4j stopped):\n  {result['command']}")
     return 0
 
 
