@@ -1,25 +1,33 @@
-"""Beam ``ModelHandler`` for kgpipe NER: all model logic lives in ``ner.tagger``.
+"""Beam ``ModelHandler`` for kgpipe NER over whole documents: model logic lives in ``ner.tagger``.
 
-``load_model`` delegates to ``MentionTagger.load`` and ``run_inference`` to
-``MentionTagger.tag_batch``. Batches come from ``SortAndBatchElements`` (see
-``batch_elements_kwargs``): windows sorted by padded length and cut at a
-padded-token budget, so padding stays small and every batch runs at one of the
-model's fixed bucket shapes (on a GPU, XLA compiles once per bucket).
+``RunInference`` batches *documents* (``BatchElements``, up to ``buffer_chars``
+characters, the rest flushed at the end of the bundle), so documents keep their
+text through tagging and nothing joins windows back onto documents. Inside a
+batch, ``run_inference`` splits the documents into sentence windows, sorts them
+by padded length and cuts model calls across documents (``plan_batches``): each
+call runs at one of the model's fixed bucket lengths with at most
+``max_batch_size`` rows and ``batch_tokens`` padded tokens. Those three numbers
+are decided here and nowhere else. The model loads once per worker process
+(``RunInference`` keeps it in a ``shared.Shared`` handle).
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
-import itertools
+import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
-from kgpipe.schemas.records import Mention, TextWindow
+from kgpipe.ner.windows import split_windows
+from kgpipe.schemas.records import Document, Mention, TextWindow
+
+METRICS_NAMESPACE = "kgpipe"
+_LOG = logging.getLogger("kgpipe")
 
 
 def default_model_dir() -> str:
@@ -27,8 +35,6 @@ def default_model_dir() -> str:
     import importlib.resources
 
     return str(importlib.resources.files("kgpipe.ner").joinpath("default_model"))
-
-METRICS_NAMESPACE = "kgpipe"
 
 
 class Tagger(Protocol):
@@ -40,29 +46,30 @@ class Tagger(Protocol):
 
     def token_count(self, text: str) -> int: ...  # tokens including [CLS] and [SEP]
 
-    def tag_batch(self, windows: Sequence[TextWindow]) -> list[list[Mention]]: ...
+    def tag_batch(self, windows: Sequence[TextWindow]) -> list[list[Mention]]: ...  # one model call per bucket
 
 
 @dataclasses.dataclass(frozen=True)
 class NerConfig:
-    """How to load and batch the NER model.
+    """How to load the NER model and batch its input: the one place batch sizes are decided.
 
     Attributes:
-        model_dir: Model directory (``config.json``, weights, vocab); ``None``
-            for the bundled default, resolved on the worker.
-        bucket_lengths: The model's padded lengths (from its config.json), so a
-            batch is weighed in padded tokens; empty: weigh by length alone.
-        batch_tokens: Budget of padded tokens in one batch.
-        max_batch_size: Most windows in one batch.
+        model_dir: Model directory (``config.json``, weights, vocab); ``None`` for
+            the bundled default, resolved on the worker.
+        batch_tokens: Most padded tokens (rows x bucket length) in one model call.
+        max_batch_size: Most windows (rows) in one model call.
+        buffer_chars: Document characters buffered before tagging (batches of
+            documents; windows of all of them are sorted and cut into model calls).
+            Bounds memory; larger buffers pad less.
         device, mixed_precision: Passed to ``MentionTagger.load`` (``None``: automatic).
         score_decimals: Scores are rounded to this many decimals so that tiny
             float differences between batch shapes never change the output.
     """
 
     model_dir: str | None
-    bucket_lengths: tuple[int, ...] = ()
     batch_tokens: int = 4096
     max_batch_size: int = 256
+    buffer_chars: int = 65_536
     device: str | None = None
     mixed_precision: bool | None = None
     score_decimals: int = 4
@@ -72,19 +79,23 @@ class NerConfig:
             raise ValueError(f"`batch_tokens` must be >= 16. Received: batch_tokens={self.batch_tokens}")
         if self.max_batch_size < 1:
             raise ValueError(f"`max_batch_size` must be >= 1. Received: max_batch_size={self.max_batch_size}")
-
-
-def window_weight(window: TextWindow, bucket_lengths: Sequence[int] = ()) -> int:
-    """Batch weight of a window: its padded length (characters + [CLS]/[SEP] bound its tokens)."""
-    tokens = len(window.text) + 2
-    return bucket_length(bucket_lengths, tokens) if bucket_lengths else tokens
+        if self.buffer_chars < 1:
+            raise ValueError(f"`buffer_chars` must be >= 1. Received: buffer_chars={self.buffer_chars}")
 
 
 @dataclasses.dataclass(frozen=True)
-class NerFailure:
-    """The inference result of a window the model failed on (becomes a dead letter)."""
+class DocumentTags:
+    """The inference result of one document.
 
-    error: str
+    Attributes:
+        mentions: The document's mentions in document order (offsets ``[start, end)`` into its text).
+        failures: ``(window, error)`` for each window the model failed on (become dead letters).
+        windows: How many windows the document was split into.
+    """
+
+    mentions: tuple[Mention, ...]
+    failures: tuple[tuple[TextWindow, str], ...] = ()
+    windows: int = 0
 
 
 def bucket_length(bucket_lengths: Sequence[int], tokens: int) -> int:
@@ -93,89 +104,132 @@ def bucket_length(bucket_lengths: Sequence[int], tokens: int) -> int:
     return bucket_lengths[min(index, len(bucket_lengths) - 1)]
 
 
-class NerModelHandler(ModelHandler[TextWindow, PredictionResult, Tagger]):
-    """Runs ``MentionTagger`` on batches of ``TextWindow``s.
+def plan_batches(tokens: Sequence[int], bucket_lengths: Sequence[int], batch_tokens: int,
+                 max_batch_size: int) -> list[tuple[int, list[int]]]:
+    """Cuts windows into model calls: one bucket length per call, rows and padded tokens bounded.
 
-    Each ``PredictionResult`` pairs a window with its mentions (document offsets).
+    Args:
+        tokens: Tokens of each window, [CLS]/[SEP] included.
+        bucket_lengths: The model's padded lengths, ascending (empty: pad to the longest in the call).
+        batch_tokens: Most padded tokens per call (a call holds at least one window).
+        max_batch_size: Most windows per call.
+
+    Returns:
+        ``(padded length, window indices)`` per call, shortest windows first.
+    """
+    order = sorted(range(len(tokens)), key=lambda i: (tokens[i], i))
+    calls: list[tuple[int, list[int]]] = []
+    for i in order:
+        length = bucket_length(bucket_lengths, tokens[i]) if bucket_lengths else tokens[i]
+        if calls:
+            last_length, rows = calls[-1]
+            same = last_length == length or not bucket_lengths
+            if same and len(rows) < max_batch_size and (len(rows) + 1) * length <= batch_tokens:
+                rows.append(i)
+                calls[-1] = (length, rows)
+                continue
+        calls.append((length, [i]))
+    return calls
+
+
+class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
+    """Runs ``MentionTagger`` on batches of ``Document``s.
+
+    Each ``PredictionResult`` pairs a document with its ``DocumentTags``.
     """
 
-    METRICS_NAMESPACE = "kgpipe_ner"  # RunInference's own metrics (latency, batch sizes).
+    METRICS_NAMESPACE = "kgpipe_ner"  # RunInference's own metrics (latency, batch sizes, model loads).
 
     def __init__(self, config: NerConfig):
         super().__init__()
         self._config = config
         self._windows = Metrics.counter(METRICS_NAMESPACE, "ner_windows")
+        self._split = Metrics.counter(METRICS_NAMESPACE, "windows")
         self._real_tokens = Metrics.counter(METRICS_NAMESPACE, "ner_real_tokens")
         self._padded_tokens = Metrics.counter(METRICS_NAMESPACE, "ner_padded_tokens")
         self._chars = Metrics.counter(METRICS_NAMESPACE, "ner_chars")
+        self._call_rows = Metrics.distribution(self.METRICS_NAMESPACE, "ner_call_rows")
+
+    @property
+    def config(self) -> NerConfig:
+        return self._config
 
     def load_model(self) -> Tagger:
         from kgpipe.ner.tagger import MentionTagger
 
-        return MentionTagger.load(
-            self._config.model_dir or default_model_dir(),
-            device=self._config.device,
-            mixed_precision=self._config.mixed_precision,
-        )
+        tagger = MentionTagger.load(self._config.model_dir or default_model_dir(), device=self._config.device,
+                                    mixed_precision=self._config.mixed_precision)
+        _LOG.info("NER model %s loaded in process %d", tagger.version, os.getpid())
+        return tagger
 
-    def run_inference(
-        self,
-        batch: Sequence[TextWindow],
-        model: Tagger,
-        inference_args: Mapping[str, Any] | None = None,
-    ) -> Iterable[PredictionResult]:
-        """Tags a batch, one model call per bucket shape present in it."""
-        tokens = {id(w): model.token_count(w.text) for w in batch}  # [CLS]/[SEP] included
+    def run_inference(self, batch: Sequence[Document], model: Tagger,
+                      inference_args: Mapping[str, Any] | None = None) -> Iterable[PredictionResult]:
+        """Tags a batch of documents, their windows cut into model calls by ``plan_batches``."""
+        windows = [w for document in batch for w in split_windows(document, model.max_window_chars)]
+        tokens = [model.token_count(w.text) for w in windows]
+        found: dict[int, list[Mention] | str] = {}
+        for length, rows in plan_batches(tokens, model.bucket_lengths, self._config.batch_tokens,
+                                         self._config.max_batch_size):
+            group = [windows[i] for i in rows]
+            found.update(zip(rows, self._tag(group, model), strict=True))
+            self._call_rows.update(len(group))
+            self._windows.inc(len(group))
+            self._chars.inc(sum(len(w.text) for w in group))
+            self._real_tokens.inc(sum(tokens[i] for i in rows))
+            self._padded_tokens.inc(length * len(group))
+        self._split.inc(len(windows))
+        return self._per_document(batch, windows, found)
 
-        def bucket(window: TextWindow) -> int:
-            return bucket_length(model.bucket_lengths, tokens[id(window)])
-
-        results: list[PredictionResult] = []
-        for length, group in itertools.groupby(sorted(batch, key=bucket), key=bucket):
-            windows = list(group)
-            for window, mentions in zip(windows, self._tag(windows, model), strict=True):
-                inference = mentions if isinstance(mentions, NerFailure) else [self._rounded(m) for m in mentions]
-                results.append(PredictionResult(window, inference))
-            self._windows.inc(len(windows))
-            self._chars.inc(sum(len(w.text) for w in windows))
-            self._real_tokens.inc(sum(tokens[id(w)] for w in windows))
-            self._padded_tokens.inc(length * len(windows))
-        return results
+    def _per_document(self, batch: Sequence[Document], windows: list[TextWindow],
+                      found: Mapping[int, list[Mention] | str]) -> list[PredictionResult]:
+        mentions: dict[str, list[Mention]] = {d.id: [] for d in batch}
+        failures: dict[str, list[tuple[TextWindow, str]]] = {d.id: [] for d in batch}
+        counts = dict.fromkeys(mentions, 0)
+        for i, window in enumerate(windows):
+            counts[window.doc_id] += 1
+            result = found[i]
+            if isinstance(result, str):
+                failures[window.doc_id].append((window, result))
+            else:
+                mentions[window.doc_id].extend(self._rounded(m) for m in result)
+        return [PredictionResult(d, DocumentTags(
+            tuple(sorted(mentions[d.id], key=lambda m: (m.start, m.end, m.label))),
+            tuple(failures[d.id]), counts[d.id])) for d in batch]
 
     @staticmethod
-    def _tag(windows: list[TextWindow], model: Tagger) -> list[list[Mention] | NerFailure]:
-        """Tags a group; if it fails, tags its windows one by one so only the bad ones fail."""
+    def _tag(windows: list[TextWindow], model: Tagger) -> list[list[Mention] | str]:
+        """Tags one call's windows; if it fails, tags them one by one so only the bad ones fail."""
         try:
             return model.tag_batch(windows)
         except Exception:
-            pass  # Find the culprits below; the other windows of the batch keep their mentions.
-        out: list[list[Mention] | NerFailure] = []
+            pass  # Find the culprits below; the other windows of the call keep their mentions.
+        out: list[list[Mention] | str] = []
         for window in windows:
             try:
                 out.extend(model.tag_batch([window]))
             except Exception as error:
-                out.append(NerFailure(f"{type(error).__name__}: {error}"))
+                out.append(f"{type(error).__name__}: {error}")
         return out
 
     def _rounded(self, mention: Mention) -> Mention:
         return dataclasses.replace(mention, score=round(float(mention.score), self._config.score_decimals))
 
-    def get_num_bytes(self, batch: Sequence[TextWindow]) -> int:
-        return sum(len(w.text.encode("utf-8")) for w in batch)
+    def get_num_bytes(self, batch: Sequence[Document]) -> int:
+        return sum(len(d.text.encode("utf-8")) for d in batch)
 
     def get_metrics_namespace(self) -> str:
         return self.METRICS_NAMESPACE
 
     def batch_elements_kwargs(self) -> Mapping[str, Any]:
-        """Arguments for ``beam.SortAndBatchElements`` (weights are padded tokens)."""
-        return {
-            "min_batch_size": 1,
-            "max_batch_size": self._config.max_batch_size,
-            "max_batch_weight": self._config.batch_tokens,
-            "element_size_fn": functools.partial(window_weight, bucket_lengths=self._config.bucket_lengths),
-        }
+        """Arguments for ``beam.BatchElements``: documents up to ``buffer_chars`` characters per batch.
 
-    def should_skip_batching(self) -> bool:
-        # The pipeline batches with SortAndBatchElements before RunInference:
-        # BatchElements would cut batches in arrival order, mixing lengths.
-        return True
+        The batch size is measured in characters (``element_size_fn``) and fixed
+        (min = max), so Beam's adaptive sizing never shrinks it.
+        """
+        return {"min_batch_size": self._config.buffer_chars, "max_batch_size": self._config.buffer_chars,
+                "element_size_fn": document_chars}
+
+
+def document_chars(document: Document) -> int:
+    """Batch weight of a document: its characters (at least 1, so empty documents still count)."""
+    return max(len(document.text), 1)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
+from kgpipe.kg.builder import Provenance
 from kgpipe.pipeline.readers import InputFormat
 from kgpipe.schemas.vocab import DEFAULT_BASE_IRI
 
@@ -53,6 +54,9 @@ class KgpipeOptions(PipelineOptions):
         parser.add_argument("--dictionary_mentions", action="store_true",
                             help="Also find KB aliases the NER model missed (Aho-Corasick).")
         parser.add_argument("--base_iri", default=DEFAULT_BASE_IRI, help="Base IRI of minted resources.")
+        parser.add_argument("--provenance", default=Provenance.COMPACT.value, choices=[p.value for p in Provenance],
+                            help="Per-mention provenance: compact (one node per mention with offsets, label, score, "
+                                 "link) or full (also NIF/PROV statements per mention).")
         parser.add_argument("--rdf_shards", type=int, default=0,
                             help="Number of N-Triples shards (0: let the runner choose).")
         parser.add_argument("--rdf_compression", default=RdfCompression.NONE.value,
@@ -105,6 +109,7 @@ class RunConfig:
         device, mixed_precision: NER placement (``None``: automatic).
         dictionary_mentions: Add KB-dictionary mentions to NER's.
         base_iri: Base of minted IRIs.
+        provenance: Per-mention provenance statements (``kg.builder.Provenance``).
         rdf_shards: N-Triples shard count (0: runner's choice).
         rdf_compression: Compression of the N-Triples shards.
         incremental: Process only documents not seen in earlier runs.
@@ -125,6 +130,7 @@ class RunConfig:
     mixed_precision: bool | None = None
     dictionary_mentions: bool = False
     base_iri: str = DEFAULT_BASE_IRI
+    provenance: Provenance = Provenance.COMPACT
     rdf_shards: int = 0
     rdf_compression: RdfCompression = RdfCompression.NONE
     incremental: bool = False
@@ -171,6 +177,7 @@ class RunConfig:
             mixed_precision=tri_state(opts.mixed_precision),
             dictionary_mentions=opts.dictionary_mentions,
             base_iri=opts.base_iri,
+            provenance=Provenance(opts.provenance),
             rdf_shards=opts.rdf_shards,
             rdf_compression=RdfCompression(opts.rdf_compression),
             incremental=opts.incremental,
@@ -186,6 +193,7 @@ class RunConfig:
             "kb_language": self.kb_language,
             "dictionary_mentions": self.dictionary_mentions,
             "base_iri": self.base_iri,
+            "provenance": self.provenance.value,
             # Precision changes scores: a bf16 GPU run is not the same run as an fp32 CPU one.
             "device": self.device,
             "mixed_precision": self.mixed_precision,

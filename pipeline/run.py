@@ -112,14 +112,20 @@ def _is_local(path: str) -> bool:
     return "://" not in path
 
 
-def _parquet(record_lists, plan: RunPlan, record_type: type, label: str):
-    """Writes a PCollection of record lists as one Parquet table (zstd, ~100k-row groups)."""
+def _parquet(record_lists, plan: RunPlan, record_type: type, label: str, part: str = "", rows: int = 65_536):
+    """Writes a PCollection of record lists as Parquet files of one table (zstd, ``rows``-row groups).
+
+    Args:
+        part: Suffix of the files' run prefix, for a second writer into the same table.
+        rows: Records per Arrow table (one row group); bounds what a worker buffers.
+    """
     table = arrow.TABLES[record_type]
+    prefix = f"{plan.run_id}-{part}" if part else plan.run_id
     return (
         record_lists
-        | f"{label}Tables" >> beam.ParDo(T.RecordsToTableFn(plan.run_id))
+        | f"{label}Tables" >> beam.ParDo(T.RecordsToTableFn(plan.run_id, rows))
         | f"Write{label}Parquet" >> beam.io.WriteToParquetBatched(
-            plan.output("parquet", table, plan.run_id),
+            plan.output("parquet", table, prefix),
             schema=arrow.schema_for(record_type),
             codec="zstd",
             file_name_suffix=".parquet",
@@ -127,73 +133,70 @@ def _parquet(record_lists, plan: RunPlan, record_type: type, label: str):
     )
 
 
+def _rdf(triple_lists, plan: RunPlan, label: str, part: str = "", num_shards: int = 0):
+    """Writes a PCollection of triple lists as N-Triples shards (``num_shards`` 0: one per bundle, streamed)."""
+    gzip = plan.config.rdf_compression is RdfCompression.GZIP
+    prefix = f"{plan.run_id}-{part}" if part else plan.run_id
+    return (
+        triple_lists
+        | f"{label}NonEmpty" >> beam.Filter(bool)
+        | f"{label}NTriples" >> beam.Map(T.ntriples_chunk)
+        | f"Write{label}RDF" >> beam.io.WriteToText(
+            plan.output("rdf", prefix), file_name_suffix=".nt.gz" if gzip else ".nt", num_shards=num_shards,
+            compression_type="gzip" if gzip else "uncompressed")
+    )
+
+
 def build(root: beam.Pipeline, plan: RunPlan) -> None:
-    """Adds the kgpipe graph to ``root``."""
+    """Adds the kgpipe graph to ``root``: one streamed chain per document, combiners for the rest.
+
+    Documents flow ``read -> tag -> link -> assemble -> write`` in one fused stage
+    (no grouping of documents, windows, mentions or triples; a written record
+    leaves memory). Co-occurrence pairs and linked KB ids are combined per key
+    (``CombinePerKey(sum)``); their triples are written by their own writers (a
+    Flatten with the document triples would make the runner hold those).
+    """
     config = plan.config
     read = root | "ReadDocuments" >> T.ReadDocuments(
         plan.input_files, config.input_format, config.language, config.tsv_columns, plan.seen_files
     )
-    documents = read["documents"]
-
     handler = NerModelHandler(NerConfig(
-        model_dir=config.model_dir, bucket_lengths=plan.model.bucket_lengths, batch_tokens=config.batch_tokens,
-        max_batch_size=config.max_batch_size, device=config.device, mixed_precision=config.mixed_precision,
+        model_dir=config.model_dir, batch_tokens=config.batch_tokens, max_batch_size=config.max_batch_size,
+        device=config.device, mixed_precision=config.mixed_precision,
     ))
-    windows = documents | "SplitWindows" >> beam.ParDo(T.SplitWindowsFn(plan.model.max_window_chars))
-    tagged = windows | "TagMentions" >> T.TagMentions(handler, progress=config.progress)
-
+    tagged = read["documents"] | "TagMentions" >> T.TagMentions(handler, progress=config.progress)
     linker_config = LinkerConfig(kb_path=config.kb_path, dictionary_mentions=config.dictionary_mentions)
     linker_handle = shared.Shared()
-    link_outputs = (
-        {"documents": documents | "KeyDocuments" >> beam.Map(lambda d: (d.id, d)),
-         "mentions": tagged["mentions"]}
-        | "JoinMentions" >> beam.CoGroupByKey()
-        | "DocumentMentions" >> beam.Map(T.sorted_mentions)
-        | "DropOrphans" >> beam.Filter(lambda x: x is not None)
-        | "LinkMentions" >> beam.ParDo(T.LinkMentionsFn(linker_config, linker_handle)).with_outputs(
-            T.DEAD, main="linked")
-    )
-
+    linked = tagged["documents"] | "LinkMentions" >> beam.ParDo(
+        T.LinkMentionsFn(linker_config, linker_handle)).with_outputs(T.DEAD, main="linked")
     builder = BuilderConfig(run_id=plan.run_id, base_iri=config.base_iri, extractor=plan.extractor,
-                            kb_language=config.kb_language)
-    linked = link_outputs.linked
-    if config.progress:
-        linked = linked | "Progress" >> beam.ParDo(T.LogProgressFn("documents linked"))
-    built = linked | "BuildTriples" >> beam.ParDo(T.BuildTriplesFn(builder)).with_outputs(
-        T.DEAD, T.PAIRS, main="triples")
+                            kb_language=config.kb_language, provenance=config.provenance)
+    assembled = linked.linked | "AssembleDocuments" >> beam.ParDo(T.AssembleDocumentFn(builder)).with_outputs(
+        T.DEAD, T.PAIRS, T.ENTITIES, main="records")
+    records = assembled.records
     entity_triples = (
-        linked
-        | "LinkedEntityIds" >> beam.FlatMap(T.linked_entity_ids)
-        | "DistinctEntities" >> beam.Distinct()
-        | "EntityTriples" >> beam.ParDo(
-            T.EntityTriplesFn(linker_config, linker_handle, builder)).with_outputs(
+        assembled[T.ENTITIES]
+        | "CountEntities" >> beam.CombinePerKey(sum)
+        | "EntityTriples" >> beam.ParDo(T.EntityTriplesFn(linker_config, linker_handle, builder)).with_outputs(
             T.DEAD, main="triples")
     )
     cooccurrence = (
-        built[T.PAIRS]
+        assembled[T.PAIRS]
         | "CountPairs" >> beam.CombinePerKey(sum)
         | "CooccurrenceTriples" >> beam.ParDo(T.CooccurrenceTriplesFn(builder))
     )
-    triples = (built.triples, entity_triples.triples, cooccurrence) | "AllTriples" >> beam.Flatten()
-
-    _parquet(documents | "DocumentLists" >> beam.Map(lambda d: [d]), plan, Document, "Documents")
-    _parquet(linked | "MentionsOf" >> beam.Map(T.mentions_of), plan, Mention, "Mentions")
-    _parquet(linked | "LinksOf" >> beam.Map(T.links_of), plan, Link, "Links")
-    _parquet(triples, plan, Triple, "Triples")
-    rdf_gzip = config.rdf_compression is RdfCompression.GZIP
-    _ = (
-        triples
-        | "NonEmpty" >> beam.Filter(bool)
-        | "NTriples" >> beam.Map(T.ntriples_chunk)
-        | "WriteRDF" >> beam.io.WriteToText(
-            plan.output("rdf", plan.run_id),
-            file_name_suffix=".nt.gz" if rdf_gzip else ".nt",
-            num_shards=config.rdf_shards,
-            compression_type="gzip" if rdf_gzip else "uncompressed",
-        )
-    )
+    _parquet(records | "DocumentLists" >> beam.Map(lambda r: [r.document]), plan, Document, "Documents", rows=1024)
+    _parquet(records | "MentionLists" >> beam.Map(lambda r: r.mentions), plan, Mention, "Mentions")
+    _parquet(records | "LinkLists" >> beam.Map(lambda r: r.links), plan, Link, "Links")
+    document_triples = records | "TripleLists" >> beam.Map(lambda r: r.triples)
+    _parquet(document_triples, plan, Triple, "Triples")
+    _parquet(entity_triples.triples, plan, Triple, "EntityTriples", part="entities")
+    _parquet(cooccurrence, plan, Triple, "CooccurrenceTriples", part="cooccurrence")
+    _rdf(document_triples, plan, "Documents", num_shards=config.rdf_shards)
+    _rdf(entity_triples.triples, plan, "Entities", part="entities")
+    _rdf(cooccurrence, plan, "Cooccurrence", part="cooccurrence")
     dead = (
-        read[T.DEAD], tagged[T.DEAD], link_outputs[T.DEAD], built[T.DEAD], entity_triples[T.DEAD]
+        read[T.DEAD], tagged[T.DEAD], linked[T.DEAD], assembled[T.DEAD], entity_triples[T.DEAD]
     ) | "AllDeadLetters" >> beam.Flatten()
     _ = (
         dead

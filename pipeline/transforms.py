@@ -1,7 +1,9 @@
 """kgpipe's Beam transforms: thin wrappers around the stage cores.
 
-``ReadDocuments -> SplitWindows -> TagMentions -> LinkMentions -> BuildTriples
--> Write*``. Every DoFn keeps a small picklable config, loads heavy state once
+``ReadDocuments -> TagMentions -> LinkMentions -> AssembleDocument -> Write*``,
+one fused chain that streams documents: nothing groups documents, windows,
+mentions or triples; corpus-wide aggregates (co-occurrence counts, linked KB
+entities) are combined per small key. Every DoFn keeps a small picklable config, loads heavy state once
 per worker in ``setup`` and delegates the work to a core from ``ner``,
 ``linking`` or ``kg``. Bad records go to a dead-letter output with a reason;
 counters live here, never in the cores.
@@ -13,7 +15,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -22,19 +24,20 @@ from apache_beam.ml.inference.base import RunInference
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils import shared
 
-from kgpipe.kg.builder import BuilderConfig, TripleBuilder
+from kgpipe.kg.assemble import DocumentRecords, RunAssembler
+from kgpipe.kg.builder import BuilderConfig
 from kgpipe.kg.export.rdf import ntriples_line
 from kgpipe.linking.linker import EntityLinker, LinkerConfig
-from kgpipe.ner.windows import split_windows
-from kgpipe.pipeline.handlers import METRICS_NAMESPACE, NerFailure, NerModelHandler
+from kgpipe.pipeline.handlers import METRICS_NAMESPACE, NerModelHandler
 from kgpipe.pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, open_input, read_documents, short_names
 from kgpipe.schemas.arrow import to_table
-from kgpipe.schemas.records import DeadLetter, Document, Link, Mention, TextWindow
+from kgpipe.schemas.records import DeadLetter, Document, Link, Mention
 
 _LOG = logging.getLogger("kgpipe.progress")
 
 DEAD = "dead_letter"
 PAIRS = "cooccurrence_pairs"
+ENTITIES = "linked_entities"
 
 
 def _counter(name: str):
@@ -57,8 +60,20 @@ def match_inputs(patterns: Sequence[str]) -> list[str]:
     return sorted(paths)
 
 
+def _line_of(ref: str) -> int | None:
+    """The line number at the end of a ``path:line`` reference, if any."""
+    _, _, line = ref.rpartition(":")
+    return int(line) if line.isdigit() else None
+
+
 class ReadFileFn(beam.DoFn):
-    """Reads one input file ``(path, short name)`` into Documents; bad records go to the dead-letter output."""
+    """Reads one shard of an input file into Documents; bad records go to the dead-letter output.
+
+    An element is ``(path, short name, shard, shards)``: the shard keeps the records
+    whose line number is ``shard`` modulo ``shards`` (records without a line number,
+    e.g. a whole-file error, go to shard 0), so the documents of one file spread
+    over workers without a grouping that would hold them all.
+    """
 
     def __init__(self, input_format: InputFormat, language: str, tsv_columns: Sequence[str] | None):
         self._format = input_format
@@ -67,9 +82,12 @@ class ReadFileFn(beam.DoFn):
         self._read = _counter("documents_read")
         self._bad = _counter("read_dead_letters")
 
-    def process(self, element: tuple[str, str]) -> Iterator:
-        path, name = element
+    def process(self, element: tuple[str, str, int, int]) -> Iterator:
+        path, name, shard, shards = element
         for record in self._records(path, name):
+            ref = record.input_ref if isinstance(record, DeadLetter) else record.source
+            if (_line_of(ref) or 0) % shards != shard:
+                continue
             if isinstance(record, DeadLetter):
                 self._bad.inc()
                 yield beam.pvalue.TaggedOutput(DEAD, record)
@@ -92,13 +110,52 @@ class ReadFileFn(beam.DoFn):
             )
 
 
+class _DocumentIdsFn(ReadFileFn):
+    """Reads a whole file into ``(document id, (source order, source))``, uncounted (the id pass)."""
+
+    def process(self, element: tuple[str, str]) -> Iterator:
+        path, name = element
+        for record in self._records(path, name):
+            if isinstance(record, Document):
+                yield record.id, (_source_order(record), record.source)
+
+
+class _FirstSourceFn(beam.CombineFn):
+    """Per document id: the first ``(source order, source)`` and how many records carry the id."""
+
+    def create_accumulator(self):
+        return None, 0
+
+    def add_input(self, accumulator, value):
+        first, count = accumulator
+        return (value if first is None or tuple(value[0]) < tuple(first[0]) else first), count + 1
+
+    def merge_accumulators(self, accumulators):
+        first, count = None, 0
+        for other, n in accumulators:
+            if other is not None and (first is None or tuple(other[0]) < tuple(first[0])):
+                first = other
+            count += n
+        return first, count
+
+    def extract_output(self, accumulator):
+        return accumulator
+
+
 class ReadDocuments(beam.PTransform):
-    """Reads JSON Lines, text, TSV or Parquet files into unique ``Document``s.
+    """Reads JSON Lines, text, TSV or Parquet files into unique ``Document``s, streaming.
 
     Outputs: ``documents`` (``Document``) and ``dead_letter`` (``DeadLetter``:
     unreadable records, and later duplicates of a document id, which keep the
     first by (path, line)). Default ids are ``name:line`` with the file's path
-    relative to the inputs' common folder.
+    relative to the inputs' common folder. Documents are never grouped: a first
+    pass reads only ids and combines them per id (small keys), and the ids that
+    are duplicated, or seen in earlier runs (``--incremental``), reach the
+    document pass as side inputs.
+
+    Args:
+        min_shards: Each file is read as ``ceil(min_shards / files)`` shards, so one big
+            file still spreads over several workers.
     """
 
     def __init__(
@@ -108,32 +165,38 @@ class ReadDocuments(beam.PTransform):
         language: str = "zh",
         tsv_columns: Sequence[str] | None = None,
         seen_files: Sequence[str] = (),
+        min_shards: int = 4,
     ):
         super().__init__()
         self._files = sorted(short_names(list(paths)).items())
         self._read_fn = ReadFileFn(input_format, language, tsv_columns)
+        self._ids_fn = _DocumentIdsFn(input_format, language, tsv_columns)
         self._seen_files = list(seen_files)
+        self._shards = max(1, -(-min_shards // max(len(self._files), 1)))
 
     def expand(self, pbegin):
+        duplicated = (
+            pbegin
+            | "IdFiles" >> beam.Create(self._files)
+            | "SpreadIdFiles" >> beam.Reshuffle()
+            | "ReadIds" >> beam.ParDo(self._ids_fn)
+            | "FirstPerId" >> beam.CombinePerKey(_FirstSourceFn())
+            | "Duplicated" >> beam.FlatMap(lambda kv: [(kv[0], kv[1][0][1])] if kv[1][1] > 1 else [])
+        )
+        seen = pbegin | "SeenFiles" >> beam.Create(self._seen_files)
+        if self._seen_files:  # --incremental: ids of earlier runs, read in parallel.
+            seen = (seen | "ReadSeenIds" >> beam.io.ReadAllFromParquet(columns=["id"])
+                    | "KeySeen" >> beam.Map(lambda row: (row["id"], True)))
+        shards = [(path, name, k, self._shards) for path, name in self._files for k in range(self._shards)]
         read = (
             pbegin
-            | "Files" >> beam.Create(self._files)
+            | "Files" >> beam.Create(shards)
             | "SpreadFiles" >> beam.Reshuffle()
             | "Parse" >> beam.ParDo(self._read_fn).with_outputs(DEAD, main="documents")
         )
-        grouped = {"documents": read.documents | "KeyById" >> beam.Map(lambda d: (d.id, d))}
-        if self._seen_files:  # --incremental: an anti-join on the ids of earlier runs, read in parallel.
-            grouped["seen"] = (
-                pbegin
-                | "SeenFiles" >> beam.Create(self._seen_files)
-                | "ReadSeenIds" >> beam.io.ReadAllFromParquet(columns=["id"])
-                | "KeySeen" >> beam.Map(lambda row: (row["id"], True))
-            )
-        unique = (
-            grouped
-            | "GroupById" >> beam.CoGroupByKey()
-            | "FirstPerId" >> beam.ParDo(_FirstDocumentFn()).with_outputs(DEAD, main="documents")
-        )
+        unique = read.documents | "FirstDocument" >> beam.ParDo(
+            _FirstDocumentFn(), beam.pvalue.AsDict(duplicated), beam.pvalue.AsDict(seen)
+        ).with_outputs(DEAD, main="documents")
         dead = (read[DEAD], unique[DEAD]) | "FlattenDead" >> beam.Flatten()
         return {"documents": unique.documents, DEAD: dead}
 
@@ -144,51 +207,39 @@ def _source_order(document: Document) -> tuple[str, int]:
 
 
 class _FirstDocumentFn(beam.DoFn):
-    """``(id, {"documents": [...], "seen": [...]})`` -> the first document, unless seen in an earlier run."""
+    """Keeps a document unless another record of its id came first or an earlier run has it.
+
+    Side inputs: ``duplicated`` (id -> source of its first record, only for ids
+    read more than once) and ``seen`` (ids of earlier runs).
+    """
 
     def __init__(self):
         self._duplicates = _counter("documents_duplicate")
         self._skipped = _counter("documents_skipped_seen")
         self._kept = _counter("documents")
 
-    def process(self, element) -> Iterator:
-        doc_id, grouped = element
-        documents = list(grouped["documents"])
-        if not documents:
-            return  # An id of an earlier run that is not in this input.
-        first, *rest = sorted(documents, key=_source_order)
-        for duplicate in rest:
+    def process(self, document: Document, duplicated: dict, seen: dict) -> Iterator:
+        first = duplicated.get(document.id)
+        if first is not None and first != document.source:
             self._duplicates.inc()
-            yield beam.pvalue.TaggedOutput(
-                DEAD,
-                _dead(duplicate.source, "read", f"duplicate document id {doc_id!r}; first seen at {first.source}",
-                      duplicate.text),
-            )
-        if any(grouped.get("seen", ())):
+            message = f"duplicate document id {document.id!r}; first seen at {first}"
+            yield beam.pvalue.TaggedOutput(DEAD, _dead(document.source, "read", message, document.text))
+            return
+        if document.id in seen:
             self._skipped.inc()
             return
         self._kept.inc()
-        yield first
-
-
-class SplitWindowsFn(beam.DoFn):
-    """Splits a document into sentence windows that fit the model."""
-
-    def __init__(self, max_window_chars: int):
-        self._max_window_chars = max_window_chars
-        self._windows = _counter("windows")
-
-    def process(self, document: Document) -> Iterator[TextWindow]:
-        windows = split_windows(document, self._max_window_chars)
-        self._windows.inc(len(windows))
-        yield from windows
+        yield document
 
 
 class TagMentions(beam.PTransform):
-    """Batched NER over windows: ``TextWindow`` -> ``(doc_id, Mention)``, plus dead letters.
+    """Batched NER over whole documents: ``Document`` -> ``(Document, [Mention])``, plus dead letters.
 
-    A window the model fails on becomes a ``ner`` dead letter; its document is
-    still written, without that window's mentions (counted as ``ner_failed_windows``).
+    ``RunInference`` batches documents (``NerModelHandler.batch_elements_kwargs``)
+    and tags the windows of a batch together, so documents keep their text and
+    no join brings mentions back to them. A window the model fails on becomes
+    a ``ner`` dead letter; its document is still written, without that window's
+    mentions (counted as ``ner_failed_windows``).
     """
 
     def __init__(self, handler: NerModelHandler, progress: bool = False):
@@ -196,45 +247,26 @@ class TagMentions(beam.PTransform):
         self._handler = handler
         self._progress = progress
 
-    def expand(self, windows):
-        batches = windows | "SortAndBatch" >> beam.SortAndBatchElements(**self._handler.batch_elements_kwargs())
-        inference = RunInference(self._handler).with_exception_handling()
-        results, failed = batches | "RunInference" >> inference
+    def expand(self, documents):
+        results = documents | "RunInference" >> RunInference(self._handler)
         if self._progress:
-            results = results | "Progress" >> beam.ParDo(LogProgressFn("windows tagged"))
-        tagged = results | "Mentions" >> beam.ParDo(_MentionsFn()).with_outputs(DEAD, main="mentions")
-        batch_dead = failed.failed_inferences | "FailedBatches" >> beam.FlatMap(_failed_windows)
-        dead = (tagged[DEAD], batch_dead) | "NerDead" >> beam.Flatten()
-        return {"mentions": tagged.mentions, DEAD: dead}
+            results = results | "Progress" >> beam.ParDo(LogProgressFn("documents tagged"))
+        tagged = results | "Mentions" >> beam.ParDo(_MentionsFn()).with_outputs(DEAD, main="documents")
+        return {"documents": tagged.documents, DEAD: tagged[DEAD]}
 
 
 class _MentionsFn(beam.DoFn):
+    """``PredictionResult(Document, DocumentTags)`` -> ``(Document, [Mention])`` and window dead letters."""
+
     def __init__(self):
         self._failed = _counter("ner_failed_windows")
 
     def process(self, result) -> Iterator:
-        window, inference = result.example, result.inference
-        if isinstance(inference, NerFailure):
+        document, tags = result.example, result.inference
+        for window, error in tags.failures:
             self._failed.inc()
-            yield beam.pvalue.TaggedOutput(DEAD, _dead(f"{window.doc_id}@{window.start}", "ner", inference.error,
-                                                       window.text))
-            return
-        for mention in inference:
-            yield mention.doc_id, mention
-
-
-def _error_text(error) -> str:
-    """RunInference reports ``(type, repr, traceback lines)``; keep the readable part."""
-    if isinstance(error, tuple) and len(error) >= 2:
-        return str(error[1])
-    return f"{type(error).__name__}: {error}" if isinstance(error, Exception) else str(error)
-
-
-def _failed_windows(failure) -> Iterator[DeadLetter]:
-    batch, error = failure
-    _counter("ner_failed_windows").inc(len(batch))
-    for window in batch:
-        yield _dead(f"{window.doc_id}@{window.start}", "ner", _error_text(error), window.text)
+            yield beam.pvalue.TaggedOutput(DEAD, _dead(f"{window.doc_id}@{window.start}", "ner", error, window.text))
+        yield document, list(tags.mentions)
 
 
 def _shared_linker(handle: shared.Shared, config: LinkerConfig) -> EntityLinker:
@@ -281,43 +313,47 @@ class LinkMentionsFn(beam.DoFn):
 
 
 class _TriplesFn(beam.DoFn):
-    """A DoFn around a ``TripleBuilder``, counting the triples it makes."""
+    """A DoFn around the run's ``RunAssembler``, counting the triples it makes."""
 
     def __init__(self, config: BuilderConfig):
         self._config = config
         self._triples = _counter("triples")
 
     def setup(self) -> None:
-        self._builder = TripleBuilder(self._config)
+        self._assembler = RunAssembler(self._config)
 
 
-class BuildTriplesFn(_TriplesFn):
-    """``(Document, [Mention], [Link])`` -> the document's ``[Triple]``, plus co-occurring entity pairs.
+class AssembleDocumentFn(_TriplesFn):
+    """``(Document, [Mention], [Link])`` -> ``DocumentRecords``, plus co-occurring pairs and linked KB ids.
 
-    Triples travel as one list per document: a Beam element per triple would
-    cost more than building the triple.
+    Pairs and entity ids leave as ``(key, 1)`` for ``CombinePerKey(sum)``: corpus-wide
+    aggregates over small keys, never a grouping of documents. If building the
+    document's triples fails, it is still written with its mentions and links.
     """
+
+    def __init__(self, config: BuilderConfig):
+        super().__init__(config)
+        self._mentions = _counter("mentions")
 
     def process(self, element) -> Iterator:
         document, mentions, links = element
         try:
-            triples = [
-                *self._builder.document_triples(document),
-                *self._builder.mention_triples(document, mentions, links),
-            ]
-            pairs = self._builder.cooccurrence_pairs(document, links)
+            records = self._assembler.document(document, mentions, links)
         except Exception as error:  # The document and its mentions are still written.
             _counter("documents_partial").inc()
             yield beam.pvalue.TaggedOutput(DEAD, _dead(document.id, "triples", error, document.text))
-            return
-        self._triples.inc(len(triples))
-        yield triples
-        for pair in pairs:
+            records = DocumentRecords(document, tuple(mentions), tuple(links), (), (), ())
+        self._triples.inc(len(records.triples))
+        self._mentions.inc(len(records.mentions))
+        yield records
+        for pair in records.pairs:
             yield beam.pvalue.TaggedOutput(PAIRS, (pair, 1))
+        for entity_id in records.entity_ids:
+            yield beam.pvalue.TaggedOutput(ENTITIES, (entity_id, 1))
 
 
 class EntityTriplesFn(_TriplesFn):
-    """KB entity id -> ``[Triple]``: the entity's types, labels and aliases (once per entity)."""
+    """``(KB entity id, documents)`` -> ``[Triple]``: the entity's types, labels and aliases (once per entity)."""
 
     def __init__(self, linker_config: LinkerConfig, linker_handle: shared.Shared, builder: BuilderConfig):
         super().__init__(builder)
@@ -329,12 +365,13 @@ class EntityTriplesFn(_TriplesFn):
         super().setup()
         self._linker = _shared_linker(self._handle, self._linker_config)
 
-    def process(self, entity_id: str) -> Iterator:
+    def process(self, element) -> Iterator:
+        entity_id, _ = element
         entity = self._linker.entity(entity_id)
         if entity is None:
             yield beam.pvalue.TaggedOutput(DEAD, _dead(entity_id, "triples", "linked entity id not in the KB"))
             return
-        triples = self._builder.entity_triples(entity)
+        triples = self._assembler.entity(entity)
         self._entities.inc()
         self._triples.inc(len(triples))
         yield triples
@@ -345,7 +382,7 @@ class CooccurrenceTriplesFn(_TriplesFn):
 
     def process(self, element) -> Iterator:
         pair, count = element
-        triples = self._builder.cooccurrence_triples(tuple(pair), count)
+        triples = self._assembler.cooccurrence(tuple(pair), count)
         self._triples.inc(len(triples))
         yield triples
 
@@ -353,7 +390,7 @@ class CooccurrenceTriplesFn(_TriplesFn):
 class RecordsToTableFn(beam.DoFn):
     """Lists of records -> Arrow tables of about ``rows_per_table`` rows (one Parquet row group each)."""
 
-    def __init__(self, run_id: str, rows_per_table: int = 100_000):
+    def __init__(self, run_id: str, rows_per_table: int = 65_536):
         self._run_id = run_id
         self._rows_per_table = rows_per_table
 
@@ -406,28 +443,3 @@ def dead_letter_json(dead: DeadLetter) -> str:
         {"input_ref": dead.input_ref, "stage": dead.stage, "error": dead.error, "payload": dead.payload},
         ensure_ascii=False,
     )
-
-
-def sorted_mentions(element) -> tuple[Document, list[Mention]] | None:
-    """CoGroupByKey result -> (document, mentions in document order); None for orphans."""
-    _, grouped = element
-    documents = list(grouped["documents"])
-    if not documents:
-        return None
-    mentions: Iterable[Mention] = grouped["mentions"]
-    return documents[0], sorted(mentions, key=lambda m: (m.start, m.end, m.label))
-
-
-def linked_entity_ids(element) -> Iterator[str]:
-    _, _, links = element
-    for link in links:
-        if link.entity_id is not None:
-            yield link.entity_id
-
-
-def mentions_of(element) -> list[Mention]:
-    return element[1]
-
-
-def links_of(element) -> list[Link]:
-    return element[2]

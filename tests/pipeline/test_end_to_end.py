@@ -164,9 +164,29 @@ def test_rerun_gives_identical_triples_and_rows(small_input, reference_run, tmp_
     assert _snapshot(tmp_path / "again") == expected
     # Rerunning into the same directory with other sharding replaces the run's files.
     _run([small_input], tmp_path / "again", "--rdf_shards", "3")
-    assert len(list((tmp_path / "again" / "rdf").glob("*-of-00003.nt"))) == 3
-    assert not list((tmp_path / "again" / "rdf").glob("*-of-00001.nt"))
+    assert len(list((tmp_path / "again" / "rdf").glob("*-of-00003.nt"))) == 3  # --rdf_shards shards document triples.
+    assert not [p for p in (tmp_path / "again" / "rdf").glob("*-of-00001.nt")
+                if "-entities-" not in p.name and "-cooccurrence-" not in p.name]
     assert _snapshot(tmp_path / "again") == expected
+
+
+@pytest.mark.slow
+def test_provenance_settings_differ_only_in_provenance_statements(small_input, reference_run, tmp_path):
+    from kgpipe.kg.builder import PROVENANCE_PREDICATES
+    from kgpipe.schemas.vocab import NIF
+
+    summary, (compact_lines, _) = reference_run
+    full = _run([small_input], tmp_path / "full", "--provenance", "full")
+    full_lines = _ntriples(tmp_path / "full")
+    # The run id (hence the run's IRIs) depends on the setting; counts stated by the run node differ.
+    same_run = lambda lines, run_id: {line.replace(run_id, "RUN") for line in lines  # noqa: E731
+                                      if "tripleCount" not in line}
+    compact, everything = same_run(compact_lines, summary["run_id"]), same_run(full_lines, full["run_id"])
+    provenance = {f"<{p}>" for p in PROVENANCE_PREDICATES}
+    dropped = {line for line in everything - compact
+               if line.split(" ")[1] in provenance or line.endswith(f"<{NIF.Phrase}> .")}
+    assert compact <= everything and dropped and everything - compact == dropped
+    assert full["counts"]["triples"] > summary["counts"]["triples"]
 
 
 def test_incremental_run_processes_only_new_documents(tmp_path):

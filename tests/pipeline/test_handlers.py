@@ -1,13 +1,14 @@
-"""NerModelHandler without a pipeline: run_inference(batch, FakeTagger())."""
+"""NerModelHandler without a pipeline: run_inference(documents, FakeTagger())."""
 
 from apache_beam.ml.inference.base import PredictionResult
 
-from kgpipe.pipeline.handlers import NerConfig, NerModelHandler, bucket_length, window_weight
-from kgpipe.schemas.records import Mention, TextWindow
+from kgpipe.pipeline.handlers import (DocumentTags, NerConfig, NerModelHandler, bucket_length, document_chars,
+                                      plan_batches)
+from kgpipe.schemas.records import Document, Mention
 
 
 class FakeTagger:
-    """Tags every 'X' as a one-character PER mention; records the batches it saw."""
+    """Tags every 'X' as a one-character PER mention; records the batches (model calls) it saw."""
 
     version = "fake-1"
     bucket_lengths = (8, 16, 32)
@@ -28,26 +29,60 @@ class FakeTagger:
         ]
 
 
-def test_run_inference_groups_by_bucket_and_keeps_document_offsets():
-    handler = NerModelHandler(NerConfig(model_dir="unused"))
+def _handler(**kwargs) -> NerModelHandler:
+    return NerModelHandler(NerConfig(model_dir="unused", **kwargs))
+
+
+def test_run_inference_tags_documents_with_model_calls_across_documents():
     tagger = FakeTagger()
-    batch = [TextWindow("d1", 10, "aXa"), TextWindow("d2", 0, "b" * 20 + "X"), TextWindow("d1", 0, "Xb")]
-    results = list(handler.run_inference(batch, tagger))
-    assert all(isinstance(r, PredictionResult) for r in results)
-    by_window = {(r.example.doc_id, r.example.start): r.inference for r in results}
-    assert [(m.start, m.end) for m in by_window[("d1", 10)]] == [(11, 12)]
-    assert [(m.start, m.end) for m in by_window[("d2", 0)]] == [(20, 21)]
-    # Two model calls: the short windows (5 tokens) share bucket 8, the long one (23) runs at 32.
-    assert sorted(len(call) for call in tagger.calls) == [1, 2]
-    assert all(m.score == 0.1235 for r in results for m in r.inference)
+    documents = [Document("d1", "aXa这是第一句话。\nXb很长的一句话还没有完结也没有X标点"), Document("d2", "bbX这是第二个文件。")]
+    results = list(_handler().run_inference(documents, tagger))
+    assert all(isinstance(r, PredictionResult) and isinstance(r.inference, DocumentTags) for r in results)
+    assert [r.example.id for r in results] == ["d1", "d2"]
+    d1, d2 = (r.inference for r in results)
+    assert [m.start for m in d1.mentions] == [i for i, c in enumerate(documents[0].text) if c == "X"]
+    assert all(documents[0].text[m.start:m.end] == "X" and m.doc_id == "d1" for m in d1.mentions)
+    assert [(m.doc_id, m.start) for m in d2.mentions] == [("d2", 2)] and d1.windows == 2 and d2.windows == 1
+    # The first windows of both documents share one call at bucket 16; the long one runs at 32.
+    assert sorted(map(sorted, tagger.calls)) == [["Xb很长的一句话还没有完结也没有X标点"], ["aXa这是第一句话。", "bbX这是第二个文件。"]]
+    assert all(m.score == 0.1235 for r in results for m in r.inference.mentions)
 
 
-def test_batching_arguments_bound_tokens_and_sort_by_length():
-    handler = NerModelHandler(NerConfig(model_dir="unused", batch_tokens=512, max_batch_size=7))
-    kwargs = handler.batch_elements_kwargs()
-    assert kwargs["max_batch_weight"] == 512 and kwargs["max_batch_size"] == 7
-    assert kwargs["element_size_fn"](TextWindow("d", 0, "abc")) == 5 == window_weight(TextWindow("d", 0, "abc"))
-    assert handler.should_skip_batching()
+def test_max_batch_size_is_the_model_call_size():
+    tagger = FakeTagger()
+    documents = [Document(f"d{i}", "aXa") for i in range(10)]
+    list(_handler(max_batch_size=4).run_inference(documents, tagger))
+    assert [len(call) for call in tagger.calls] == [4, 4, 2]
+
+
+def test_plan_batches_bounds_rows_and_padded_tokens():
+    tokens = [5, 30, 9, 3, 17, 8, 12, 31, 4]
+    calls = plan_batches(tokens, (8, 16, 32), batch_tokens=40, max_batch_size=3)
+    assert sorted(i for _, rows in calls for i in rows) == list(range(len(tokens)))
+    for length, rows in calls:
+        assert len(rows) <= 3 and (len(rows) == 1 or len(rows) * length <= 40)
+        assert {bucket_length((8, 16, 32), tokens[i]) for i in rows} == {length}
+    assert [len(rows) for _, rows in calls] == [3, 1, 2, 1, 1, 1]
+
+
+def test_a_failing_window_fails_alone():
+    class ExplodingTagger(FakeTagger):
+        def tag_batch(self, windows):
+            if any("BOOM" in w.text for w in windows):
+                raise RuntimeError("model exploded")
+            return super().tag_batch(windows)
+
+    documents = [Document("ok", "X"), Document("bad", "BOOM X"), Document("fine", "aX")]
+    tags = {r.example.id: r.inference for r in _handler().run_inference(documents, ExplodingTagger())}
+    assert [(w.doc_id, error) for w, error in tags["bad"].failures] == [("bad", "RuntimeError: model exploded")]
+    assert len(tags["ok"].mentions) == len(tags["fine"].mentions) == 1 and not tags["bad"].mentions
+
+
+def test_documents_are_batched_by_characters_at_a_fixed_size():
+    kwargs = _handler(buffer_chars=5000).batch_elements_kwargs()
+    assert kwargs["min_batch_size"] == kwargs["max_batch_size"] == 5000
+    assert kwargs["element_size_fn"] is document_chars and document_chars(Document("d", "abc")) == 3
+    assert not _handler().should_skip_batching()
 
 
 def test_bucket_length_picks_the_smallest_that_fits():

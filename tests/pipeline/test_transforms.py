@@ -6,7 +6,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from kgpipe.pipeline import transforms as T
 from kgpipe.pipeline.handlers import NerConfig, NerModelHandler
-from kgpipe.schemas.records import Document, TextWindow
+from kgpipe.schemas.records import Document
 from tests.pipeline.test_handlers import FakeTagger
 
 
@@ -28,22 +28,23 @@ class FakeHandler(NerModelHandler):
         return self._tagger_type()
 
 
-def test_tag_mentions_keys_mentions_by_document():
-    windows = [TextWindow("d1", 0, "aXa"), TextWindow("d1", 5, "XX"), TextWindow("d2", 3, "bbb")]
+def test_tag_mentions_keeps_documents_with_their_mentions():
+    documents = [Document("d1", "aXa这是第一句话。XX"), Document("d2", "bbb"), Document("d3", "")]
     with TestPipeline() as p:
-        out = p | beam.Create(windows) | T.TagMentions(FakeHandler(FakeTagger))
-        spans = out["mentions"] | beam.Map(lambda kv: (kv[0], kv[1].start, kv[1].end))
-        assert_that(spans, equal_to([("d1", 1, 2), ("d1", 5, 6), ("d1", 6, 7)]))
+        out = p | beam.Create(documents) | T.TagMentions(FakeHandler(FakeTagger))
+        spans = out["documents"] | beam.Map(lambda dm: (dm[0].id, [(m.start, m.end) for m in dm[1]]))
+        assert_that(spans, equal_to([("d1", [(1, 2), (10, 11), (11, 12)]), ("d2", []), ("d3", [])]))
         assert_that(out[T.DEAD], equal_to([]), label="NoDead")
 
 
-def test_a_failing_window_is_a_dead_letter_and_its_batch_mates_keep_their_mentions():
-    windows = [TextWindow("ok", 0, "X"), TextWindow("bad", 7, "BOOM X"), TextWindow("fine", 2, "aX")]
+def test_a_failing_window_is_a_dead_letter_and_its_document_is_still_written():
+    documents = [Document("ok", "X"), Document("bad", "前文很长的一句话。\nBOOM X"), Document("fine", "aX")]
     with TestPipeline() as p:
-        out = p | beam.Create(windows) | T.TagMentions(FakeHandler(ExplodingTagger))  # One batch of three.
-        assert_that(out["mentions"] | beam.Map(lambda kv: kv[0]), equal_to(["ok", "fine"]))
+        out = p | beam.Create(documents) | T.TagMentions(FakeHandler(ExplodingTagger))  # One batch of three.
+        kept = out["documents"] | beam.Map(lambda dm: (dm[0].id, len(dm[1])))
+        assert_that(kept, equal_to([("ok", 1), ("bad", 0), ("fine", 1)]))
         dead = out[T.DEAD] | beam.Map(lambda d: (d.input_ref, d.stage, d.error, d.payload))
-        assert_that(dead, equal_to([("bad@7", "ner", "RuntimeError: model exploded", "BOOM X")]), label="Dead")
+        assert_that(dead, equal_to([("bad@10", "ner", "RuntimeError: model exploded", "BOOM X")]), label="Dead")
 
 
 def test_link_failure_writes_the_document_unlinked_with_a_dead_letter():
@@ -82,12 +83,16 @@ def test_read_documents_dedupes_ids_and_skips_seen(tmp_path):
         assert_that(dead, equal_to([f"{path}:3", f"{path}:5"]), label="Dead")
 
 
-def test_split_windows_fn_respects_the_model_limit():
-    doc = Document("d", "第一句话。" + "很" * 25)
+def test_one_file_read_in_shards_yields_each_document_once(tmp_path):
+    path = tmp_path / "in.jsonl"
+    lines = [f'{{"id": "d{i}", "text": "text {i}"}}' for i in range(7)] + ["not json", '{"id": "d0", "text": "dup"}']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with TestPipeline() as p:
-        windows = p | beam.Create([doc]) | beam.ParDo(T.SplitWindowsFn(10))
-        assert_that(windows | beam.Map(lambda w: len(w.text) <= 10 and doc.text[w.start:w.end] == w.text),
-                    equal_to([True, True, True, True]))
+        out = p | T.ReadDocuments([str(path)], min_shards=3)
+        assert_that(out["documents"] | beam.Map(lambda d: (d.id, d.text)),
+                    equal_to([(f"d{i}", f"text {i}") for i in range(7)]))
+        dead = out[T.DEAD] | beam.Map(lambda d: (d.input_ref, "duplicate" in d.error))
+        assert_that(dead, equal_to([(f"{path}:8", False), (f"{path}:9", True)]), label="Dead")
 
 
 def test_kgpipe_options_do_not_break_other_pipelines_in_the_process():
