@@ -7,26 +7,26 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 STAGES = ["schemas", "ner", "linking", "kg", "pipeline"]
 
-# The stack measured to install and run together (Python 3.11). Beam 2.77
-# needs pyarrow < 26; keras-hub and tensorflow-text follow TF 2.21.
+# Ranges, not pins: lower bounds are the versions measured together (Python 3.11, see
+# BENCHMARKS.md), upper bounds the next release that may break us. TensorFlow minors move
+# the CUDA libraries and Keras they need, so TF stays within one minor; Beam 2.77 needs
+# pyarrow < 26. protobuf comes with TensorFlow and Beam (each declares its own range);
+# nothing here imports keras-hub or tqdm, so they are not required.
 INSTALL_REQUIRES = [
-    "tensorflow==2.21.0",
-    "keras==3.15.1",
-    "keras-hub==0.32.0",
-    "apache-beam==2.77.0",
-    "pyarrow==25.0.1",
-    "protobuf==6.33.6",
-    "numpy==2.4.6",
-    "rdflib==7.6.0",
-    "networkx==3.6.1",
-    "scipy>=1.13",
-    "pyoxigraph==0.5.13",
-    "jieba==0.42.1",
+    "tensorflow>=2.21,<2.22",
+    "keras>=3.15,<4",
+    "apache-beam>=2.77,<3",
+    "pyarrow>=25,<26",
+    "numpy>=2.0,<3",
+    "rdflib>=7.1,<8",
+    "networkx>=3.3,<4",
+    "scipy>=1.13,<2",
+    "pyoxigraph>=0.5.13,<0.6",  # 0.x: the Python API changes between minors
+    "jieba>=0.42.1,<0.43",
     "rapidfuzz>=3.9,<4",
-    "opencc-python-reimplemented==0.1.7",
+    "opencc-python-reimplemented>=0.1.7,<0.2",
     "pyahocorasick>=2.1,<3",
-    "pyshacl>=0.30",
-    "tqdm>=4.66",
+    "pyshacl>=0.30,<1",
     "gensim>=4.3.3,<5",  # skip-gram pre-training of the NER embeddings
     "real_ladybug>=0.15.3,<0.16",  # LadybugDB (maintained Kuzu): `kgpipe load --store ladybug`
     "lightgbm>=4.3,<5",  # the trained entity-linking ranker (text model, no pickle)
@@ -53,9 +53,9 @@ setup(
     extras_require={
         "test": ["pytest>=8", "pytest-timeout>=2.3"],
         # On a CUDA machine: TensorFlow's bundled CUDA libraries.
-        "gpu": ["tensorflow[and-cuda]==2.21.0"],
+        "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
         # bench/ner_vs_jiagu.py compares against Jiagu's documented seg + ner use.
-        "bench": ["jiagu==0.2.3"],
+        "bench": ["jiagu>=0.2.3,<0.3"],
     },
     entry_points={"console_scripts": ["kgpipe=kgpipe.pipeline.cli:main"]},
 )
