@@ -24,6 +24,7 @@ from rdflib import URIRef
 
 from kgpipe.kg import iri as iris
 from kgpipe.kg.export.rdf import format_double
+from kgpipe.kg.products.facts import ProductFacts
 from kgpipe.kg.relations import BrandOfProduct, RelationExtractor, ResolvedMention
 from kgpipe.schemas import vocab
 from kgpipe.schemas.records import Document, Entity, Link, Mention, TermKind, Triple
@@ -116,11 +117,15 @@ class TripleBuilder:
         config: The builder configuration.
         relation_extractors: Extractors of entity-entity relations from text;
             by default product -> brand (``kg.relations.BrandOfProduct``).
+        product_facts: Product node, brand, category and attributes of product
+            titles (``kg.products.facts``); default ``ProductFacts()``.
     """
 
-    def __init__(self, config: BuilderConfig, relation_extractors: Sequence[RelationExtractor] | None = None):
+    def __init__(self, config: BuilderConfig, relation_extractors: Sequence[RelationExtractor] | None = None,
+                 product_facts: ProductFacts | None = None):
         self.config = config
         self.relation_extractors = tuple(relation_extractors) if relation_extractors is not None else (BrandOfProduct(),)
+        self.product_facts = product_facts if product_facts is not None else ProductFacts()
         self._base = config.base_iri
         self._run = iris.run_iri(self._base, config.run_id)
 
@@ -221,6 +226,9 @@ class TripleBuilder:
             for rel in extractor.extract(document, resolved):
                 out.append(self._triple(rel.subject, rel.predicate, rel.object, doc_id=document.id,
                                         start=rel.start, end=rel.end, confidence=rel.confidence))
+        for f in self.product_facts.extract(document, resolved, self._base):
+            out.append(self._triple(f.subject, f.predicate, f.object, f.kind, f.datatype, f.language,
+                                    doc_id=document.id, start=f.start, end=f.end, confidence=f.confidence))
         return out
 
     def _entity_class(self, link: Link, mention: Mention | None) -> URIRef:

@@ -1,0 +1,200 @@
+"""Product titles -> product nodes with brand, category and attributes (the builder's product hook).
+
+For each document that is product text, one product node ``<document IRI>#product``
+(the item the title offers, a ``kgp:Product``) is described with schema.org terms::
+
+    <doc/p1#product> a kgp:Product, kgpc:Smartphone ; rdfs:label "华为Mate 60 Pro ..."@zh ;
+        prov:wasDerivedFrom <doc/p1> ; kgp:brand <entity/huawei> ; kgp:category kgpc:Smartphone ;
+        schema:model "Mate 60 Pro" ; schema:color "雅丹黑"@zh ;
+        schema:additionalProperty <doc/p1#product-storage> .
+    <doc/p1#product-storage> a schema:QuantitativeValue ; schema:name "storage" ;
+        schema:value 512.0 ; schema:unitCode "E34" ; schema:unitText "GB" .
+    kgpc:Smartphone a owl:Class ; rdfs:subClassOf kgpc:Electronics ; rdfs:label "手机"@zh, "Smartphone"@en .
+
+Each fact keeps the span ``[start, end)`` of the text it rests on and a
+confidence, which the builder turns into the triple's provenance. Brands are the
+title's brand and organisation mentions (both of a 联名 title), except those
+after ``适用``/``兼容``/``支持`` (what an accessory fits, the networks a phone
+supports); a product mention linked to a KB entity becomes ``schema:isVariantOf``. The item node is per document, so the
+attributes of one seller's title never pile up on a shared entity such as "iPhone".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Sequence
+
+from kgpipe.kg import iri as iris
+from kgpipe.kg.products.attributes import QUANTITATIVE, Attribute, AttributeConfig, AttributeExtractor, AttributeName
+from kgpipe.kg.products.categories import CategoryClassifier, CategoryMatch, CategoryTree
+from kgpipe.kg.relations import ResolvedMention
+from kgpipe.schemas.records import Document, TermKind
+from kgpipe.schemas.vocab import KGP, OWL, PROV, RDF, RDFS, SCHEMA, XSD
+
+_IRI, _LIT = TermKind.IRI, TermKind.LITERAL
+_FITS = re.compile(r"适用|兼容|适配|支持|\bfor\b", re.IGNORECASE)
+_NOT_TITLE = re.compile(r"[。\n\r]")
+
+
+class ProductDocuments(str, enum.Enum):
+    """Which documents get a product node.
+
+    ``AUTO``: those whose ``kind`` metadata names product text, or, without a
+    ``kind``, one-line texts without a full stop that name a category.
+    """
+
+    AUTO = "auto"
+    ALL = "all"
+    NONE = "none"
+
+
+@dataclasses.dataclass(frozen=True)
+class ProductFactsConfig:
+    """Configuration of the product facts.
+
+    Attributes:
+        documents: Which documents are product text (``ProductDocuments``).
+        product_kinds: ``kind`` metadata values (case-insensitive) that mark product text.
+        max_title_length: Longest text (characters) ``AUTO`` reads as a title without a ``kind``.
+        attributes: The attribute extractor's configuration.
+    """
+
+    documents: ProductDocuments = ProductDocuments.AUTO
+    product_kinds: tuple[str, ...] = ("product", "products", "title", "item", "商品", "ecommerce")
+    max_title_length: int = 200
+    attributes: AttributeConfig = AttributeConfig()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.documents, ProductDocuments):
+            raise ValueError(f"`documents` must be a ProductDocuments ({[d.value for d in ProductDocuments]}). "
+                             f"Received: documents={self.documents!r}")
+        if not isinstance(self.product_kinds, tuple) or not all(isinstance(k, str) for k in self.product_kinds):
+            raise ValueError(f"`product_kinds` must be a tuple of strings. Received: product_kinds={self.product_kinds!r}")
+        if not isinstance(self.max_title_length, int) or self.max_title_length < 1:
+            raise ValueError(f"`max_title_length` must be a positive integer. "
+                             f"Received: max_title_length={self.max_title_length!r}")
+        if not isinstance(self.attributes, AttributeConfig):
+            raise ValueError(f"`attributes` must be an AttributeConfig. Received: attributes={self.attributes!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Fact:
+    """One statement about a product, before the builder adds run and extractor.
+
+    Attributes:
+        subject, predicate: Absolute IRIs.
+        object: An IRI or a literal's lexical form, per ``kind``.
+        kind: ``TermKind.IRI`` or ``TermKind.LITERAL``.
+        datatype, language: Of a literal object (at most one of them).
+        start, end: Offsets of the supporting text in the document (``None``: the whole document).
+        confidence: Confidence in [0, 1].
+    """
+
+    subject: str
+    predicate: str
+    object: str
+    kind: TermKind = _IRI
+    datatype: str | None = None
+    language: str | None = None
+    start: int | None = None
+    end: int | None = None
+    confidence: float = 1.0
+
+
+class ProductFacts:
+    """Builds product facts from a document and its resolved mentions (pure, deterministic).
+
+    Args:
+        config: The configuration; default ``ProductFactsConfig()``.
+        tree: The category hierarchy; default ``CategoryTree()``.
+    """
+
+    def __init__(self, config: ProductFactsConfig | None = None, tree: CategoryTree | None = None):
+        self.config = config or ProductFactsConfig()
+        self.classifier = CategoryClassifier(tree)
+        self.extractor = AttributeExtractor(self.config.attributes)
+
+    def is_product_text(self, document: Document, category: CategoryMatch | None) -> bool:
+        """Whether ``document`` gets a product node (see ``ProductDocuments``)."""
+        mode = self.config.documents
+        if mode is not ProductDocuments.AUTO:
+            return mode is ProductDocuments.ALL and bool(document.text.strip())
+        kinds = [v for k, v in document.metadata.items() if k.lower() == "kind"]
+        if kinds:
+            return kinds[0].strip().lower() in {k.lower() for k in self.config.product_kinds}
+        text = document.text.strip()
+        return (category is not None and 0 < len(text) <= self.config.max_title_length
+                and not _NOT_TITLE.search(text))
+
+    def extract(self, document: Document, mentions: Sequence[ResolvedMention], base_iri: str) -> list[Fact]:
+        """Returns the product facts of one document (``[]`` if it is not product text)."""
+        category = self.classifier.classify(document.text)
+        if not self.is_product_text(document, category):
+            return []
+        item = iris.document_iri(base_iri, document.id) + "#product"
+        lang = iris.language_tag(document.language)
+        brands = self._brands(document.text, mentions)
+        attributes = self.extractor.extract(document.text, [(b.start, b.end) for b in brands])
+        whole = (0, len(document.text)) if document.text else (None, None)
+        facts = [Fact(item, str(RDF.type), str(KGP.Product), start=whole[0], end=whole[1]),
+                 Fact(item, str(RDFS.label), document.text.strip(), _LIT, language=lang, start=whole[0], end=whole[1]),
+                 Fact(item, str(PROV.wasDerivedFrom), iris.document_iri(base_iri, document.id))]
+        facts += [Fact(item, str(KGP.brand), b.entity, start=b.start, end=b.end, confidence=b.confidence) for b in brands]
+        facts += [Fact(item, str(SCHEMA.isVariantOf), m.entity, start=m.start, end=m.end, confidence=m.confidence)
+                  for m in mentions if m.entity_class == KGP.Product and m.link is not None and m.link.entity_id]
+        if category is not None:
+            facts += self._category(item, category)
+        facts += self._attributes(item, attributes, lang)
+        return facts
+
+    def _brands(self, text: str, mentions: Sequence[ResolvedMention]) -> list[ResolvedMention]:
+        """Brand and organisation mentions before any "fits ..." marker, one per entity, in text order."""
+        fits = _FITS.search(text)
+        limit = fits.start() if fits else len(text)
+        seen: dict[str, ResolvedMention] = {}
+        for mention in sorted(mentions, key=lambda m: (m.start, m.end)):
+            if mention.entity_class in (KGP.Brand, KGP.Organization) and mention.start < limit:
+                seen.setdefault(mention.entity, mention)
+        return list(seen.values())
+
+    def _category(self, item: str, match: CategoryMatch) -> list[Fact]:
+        span = {"start": match.start, "end": match.end, "confidence": round(match.confidence, 6)}
+        facts = [Fact(item, str(KGP.category), match.category.iri, **span),
+                 Fact(item, str(RDF.type), match.category.iri, **span)]
+        for category in self.classifier.tree.ancestors(match.category.id):
+            parent = self.classifier.tree.get(category.parent).iri if category.parent else str(KGP.Product)
+            facts += [Fact(category.iri, str(RDF.type), str(OWL.Class)),
+                      Fact(category.iri, str(RDFS.subClassOf), parent),
+                      Fact(category.iri, str(RDFS.label), category.label_zh, _LIT, language="zh"),
+                      Fact(category.iri, str(RDFS.label), category.label_en, _LIT, language="en")]
+        return facts
+
+    def _attributes(self, item: str, attributes: Sequence[Attribute], lang: str | None) -> list[Fact]:
+        facts: list[Fact] = []
+        counts: dict[AttributeName, int] = {}
+        for a in attributes:
+            span = {"start": a.start, "end": a.end, "confidence": a.confidence}
+            if a.name is AttributeName.MODEL:
+                facts.append(Fact(item, str(SCHEMA.model), a.value, _LIT, **span))
+                continue
+            if a.name is AttributeName.COLOR:
+                facts.append(Fact(item, str(SCHEMA.color), a.value, _LIT, language=lang, **span))
+                continue
+            counts[a.name] = counts.get(a.name, 0) + 1
+            node = f"{item}-{a.name.value}" + (f"-{counts[a.name]}" if counts[a.name] > 1 else "")
+            quantity = a.name in QUANTITATIVE
+            facts += [Fact(item, str(SCHEMA.additionalProperty), node, **span),
+                      Fact(node, str(RDF.type), str(SCHEMA.QuantitativeValue if quantity else SCHEMA.PropertyValue),
+                           **span),
+                      Fact(node, str(SCHEMA.name), a.name.value, _LIT, **span),
+                      Fact(node, str(SCHEMA.value), a.value, _LIT, datatype=str(XSD.decimal) if quantity else None,
+                           **span)]
+            if a.unit_code:
+                facts.append(Fact(node, str(SCHEMA.unitCode), a.unit_code, _LIT, **span))
+            if a.unit_text:
+                facts.append(Fact(node, str(SCHEMA.unitText), a.unit_text, _LIT, **span))
+            if a.name is AttributeName.WEIGHT:
+                facts.append(Fact(item, str(SCHEMA.weight), node, **span))
+        return facts

@@ -1,0 +1,145 @@
+"""Product facts of the builder: product node, brands, category, attributes, provenance; valid RDF for odd titles."""
+
+import pyoxigraph as ox
+import pytest
+
+from kgpipe.kg.builder import BuilderConfig, TripleBuilder
+from kgpipe.kg.export.rdf import ShardWriter
+from kgpipe.kg.local import write_run
+from kgpipe.kg.products.facts import ProductDocuments, ProductFacts, ProductFactsConfig
+from kgpipe.kg.relations import ResolvedMention
+from kgpipe.kg.validate import validate_run
+from kgpipe.schemas.records import Document, Link, Mention
+from kgpipe.schemas.vocab import KGP, SCHEMA
+
+BASE = "https://w3id.org/kgpipe/resource/"
+CATEGORY = "https://w3id.org/kgpipe/category/"
+
+
+def _mention(doc, surface, label, entity_id, types, occurrence=0):
+    start = -1
+    for _ in range(occurrence + 1):
+        start = doc.text.index(surface, start + 1)
+    end = start + len(surface)
+    mention = Mention(doc.id, start, end, surface, label, 0.9, "test-model")
+    if entity_id is None:
+        link = Link(doc.id, start, end, surface, label, None, 0.3, nil_key=f"{surface}|{label}")
+    else:
+        link = Link(doc.id, start, end, surface, label, entity_id, 0.8, entity_name=surface, entity_types=types)
+    return mention, link
+
+
+def _annotate(doc, *specs):
+    pairs = [_mention(doc, *spec) for spec in specs]
+    return [m for m, _ in pairs], [l for _, l in pairs]
+
+
+TITLES = {
+    "phone": (Document("p1", "华为Mate 60 Pro 智能手机 12GB+512GB 雅丹黑 5G", metadata={"kind": "product"}),
+              [("华为", "BRAND", "huawei", ("Brand",))]),
+    "collab": (Document("p2", "李宁 x 迪士尼联名 运动鞋 白色", metadata={"kind": "product"}),
+               [("李宁", "BRAND", "lining", ("Brand",)), ("迪士尼", "BRAND", "disney", ("Brand",))]),
+    "no-brand": (Document("p3", "加厚保温杯 316不锈钢 1000ml 🎁送杯套", metadata={"kind": "product"}), []),
+    "full-width": (Document("p4", "ＨＵＡＷＥＩ　Ｐｕｒａ７０　１２ＧＢ＋２５６ＧＢ　５Ｇ手机", metadata={"kind": "product"}),
+                   [("ＨＵＡＷＥＩ", "BRAND", "huawei", ("Brand",))]),
+    "emoji": (Document("p5", "🔥爆款🔥 美的 空气炸锅 5L ✨", metadata={"kind": "product"}),
+              [("美的", "ORG", "midea", ("Organization", "Brand"))]),
+    "mixed": (Document("p6", "Apple iPhone 15 手机 256GB 支持移动联通5G", metadata={"kind": "product"}),
+              [("Apple", "ORG", "apple", ("Organization",)), ("iPhone", "PRODUCT", "iphone", ("Product",)),
+               ("联通", "ORG", "unicom", ("Organization",))]),
+}
+
+
+def _build(name, config=None):
+    doc, specs = TITLES[name]
+    mentions, links = _annotate(doc, *specs)
+    builder = TripleBuilder(BuilderConfig("run-p", extractor="kgpipe/test"), product_facts=ProductFacts(config))
+    return doc, builder.mention_triples(doc, mentions, links)
+
+
+def _item_triples(triples, doc):
+    item = f"{BASE}doc/{doc.id}#product"
+    return item, [t for t in triples if t.subject.startswith(item)]
+
+
+def test_phone_title_gives_product_node_with_brand_category_and_typed_attributes():
+    doc, triples = _build("phone")
+    item, facts = _item_triples(triples, doc)
+    by = {(t.predicate, t.object) for t in facts if t.subject == item}
+    assert (str(KGP.brand), f"{BASE}entity/huawei") in by
+    assert (str(KGP.category), CATEGORY + "Smartphone") in by
+    assert (str(SCHEMA.model), "Mate 60 Pro") in by and (str(SCHEMA.color), "雅丹黑") in by
+    storage = [t for t in facts if t.subject == item + "-storage"]
+    assert {(t.predicate, t.object, t.datatype) for t in storage} >= {
+        (str(SCHEMA.value), "512", "http://www.w3.org/2001/XMLSchema#decimal"),
+        (str(SCHEMA.unitCode), "E34", None), (str(SCHEMA.name), "storage", None)}
+    for t in facts:  # Provenance as every other triple: document, offsets, confidence, extractor, run.
+        assert t.doc_id == "p1" and t.extractor == "kgpipe/test" and t.run_id == "run-p" and 0 < t.confidence <= 1
+    spec = [t for t in storage if t.predicate == str(SCHEMA.value)][0]
+    assert doc.text[spec.start:spec.end] == "512GB"
+    hierarchy = {(t.subject, t.object) for t in triples if t.predicate.endswith("#subClassOf")}
+    assert (CATEGORY + "Smartphone", CATEGORY + "Electronics") in hierarchy
+    assert (CATEGORY + "Electronics", str(KGP.Product)) in hierarchy
+
+
+def test_collaboration_title_has_both_brands_and_supported_networks_are_no_brand():
+    doc, triples = _build("collab")
+    item, facts = _item_triples(triples, doc)
+    brands = {t.object for t in facts if t.predicate == str(KGP.brand)}
+    assert brands == {f"{BASE}entity/lining", f"{BASE}entity/disney"}
+    doc, triples = _build("mixed")
+    item, facts = _item_triples(triples, doc)
+    assert {t.object for t in facts if t.predicate == str(KGP.brand)} == {f"{BASE}entity/apple"}
+    assert {t.object for t in facts if t.predicate == str(SCHEMA.isVariantOf)} == {f"{BASE}entity/iphone"}
+
+
+def test_gating_by_kind_and_title_shape():
+    facts = ProductFacts()
+    assert facts.extract(Document("n", "华为发布了新手机。", metadata={"kind": "news"}), [], BASE) == []
+    assert facts.extract(Document("n", "华为在深圳发布了新一代折叠屏手机。"), [], BASE) == []
+    assert facts.extract(Document("t", "华为 折叠屏手机 512GB"), [], BASE)  # No kind: a one-line title.
+    assert facts.extract(Document("t", "今天天气很好"), [], BASE) == []   # No kind, no category.
+    off = ProductFacts(ProductFactsConfig(documents=ProductDocuments.NONE))
+    assert off.extract(Document("t", "华为 手机", metadata={"kind": "product"}), [], BASE) == []
+    every = ProductFacts(ProductFactsConfig(documents=ProductDocuments.ALL))
+    assert every.extract(Document("t", "某物 256GB", metadata={"kind": "news"}), [], BASE)
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="documents='all'"):
+        ProductFactsConfig(documents="all")
+    with pytest.raises(ValueError, match="max_title_length=0"):
+        ProductFactsConfig(max_title_length=0)
+
+
+@pytest.mark.parametrize("name", sorted(TITLES))
+def test_odd_titles_give_valid_ntriples(name, tmp_path):
+    doc, triples = _build(name)
+    with ShardWriter(tmp_path, prefix="t") as writer:
+        writer.write_all(triples)
+    store = ox.Store()
+    for path in writer.paths:
+        store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES)
+    assert len(store) > 0
+    rows = list(store.query(f"SELECT ?c WHERE {{ <{BASE}doc/{doc.id}#product> <{KGP.category}> ?c }}"))
+    assert len(rows) == 1
+
+
+def test_odd_titles_pass_validation(tmp_path):
+    documents, annotations = [], {}
+    for doc, specs in TITLES.values():
+        documents.append(doc)
+        annotations[doc.id] = _annotate(doc, *specs)
+    write_run(tmp_path, BuilderConfig("run-odd", extractor="kgpipe/test"), documents, annotations)
+    report = validate_run(tmp_path)
+    assert report.ok, report.to_text()
+
+
+def test_resolved_mentions_are_not_mutated():
+    doc, specs = TITLES["phone"]
+    mentions, links = _annotate(doc, *specs)
+    resolved = [ResolvedMention(l.start, l.end, l.text, f"{BASE}entity/huawei", KGP.Brand, 0.9, m, l)
+                for m, l in zip(mentions, links)]
+    before = list(resolved)
+    first = ProductFacts().extract(doc, resolved, BASE)
+    assert resolved == before and first == ProductFacts().extract(doc, resolved, BASE)
