@@ -10,6 +10,8 @@ that its peak RSS (``ru_maxrss``) is its own:
 * load: ``AliasIndex.open`` + ``EntityLinker`` construction + one lookup;
 * lookups: exact alias lookups/s, fuzzy (misspelt) candidate lookups/s and
   full ``EntityLinker.link`` mentions/s on generated sentences;
+* ngram: top-20 n-gram retrieval (``linking.ngram``) per mention/s (wall and process
+  CPU) and recall@20 of misspelt keys (one character replaced);
 * dictionary (``--dictionary``): Aho-Corasick automaton build time and
   ``detect_mentions`` documents/s.
 
@@ -119,6 +121,30 @@ result = {"exact_lookups_per_second": round(len(keys) / exact_seconds), "exact_h
           "link_mentions_per_second": round(len(docs) / link_seconds)}
 """
 
+NGRAM = """
+import random
+from kgpipe.linking.index import AliasIndex
+index = AliasIndex.open(sys.argv[1])
+rng = random.Random(11)
+n_keys = len(index.keys)
+keys = [index.keys[rng.randrange(n_keys)] for _ in range(5000)]
+queries = []
+for key in keys:  # one character replaced (CJK keys) or letter (Latin keys), at a random position
+    position = rng.randrange(len(key))
+    other = chr(0x4E00 + rng.randrange(20000)) if key[position] >= "\u4e00" else rng.choice("abcdefghijklmnopqrstuvwxyz")
+    queries.append(key[:position] + other + key[position + 1:])
+index.ngrams.search(queries[0], 20)
+wall, cpu = time.perf_counter(), time.process_time()
+found = [index.ngrams.search(query, 20) for query in queries]
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+positions = [index.keys.find(key) for key in keys]
+recall = sum(1 for p, hits in zip(positions, found) if p in {k for k, _ in hits}) / len(keys)
+result = {"ngram_top20_mentions_per_second": round(len(queries) / wall),
+          "ngram_top20_mentions_per_cpu_second": round(len(queries) / cpu),
+          "ngram_recall_at_20_one_char_changed": round(recall, 4),
+          "postings_read_per_query": round(index.ngrams.postings_read / len(queries), 1)}
+"""
+
 DICTIONARY = """
 import random
 from kgpipe.linking.linker import EntityLinker, LinkerConfig
@@ -166,6 +192,7 @@ def main(argv=None) -> int:
     report["index_mib"] = _du(out)
     report["load"] = _child(LOAD, str(out))
     report["lookups"] = _child(LOOKUPS, str(out))
+    report["ngram"] = _child(NGRAM, str(out))
     if args.dictionary:
         report["dictionary"] = _child(DICTIONARY, str(out))
     print(json.dumps(report, indent=1))

@@ -1,4 +1,5 @@
-"""Candidate generation: exact normalised alias first, fuzzy only when exact finds nothing.
+"""Candidate generation: exact normalised alias first, fuzzy only when exact finds nothing,
+merged with character n-gram retrieval (:mod:`linking.ngram`).
 
 A fuzzy candidate's ``match`` is not its edit similarity but :func:`fuzzy_match`, which
 charges an edit on a CJK character (or a digit) more than one on a Latin letter: in
@@ -29,13 +30,18 @@ class RawCandidate:
         alias_prior: P(entity | matched alias) in [0, 1].
         match: Surface match quality in [0, 1] (1 = exact canonical name;
             :func:`fuzzy_match` for a fuzzy candidate).
-        fuzzy: Whether it came from the fuzzy stage.
+        fuzzy: Whether it came from the fuzzy or n-gram stage.
+        retrieval: n-gram TF-IDF cosine of the mention and the matched alias key
+            (1 for an exact match, 0 when n-gram retrieval did not find it).
+        key_index: Alias key that matched (-1 if unknown).
     """
 
     entity_index: int
     alias_prior: float
     match: float
     fuzzy: bool = False
+    retrieval: float = 0.0
+    key_index: int = -1
 
 
 class CandidateGenerator:
@@ -50,25 +56,63 @@ class CandidateGenerator:
             :func:`fuzzy_match`, in Latin-letter edits.
         max_candidates: Most candidates returned (highest alias prior / match first).
         fuzzy_pool: Keys re-scored by edit distance after the bigram filter.
+        ngram_keys: Alias keys taken from n-gram retrieval (0: none).
+        ngram_always: Retrieve n-gram candidates even when an alias matches exactly,
+            and order candidates by retrieval score (the trained ranker's mode); otherwise
+            n-grams, when ``fuzzy`` is on, only serve mentions for which exact and fuzzy
+            matching found nothing.
     """
 
     def __init__(self, index: AliasIndex, fuzzy: bool = True, fuzzy_min_similarity: float = 0.75,
-                 max_candidates: int = 30, fuzzy_pool: int = 64, fuzzy_cjk_edit_cost: float = 3.0) -> None:
+                 max_candidates: int = 30, fuzzy_pool: int = 64, fuzzy_cjk_edit_cost: float = 3.0,
+                 ngram_keys: int = 0, ngram_always: bool = False) -> None:
         self.index = index
         self.fuzzy = fuzzy
         self.fuzzy_min_similarity = fuzzy_min_similarity
         self.fuzzy_cjk_edit_cost = fuzzy_cjk_edit_cost
         self.max_candidates = max_candidates
         self.fuzzy_pool = fuzzy_pool
+        self.ngram_keys = ngram_keys
+        self.ngram_always = ngram_always
 
     def __call__(self, key: str) -> list[RawCandidate]:
         """Returns candidates for normalised key ``key``, best first (deterministic)."""
-        found = [RawCandidate(e, p, 1.0 if is_name else ALIAS_MATCH)
-                 for e, p, is_name in self.index.exact(key)]
+        position = self.index.keys.find(key) if key else -1
+        found = [] if position < 0 else [
+            RawCandidate(e, p, 1.0 if is_name else ALIAS_MATCH, retrieval=1.0, key_index=position)
+            for e, p, is_name in self.index.postings(position)]
         if not found and self.fuzzy and len(key) >= 2:
             found = self._fuzzy(key)
-        found.sort(key=lambda c: (-c.match * c.alias_prior, -c.match, c.entity_index))
+        if self.ngram_keys and key and (self.ngram_always or (self.fuzzy and not found)):
+            found = self._merge(found, self._ngram(key))
+        if self.ngram_always:
+            found.sort(key=lambda c: (-c.retrieval, -c.match, c.entity_index))
+        else:
+            found.sort(key=lambda c: (-c.match * c.alias_prior, -c.match, c.entity_index))
         return found[: self.max_candidates]
+
+    def _ngram(self, key: str) -> list[RawCandidate]:
+        out = []
+        for key_index, cosine in self.index.ngrams.search(key, self.ngram_keys):
+            match = fuzzy_match(key, self.index.keys[key_index], self.fuzzy_cjk_edit_cost)
+            out.extend(RawCandidate(entity, prior, 1.0 if match == 1.0 and is_name else min(match, ALIAS_MATCH),
+                                    fuzzy=match < 1.0, retrieval=round(cosine, 6), key_index=key_index)
+                       for entity, prior, is_name in self.index.postings(key_index))
+        return out
+
+    @staticmethod
+    def _merge(first: list[RawCandidate], second: list[RawCandidate]) -> list[RawCandidate]:
+        """One candidate per entity: the better (match, prior), with the higher retrieval score."""
+        best: dict[int, RawCandidate] = {}
+        for candidate in [*first, *second]:
+            current = best.get(candidate.entity_index)
+            if current is None:
+                best[candidate.entity_index] = candidate
+                continue
+            winner = max(current, candidate, key=lambda c: (c.match, c.alias_prior, -c.fuzzy))
+            best[candidate.entity_index] = dataclasses.replace(
+                winner, retrieval=max(current.retrieval, candidate.retrieval))
+        return list(best.values())
 
     def _fuzzy(self, key: str) -> list[RawCandidate]:
         best: dict[int, RawCandidate] = {}
@@ -80,7 +124,7 @@ class CandidateGenerator:
             key_index = pool[position]
             match = fuzzy_match(key, choice, self.fuzzy_cjk_edit_cost)
             for entity, prior, _is_name in self.index.postings(key_index):
-                candidate = RawCandidate(entity, prior, match, fuzzy=True)
+                candidate = RawCandidate(entity, prior, match, fuzzy=True, key_index=key_index)
                 current = best.get(entity)
                 if current is None or (candidate.match, candidate.alias_prior) > (current.match, current.alias_prior):
                     best[entity] = candidate

@@ -16,6 +16,7 @@ Directory layout (all numpy ``.npy`` or raw UTF-8 blobs, no pickle):
 * fuzzy n-grams: ``gram_codes.npy`` ``int64[n_grams]`` (sorted character
   bigrams of ``"\\0" + key + "\\0"``, code ``a << 21 | b``), ``gram_offsets.npy``
   ``int64[n_grams + 1]`` into ``gram_keys.npy`` ``int32``, ``key_lengths.npy``;
+* n-gram retrieval: ``ngram_*.npy`` (layout in :mod:`linking.ngram`);
 * context IDF: ``idf_codes.npy`` ``uint32`` (hashed character bigrams of
   descriptions and attribute values, sorted), ``idf_values.npy`` ``float32``.
 """
@@ -28,11 +29,12 @@ import pathlib
 
 import numpy as np
 
+from kgpipe.linking.ngram import NGRAM_ARRAYS, NgramIndex
 from kgpipe.linking.normalize import NORMALIZATION_VERSION
 from kgpipe.linking.strings import StringTable, map_array
 from kgpipe.schemas.records import Entity
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: n-gram retrieval files
 LIST_JOINER = "\x1f"
 # Smoothing of P(entity | alias): entities with prior 0 still share an alias.
 PRIOR_SMOOTHING = 0.1
@@ -40,7 +42,7 @@ ENTITY_TABLES = ("entity_ids", "entity_names", "entity_aliases", "entity_types",
                   "entity_descriptions", "entity_attributes")
 _ARRAYS = ("entity_priors", "id_order", "alias_offsets", "posting_entities", "posting_priors",
            "posting_is_name", "gram_codes", "gram_offsets", "gram_keys", "key_lengths",
-           "idf_codes", "idf_values")
+           "idf_codes", "idf_values", *NGRAM_ARRAYS)
 
 
 class IndexError_(ValueError):
@@ -91,6 +93,7 @@ class AliasIndex:
         self.tables = tables
         self.arrays = arrays
         self.keys: StringTable = tables["alias_keys"]
+        self.ngrams = NgramIndex(arrays, len(self.keys))
         # IDF of a bigram in at most one entity (those are not stored).
         self.max_idf = float(math.log((1.0 + manifest["entities"]) / 2.0) + 1.0)
 

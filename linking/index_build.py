@@ -21,8 +21,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from kgpipe.linking.index import (ENTITY_TABLES, FORMAT_VERSION, LIST_JOINER, PRIOR_SMOOTHING, entity_context_text,
-                           hashed_bigrams, padded_bigrams)
+from kgpipe.linking.index import (ENTITY_TABLES, FORMAT_VERSION, LIST_JOINER, PRIOR_SMOOTHING, codepoints,
+                                  entity_context_text, hashed_bigrams, padded_bigrams)
+from kgpipe.linking.ngram import write_ngram_index
 from kgpipe.linking.normalize import NORMALIZATION_VERSION, normalize
 from kgpipe.linking.strings import StringTableBuilder
 from kgpipe.schemas.records import Entity
@@ -132,12 +133,14 @@ def _write(builder: _Builder, directory: pathlib.Path) -> dict[str, int]:
     context_grams = _write_idf(builder.contexts, directory)
     builder.contexts = []
     alias_count = len(builder.keys)
-    key_count = _write_aliases(builder, priors, directory)
+    key_count, cp = _write_aliases(builder, priors, directory)
+    ngram_grams = write_ngram_index(cp, key_count, directory)
     return {"entities": int(len(priors)), "aliases": alias_count,
-            "alias_keys": key_count, "context_grams": context_grams}
+            "alias_keys": key_count, "context_grams": context_grams, "ngram_grams": ngram_grams}
 
 
-def _write_aliases(builder: _Builder, priors: np.ndarray, directory: pathlib.Path) -> int:
+def _write_aliases(builder: _Builder, priors: np.ndarray, directory: pathlib.Path) -> tuple[int, np.ndarray]:
+    """Writes the alias tables; returns the key count and the keys' code points (for n-grams)."""
     keys = builder.keys
     order = sorted(range(len(keys)), key=keys.__getitem__)
     entities = np.frombuffer(builder.key_entities, dtype=np.int32)[order]
@@ -165,7 +168,8 @@ def _write_aliases(builder: _Builder, priors: np.ndarray, directory: pathlib.Pat
     np.save(directory / "gram_codes.npy", codes[gram_starts])
     np.save(directory / "gram_offsets.npy", np.r_[gram_starts, len(codes)].astype(np.int64))
     np.save(directory / "gram_keys.npy", owner.astype(np.int32))
-    return len(unique_keys)
+    del codes, owner
+    return len(unique_keys), codepoints(unique_keys)
 
 
 def _sorted_distinct_pairs(codes: np.ndarray, owner: np.ndarray, owners: int) -> tuple[np.ndarray, np.ndarray]:

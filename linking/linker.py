@@ -65,6 +65,12 @@ class LinkerConfig:
             edits, in a fuzzy candidate's match (``1 - cost / length``, also scaling
             its prior); 1 treats all scripts alike.
         max_candidates: Candidates scored per mention.
+        ngram_candidates: Alias keys taken from character n-gram retrieval
+            (:mod:`linking.ngram`) for mentions without exact or fuzzy candidates
+            (with a trained ranker: for every mention); 0 turns it off.
+        linker_dir: A directory written by ``kgpipe link train``: its trained ranker
+            and calibrated NIL threshold replace the weighted-mean scoring, and its
+            KB is used when ``kb_path`` is ``None``.
         dictionary_mentions: ``detect_mentions`` finds KB aliases NER missed.
         dictionary_min_length: Shortest normalised alias used as a dictionary mention.
         dictionary_word_boundaries: Dictionary mentions must start or end on a
@@ -74,6 +80,8 @@ class LinkerConfig:
         coherence_mentions: Nearest other mentions whose leading candidates
             count for a candidate's coherence.
         coherence_candidates: Best candidates per mention that get a coherence score.
+        coherence_window: Neighbouring mentions (in text order, each side) searched for
+            those nearest ones, so a document's linking work grows linearly with its mentions.
         weight_prior, weight_match, weight_type, weight_context, weight_coherence:
             Feature weights (non-negative, not all zero).
         type_conflict_factor: Score multiplier in [0, 1] for candidates whose KB
@@ -89,6 +97,8 @@ class LinkerConfig:
     fuzzy_min_similarity: float = 0.75
     fuzzy_cjk_edit_cost: float = 3.0
     max_candidates: int = 30
+    ngram_candidates: int = 20
+    linker_dir: str | None = None
     dictionary_mentions: bool = False
     dictionary_min_length: int = 2
     dictionary_word_boundaries: bool = True
@@ -96,6 +106,7 @@ class LinkerConfig:
     context_saturation: float = 0.3
     coherence_mentions: int = 20
     coherence_candidates: int = 5
+    coherence_window: int = 100
     weight_prior: float = 0.25
     weight_match: float = 0.2
     weight_type: float = 0.15
@@ -110,8 +121,10 @@ class LinkerConfig:
 
         if self.kb_format is not None and self.kb_format not in {f.value for f in KbFormat}:
             fail("kb_format", f"None or one of {[f.value for f in KbFormat]}")
+        if not isinstance(self.ngram_candidates, int) or self.ngram_candidates < 0:
+            fail("ngram_candidates", "a non-negative integer")
         for name in ("top_k", "max_candidates", "dictionary_min_length", "coherence_mentions",
-                     "coherence_candidates"):
+                     "coherence_candidates", "coherence_window"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 fail(name, "a positive integer")
@@ -168,11 +181,17 @@ class EntityLinker:
         self._keep_alive = _keep_alive  # temporary index directory for a KB file
         self._candidates = CandidateGenerator(
             index, fuzzy=config.fuzzy, fuzzy_min_similarity=config.fuzzy_min_similarity,
-            max_candidates=config.max_candidates, fuzzy_cjk_edit_cost=config.fuzzy_cjk_edit_cost)
+            max_candidates=config.max_candidates, fuzzy_cjk_edit_cost=config.fuzzy_cjk_edit_cost,
+            ngram_keys=config.ngram_candidates)
         self._context = ContextModel(index)
         self._automaton = None
         self._tokenizer = None
         self._automaton_lock = threading.Lock()
+        self._scorer = None  # a trained ranker (config.linker_dir)
+        #: Mentions examined for coherence so far (an operation count for tests and benches).
+        self.coherence_operations = 0
+        #: Alternatives at or above this score are extra predicted targets (trained ranker only).
+        self.set_threshold: float | None = None
 
     @classmethod
     def load(cls, config: LinkerConfig) -> "EntityLinker":
@@ -181,7 +200,11 @@ class EntityLinker:
         Raises:
             linking.kb.KbError: If a KB file has a bad record or duplicate ids.
             linking.index.IndexError_: If an index directory is incomplete or outdated.
+            linking.ranker.LinkerDirError: If ``linker_dir`` is not a linker directory
+                or was trained on another KB.
         """
+        if config.linker_dir is not None:
+            return cls._load_trained(config)
         path = pathlib.Path(config.kb_path) if config.kb_path else default_kb_path()
         if path.is_dir():
             return cls(config, AliasIndex.open(path))
@@ -191,6 +214,17 @@ class EntityLinker:
             pathlib.Path(holder.name) / "index", name=kb_name(path),
             content_hash=content_hash_of_file(path), source=str(path))
         return cls(config, AliasIndex.open(directory), holder)
+
+    @classmethod
+    def _load_trained(cls, config: LinkerConfig) -> "EntityLinker":
+        from kgpipe.linking.ranker import TrainedScorer, load_linker_dir
+
+        spec, model = load_linker_dir(config.linker_dir)
+        linker = cls.load(dataclasses.replace(config, linker_dir=None, kb_path=config.kb_path or spec.kb_path))
+        linker.config = config
+        linker._scorer = TrainedScorer(linker.index, spec, model, config.context_window)
+        linker.set_threshold = spec.set_threshold
+        return linker
 
     def __reduce__(self):
         # Memory maps do not pickle; a pickled linker reloads from its config.
@@ -217,6 +251,8 @@ class EntityLinker:
         Returns:
             Links; deterministic for the same KB, config and inputs.
         """
+        if self._scorer is not None:
+            return [self._decide_trained(mention, self._scorer.rank(document, mention)) for mention in mentions]
         scored = [self._score_locally(document, mention) for mention in mentions]
         self._add_coherence(mentions, scored)
         return [self._decide(mention, candidates) for mention, candidates in zip(mentions, scored)]
@@ -273,15 +309,20 @@ class EntityLinker:
 
         Coherence of a candidate: its best relatedness to the leading
         candidates of the ``coherence_mentions`` nearest other mentions with a
-        different surface; computed for the ``coherence_candidates`` best
+        different surface, searched among the ``coherence_window`` neighbours
+        each side in text order; computed for the ``coherence_candidates`` best
         candidates of each mention (the rest get 0), so a long document costs
         O(mentions) rather than O(mentions squared).
         """
         leaders = [_leader(candidates, self._local_score) for candidates in scored]
         keys = [normalize(m.text) for m in mentions]
         related: dict[tuple[int, int], float] = {}
+        order = sorted(range(len(mentions)), key=lambda j: (mentions[j].start, j))
+        rank_of = [0] * len(mentions)
+        for rank, j in enumerate(order):
+            rank_of[j] = rank
         for position, candidates in enumerate(scored):
-            others = self._nearest_leaders(mentions, keys, leaders, position)
+            others = self._nearest_leaders(mentions, keys, leaders, order, rank_of[position])
             ranked = sorted(candidates, key=lambda c: (-self._local_score(c), c.entity_id))
             for rank, candidate in enumerate(ranked):
                 entity = candidate.raw.entity_index
@@ -290,11 +331,37 @@ class EntityLinker:
                                                for other in others if other != entity), default=0.0)
                 candidate.score = self._final_score(candidate)
 
-    def _nearest_leaders(self, mentions, keys, leaders, position) -> list[int]:
+    def _nearest_leaders(self, mentions, keys, leaders, order, rank) -> list[int]:
+        """Leaders of the ``coherence_mentions`` nearest other mentions with another surface.
+
+        Walks outward from the mention in text order (``order``: mention indices sorted
+        by start; ``rank``: its place there), nearest first, until the nearest ones are
+        settled (ties at the last distance included, then cut by mention index, as a
+        full sort by ``(distance, index)`` would) or ``coherence_window`` mentions each
+        side were examined. Adds the mentions examined to ``coherence_operations``.
+        """
+        position, need, reach = order[rank], self.config.coherence_mentions, self.config.coherence_window
         here = mentions[position].start
-        nearby = sorted((abs(m.start - here), j) for j, m in enumerate(mentions)
-                        if j != position and leaders[j] is not None and keys[j] != keys[position])
-        return sorted({leaders[j] for _, j in nearby[: self.config.coherence_mentions]})
+        left, right, found, cutoff = rank - 1, rank + 1, [], None
+        while True:
+            left_distance = here - mentions[order[left]].start if left >= 0 and rank - left <= reach else None
+            right_distance = (mentions[order[right]].start - here
+                              if right < len(order) and right - rank <= reach else None)
+            if left_distance is None and right_distance is None:
+                break
+            if right_distance is None or (left_distance is not None and left_distance <= right_distance):
+                j, distance, left = order[left], left_distance, left - 1
+            else:
+                j, distance, right = order[right], right_distance, right + 1
+            self.coherence_operations += 1
+            if cutoff is not None and distance > cutoff:
+                break
+            if leaders[j] is not None and keys[j] != keys[position]:
+                found.append((distance, j))
+                if len(found) == need:
+                    cutoff = distance
+        found.sort()
+        return sorted({leaders[j] for _, j in found[:need]})
 
     def _related(self, first: int, second: int, cache: dict[tuple[int, int], float]) -> float:
         pair = (min(first, second), max(first, second))
@@ -326,6 +393,19 @@ class EntityLinker:
         index = best.raw.entity_index
         return Link(entity_id=best.entity_id, score=best.score,
                     entity_name=self.index.tables["entity_names"][index],
+                    entity_types=self.index.entity_types(index), **common)
+
+
+    def _decide_trained(self, mention: Mention, ranked: list[tuple[float, str, int]]) -> Link:
+        """A Link from the trained ranker's probabilities; NIL below its calibrated threshold."""
+        alternatives = tuple(Candidate(entity_id, p) for p, entity_id, _ in ranked[: self.config.top_k])
+        common = dict(doc_id=mention.doc_id, start=mention.start, end=mention.end, text=mention.text,
+                      label=mention.label, alternatives=alternatives, kb_version=self.kb_version)
+        if not ranked or ranked[0][0] < self._scorer.spec.nil_threshold:
+            best = ranked[0][0] if ranked else 0.0
+            return Link(entity_id=None, score=best, nil_key=nil_key(mention.text, mention.label), **common)
+        probability, entity_id, index = ranked[0]
+        return Link(entity_id=entity_id, score=probability, entity_name=self.index.tables["entity_names"][index],
                     entity_types=self.index.entity_types(index), **common)
 
 
