@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import rdflib
 
 from kgpipe.kg import manifest
 from kgpipe.kg.export.parquet import dataset, iter_records
-from kgpipe.kg.export.rdf import ShardWriter, run_graph_iri
+from kgpipe.kg.export.rdf import ShardWriter, format_double, run_graph_iri
 from kgpipe.schemas import vocab
 from kgpipe.schemas.records import TermKind, Triple
 
@@ -150,10 +151,28 @@ def export(output_dir: str | Path, target: str | Path, config: ExportConfig) -> 
         raise ValueError(f"No triples found under {output_dir} (parquet/triples or rdf/).")
     target.parent.mkdir(parents=True, exist_ok=True)
     if config.format is ExportFormat.JSONLD:
-        graph.serialize(target, format="json-ld", context=dict(vocab.PREFIXES), auto_compact=True, encoding="utf-8")
+        text = graph.serialize(format="json-ld", context=dict(vocab.PREFIXES), auto_compact=True)
+        target.write_text(json.dumps(_typed_doubles(json.loads(text)), ensure_ascii=False, indent=2) + "\n", "utf-8")
     else:
         graph.serialize(target, format="turtle", encoding="utf-8")
     return {"format": config.format.value, "triples": len(graph), "paths": [str(target)]}
+
+
+def _typed_doubles(node: Any) -> Any:
+    """Writes every xsd:double as a typed value object, ``{"@value": "1.0", "@type": "xsd:double"}``.
+
+    rdflib's compacted JSON-LD writes doubles as bare JSON numbers, and a JSON-LD
+    processor reads a whole number such as ``1.0`` as an xsd:integer. Under an
+    active context rdflib writes only xsd:double literals as JSON floats
+    (integers as ints, booleans as bools), so every float here was a double.
+    """
+    if isinstance(node, float):
+        return {"@value": format_double(node), "@type": "xsd:double"}
+    if isinstance(node, list):
+        return [_typed_doubles(item) for item in node]
+    if isinstance(node, dict):
+        return {key: value if key == "@context" else _typed_doubles(value) for key, value in node.items()}
+    return node
 
 
 def _export_shards(output_dir: Path, target: Path, config: ExportConfig) -> dict[str, Any]:
