@@ -289,3 +289,24 @@ class TrainedScorer:
         ranked = [(float(p), index.entity_id(c.entity_index), c.entity_index) for p, c in zip(probabilities, found)]
         ranked.sort(key=lambda item: (-item[0], item[1]))
         return ranked
+
+
+def linker_version(directory: str | pathlib.Path) -> str:
+    """``"<dir name>@<sha256[:12] of linker.json and model.txt>"``: changes when the ranker does."""
+    import hashlib
+
+    directory = pathlib.Path(directory)
+    digest = hashlib.sha256()
+    for name in ("linker.json", "model.txt"):
+        if (directory / name).is_file():
+            digest.update((directory / name).read_bytes())
+    return f"{directory.resolve().name}@{digest.hexdigest()[:12]}"
+
+
+def linker_kb_path(directory: str | pathlib.Path) -> str:
+    """The KB index directory a linker directory was trained against.
+
+    Raises:
+        LinkerDirError: If ``directory`` is not a linker directory.
+    """
+    return load_linker_dir(directory)[0].kb_path

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
 from kgpipe.kg.builder import Provenance
+from kgpipe.linking.ranker import linker_kb_path, linker_version
 from kgpipe.pipeline.readers import InputFormat
 from kgpipe.schemas.vocab import DEFAULT_BASE_IRI
 
@@ -38,6 +39,8 @@ class KgpipeOptions(PipelineOptions):
         parser.add_argument("--model", default=None, help="NER model directory (default: bundled model).")
         parser.add_argument("--kb", default=None,
                             help="KB file or index directory from `kgpipe kb build` (default: bundled KB).")
+        parser.add_argument("--linker", default=None,
+                            help="Linker directory from `kgpipe link train` (trained ranker; its KB unless --kb).")
         parser.add_argument("--input_format", default=InputFormat.AUTO.value,
                             choices=[f.value for f in InputFormat])
         parser.add_argument("--tsv_columns", default=None,
@@ -100,6 +103,7 @@ class RunConfig:
         model_dir: NER model directory; ``None``: the bundled model, resolved
             on each worker (so workers need not share the submitter's paths).
         kb_path: KB file or index directory; ``None``: the bundled KB, likewise.
+        linker_dir: Linker directory from ``kgpipe link train`` (``None``: unsupervised linking).
         input_format: Format of every input (``AUTO``: by extension).
         tsv_columns: Column names for header-less TSV.
         language: Default document language.
@@ -120,6 +124,7 @@ class RunConfig:
     output_dir: str
     model_dir: str | None = None
     kb_path: str | None = None
+    linker_dir: str | None = None
     input_format: InputFormat = InputFormat.AUTO
     tsv_columns: tuple[str, ...] | None = None
     language: str = "zh"
@@ -166,7 +171,8 @@ class RunConfig:
             inputs=tuple(opts.input),
             output_dir=opts.output.rstrip("/"),
             model_dir=opts.model,
-            kb_path=opts.kb,
+            kb_path=opts.kb or (linker_kb_path(opts.linker) if opts.linker else None),
+            linker_dir=opts.linker,
             input_format=InputFormat(opts.input_format),
             tsv_columns=tuple(c.strip() for c in opts.tsv_columns.split(",")) if opts.tsv_columns else None,
             language=opts.language,
@@ -197,6 +203,7 @@ class RunConfig:
             # Precision changes scores: a bf16 GPU run is not the same run as an fp32 CPU one.
             "device": self.device,
             "mixed_precision": self.mixed_precision,
+            **({"linker": linker_version(self.linker_dir)} if self.linker_dir else {}),
         }
 
 

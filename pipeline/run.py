@@ -165,7 +165,8 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
         device=config.device, mixed_precision=config.mixed_precision,
     ))
     tagged = read["documents"] | "TagMentions" >> T.TagMentions(handler, progress=config.progress)
-    linker_config = LinkerConfig(kb_path=config.kb_path, dictionary_mentions=config.dictionary_mentions)
+    linker_config = LinkerConfig(kb_path=config.kb_path, dictionary_mentions=config.dictionary_mentions,
+                                 linker_dir=config.linker_dir)
     linker_handle = shared.Shared()
     linked = tagged["documents"] | "LinkMentions" >> beam.ParDo(
         T.LinkMentionsFn(linker_config, linker_handle)).with_outputs(T.DEAD, main="linked")
