@@ -115,23 +115,30 @@ class ProductFacts:
         self.config = config or ProductFactsConfig()
         self.classifier = CategoryClassifier(tree)
         self.extractor = AttributeExtractor(self.config.attributes)
+        self._kinds = frozenset(k.strip().lower() for k in self.config.product_kinds)
 
-    def is_product_text(self, document: Document, category: CategoryMatch | None) -> bool:
-        """Whether ``document`` gets a product node (see ``ProductDocuments``)."""
+    def is_product_text(self, document: Document) -> tuple[bool, CategoryMatch | None]:
+        """Whether ``document`` gets a product node (see ``ProductDocuments``), and its category.
+
+        The classifier runs only on texts that can be titles, so long news text costs a regex search.
+        """
         mode = self.config.documents
-        if mode is not ProductDocuments.AUTO:
-            return mode is ProductDocuments.ALL and bool(document.text.strip())
+        if mode is ProductDocuments.NONE or not document.text.strip():
+            return False, None
         kinds = [v for k, v in document.metadata.items() if k.lower() == "kind"]
-        if kinds:
-            return kinds[0].strip().lower() in {k.lower() for k in self.config.product_kinds}
+        if mode is ProductDocuments.ALL or kinds:
+            product = mode is ProductDocuments.ALL or kinds[0].strip().lower() in self._kinds
+            return product, self.classifier.classify(document.text) if product else None
         text = document.text.strip()
-        return (category is not None and 0 < len(text) <= self.config.max_title_length
-                and not _NOT_TITLE.search(text))
+        if len(text) > self.config.max_title_length or _NOT_TITLE.search(text):
+            return False, None
+        category = self.classifier.classify(document.text)
+        return category is not None, category
 
     def extract(self, document: Document, mentions: Sequence[ResolvedMention], base_iri: str) -> list[Fact]:
         """Returns the product facts of one document (``[]`` if it is not product text)."""
-        category = self.classifier.classify(document.text)
-        if not self.is_product_text(document, category):
+        product, category = self.is_product_text(document)
+        if not product:
             return []
         item = iris.document_iri(base_iri, document.id) + "#product"
         lang = iris.language_tag(document.language)
