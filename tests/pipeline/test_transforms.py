@@ -124,3 +124,37 @@ def test_misspelt_flags_fail_and_runner_flags_pass():
     with pytest.raises(ValueError, match="did you mean --batch_tokens"):
         check_flags(["--batch_token=5"])
     check_flags(["--input", "x", "--output", "y", "--runner", "PortableRunner", "--flink_master", "h:8081"])
+
+
+def test_the_graph_groups_no_documents_windows_mentions_or_triples(tmp_path):
+    # Beam's in-process runner holds a whole PCollection at every grouping: only file names, ids,
+    # small combiner keys and the writers' file lists may be grouped.
+    from apache_beam.pipeline import PipelineVisitor
+
+    from kgpipe.pipeline import run as run_module
+    from kgpipe.pipeline.options import RunConfig
+
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "a", "text": "x"}\n', encoding="utf-8")
+    config = RunConfig(inputs=(str(path),), output_dir=str(tmp_path / "out"))
+    plan = run_module.RunPlan(config, (str(path),), None, {"kgpipe": "t", "model": "m", "kb": "k"}, (), "run-t")
+    grouped: list[str] = []
+
+    class Groupings(PipelineVisitor):
+        def visit_transform(self, node):
+            if type(node.transform).__name__ == "GroupByKey":
+                grouped.append((node.full_label, node.inputs[0].producer.full_label))
+
+    root = beam.Pipeline()
+    run_module.build(root, plan)
+    root.visit(Groupings())
+    allowed = ("ReadDocuments/IdFiles/", "ReadDocuments/SpreadIdFiles/", "ReadDocuments/FirstPerId/",
+               "ReadDocuments/Files/", "ReadDocuments/SpreadFiles/",
+               "CountEntities/", "CountPairs/", "Write")
+    assert grouped and [label for label, _ in grouped if not label.startswith(allowed)] == []
+    # Writers write per bundle and group only the names of the files they wrote ("Pair"); dead letters
+    # (rare, small) go to one file.
+    writers = [(label, source) for label, source in grouped if label.startswith("Write")]
+    assert len(writers) == 10
+    assert [label for label, source in writers if not source.endswith("/Pair")] == [
+        "WriteDeadLetters/Write/WriteImpl/GroupByKey"]
