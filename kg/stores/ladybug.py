@@ -121,7 +121,7 @@ def load(output_dir: str | os.PathLike[str], config: LadybugConfig, run_id: str 
     seconds = time.perf_counter() - started
     runs = {r: "" for r in sorted(set(tables.documents["run_id"].to_pylist()) or {run_id or ""}) if r}
     hint = (f"python -c \"import real_ladybug as lb; c = lb.Connection(lb.Database('{target}', read_only=True)); "
-            f"print(c.execute('MATCH (e:Entity) RETURN e.name, e.types LIMIT 5').get_as_df())\"")
+            f"print(c.execute('MATCH (e:Entity) RETURN e.name, e.types LIMIT 5').get_all())\"")
     return LoadResult(StoreKind.LADYBUG, str(target), runs, counts, seconds, hint)
 
 

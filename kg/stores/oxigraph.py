@@ -91,7 +91,7 @@ def load(output_dir: str | os.PathLike[str], config: OxigraphConfig, run_id: str
     counts = {run.graph_iri: load_run(store, run) for run in runs}
     store.flush()
     seconds = time.perf_counter() - started
-    hint = (f"python -c \"import pyoxigraph as ox; s = ox.Store('{config.path}'); "
+    hint = (f"python -c \"import pyoxigraph as ox; s = ox.Store.read_only('{config.path}'); "
             f"print(list(s.query('SELECT * {{ ?s ?p ?o }} LIMIT 5', use_default_graph_as_union=True)))\"")
     del store  # Releases the database lock.
     return LoadResult(StoreKind.OXIGRAPH, str(config.path), {r.run_id: r.graph_iri for r in runs},

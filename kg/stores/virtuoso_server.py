@@ -105,6 +105,13 @@ class VirtuosoServer:
         self._process = subprocess.Popen([binary, "+configfile", str(ini), "+foreground"], cwd=self.directory,
                                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
+        try:
+            return self._wait()
+        except BaseException:  # Interrupted or failed: never leave a server behind.
+            self.stop()
+            raise
+
+    def _wait(self) -> VirtuosoConfig:
         deadline = time.monotonic() + self.start_timeout
         while True:
             if self._process.poll() is not None:
@@ -115,19 +122,18 @@ class VirtuosoServer:
                 return self.config
             except StoreError:
                 if time.monotonic() > deadline:
-                    self.stop()
                     raise StoreError(f"virtuoso: no answer on 127.0.0.1:{self.config.port} "
                                      f"after {self.start_timeout:.0f}s") from None
                 time.sleep(0.5)
 
     def stop(self) -> None:
-        """Shuts the server down (``shutdown``; killed if it does not exit in 30 s)."""
+        """Shuts the server down (``shutdown``, else SIGTERM; killed if it does not exit in 30 s)."""
         if self._process is None or self._process.poll() is not None:
             return
         try:
             isql(self.config, "shutdown;")
-        except StoreError:
-            pass  # Not answering: terminate below.
+        except StoreError:  # Not answering (yet): SIGTERM, which Virtuoso also handles.
+            self._process.terminate()
         try:
             self._process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -139,3 +145,32 @@ class VirtuosoServer:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m kgpipe.kg.stores.virtuoso_server DIR --allow RUN_DIR``: a throwaway server until Ctrl-C."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Start Virtuoso on a temporary database, loopback only.")
+    parser.add_argument("directory", help="empty folder for the database files")
+    parser.add_argument("--allow", action="append", default=[], metavar="DIR", help="folder the loader may read")
+    args = parser.parse_args(argv)
+    server = VirtuosoServer(args.directory, dirs_allowed=args.allow)
+    try:
+        config = server.start()
+    except StoreError as error:
+        print(f"error: {error}")
+        return 1
+    print(f"virtuoso: --port {config.port} --http_port {config.http_port}; SPARQL at {config.endpoint}; Ctrl-C stops it",
+          flush=True)
+    try:
+        server._process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
