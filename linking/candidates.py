@@ -94,7 +94,10 @@ class CandidateGenerator:
     def _ngram(self, key: str) -> list[RawCandidate]:
         out = []
         for key_index, cosine in self.index.ngrams.search(key, self.ngram_keys):
-            match = fuzzy_match(key, self.index.keys[key_index], self.fuzzy_cjk_edit_cost)
+            alias = self.index.keys[key_index]
+            # The ranker computes its own string features; its candidates need only a cheap match.
+            match = (Indel.normalized_similarity(key, alias) if self.ngram_always
+                     else fuzzy_match(key, alias, self.fuzzy_cjk_edit_cost))
             out.extend(RawCandidate(entity, prior, 1.0 if match == 1.0 and is_name else min(match, ALIAS_MATCH),
                                     fuzzy=match < 1.0, retrieval=round(cosine, 6), key_index=key_index)
                        for entity, prior, is_name in self.index.postings(key_index))

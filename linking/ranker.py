@@ -173,6 +173,7 @@ class Featurizer:
         self.generator = CandidateGenerator(index, max_candidates=spec.max_candidates,
                                             ngram_keys=spec.ngram_keys, ngram_always=True)
         self.context = ContextModel(index)
+        self._types: dict[tuple[str, str], float] = {}  # (label, joined KB types) -> compatibility
 
     def candidates(self, key: str) -> tuple[list[RawCandidate], list[str]]:
         """Merged candidates of the mention and its pieces (best retrieval first), and the pieces."""
@@ -196,6 +197,7 @@ class Featurizer:
         context = document.text[max(0, mention.start - window):mention.start] + " " + \
             document.text[mention.end:mention.end + window]
         context_vector = self.context.vector(normalize(context))
+        has_context = len(context_vector.codes) > 0  # a whole-text mention has none: skip entity vectors
         best_retrieval = max(c.retrieval for c in found)
         mention_chars = set(key)
         rows = []
@@ -214,11 +216,18 @@ class Featurizer:
                 LCSseq.similarity(key, alias) / max(1, len(alias)),
                 len(key), len(alias), len(alias) / max(1, len(key)),
                 max((fuzz.ratio(p, alias) / 100 for p in pieces), default=fuzz.ratio(key, alias) / 100),
-                type_compatibility(mention.label, self.index.entity_types(candidate.entity_index)),
-                context_vector.cosine(self.context.entity(candidate.entity_index)[0]),
+                self._type(mention.label, candidate.entity_index),
+                context_vector.cosine(self.context.entity(candidate.entity_index)[0]) if has_context else 0.0,
                 len(found),
             ])
         return found, np.asarray(rows, dtype=np.float32)
+
+    def _type(self, label: str, entity_index: int) -> float:
+        key = (label, self.index.tables["entity_types"][entity_index])
+        value = self._types.get(key)
+        if value is None:
+            value = self._types[key] = type_compatibility(label, self.index.entity_types(entity_index))
+        return value
 
     def _alias(self, candidate: RawCandidate) -> str:
         if candidate.key_index >= 0:
