@@ -57,3 +57,19 @@ def test_failed_first_load_leaves_no_graph(run_copy, tmp_path):
     with pytest.raises(StoreError):
         oxigraph.load(run_copy, oxigraph.OxigraphConfig(str(tmp_path / "ox")))
     assert graphs(tmp_path / "ox") == []
+
+
+def test_two_runs_in_one_directory_get_two_graphs(run_copy, tmp_path):
+    from kgpipe.kg.builder import BuilderConfig
+    from kgpipe.kg.local import write_run
+    from tests.kg import sample
+
+    write_run(run_copy, BuilderConfig("run-second", extractor=sample.EXTRACTOR), sample.DOCUMENTS[:1],
+              sample.mentions_and_links(), sample.ENTITIES)
+    second = GRAPH.replace("run-sample", "run-second")
+    result = oxigraph.load(run_copy, oxigraph.OxigraphConfig(str(tmp_path / "ox")))
+    assert set(result.runs) == {"run-sample", "run-second"}
+    assert graphs(tmp_path / "ox") == [GRAPH, second]
+    assert 0 < result.counts[second] < result.counts[GRAPH]
+    only = oxigraph.load(run_copy, oxigraph.OxigraphConfig(str(tmp_path / "ox2")), run_id="run-second")
+    assert list(only.counts) == [second]
