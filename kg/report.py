@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from kgpipe.kg import manifest
 from kgpipe.kg.graph import EntityGraph, GraphStatsConfig, load, short_name, summarize
+from kgpipe.kg.products.picture import product_svg
 
 _FONT = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "PingFang SC", '
          '"Microsoft YaHei", "Hiragino Sans GB", sans-serif')
@@ -203,6 +207,44 @@ def _html_table(table_id: str, headers: list[str], rows: list[list[Any]], numeri
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _dead_letters(output_dir: Path, limit: int = 20) -> list[list[Any]]:
+    """Dead letters grouped by (stage, reason), most frequent first: [stage, reason, count, first input_ref]."""
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for path in sorted((output_dir / "dead_letter").rglob("*.jsonl")) if (output_dir / "dead_letter").is_dir() else []:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                reason = re.sub(r"\d+", "N", str(record.get("error", "")))[:160]  # One row per kind of error.
+                group = groups.setdefault((record.get("stage", ""), reason), [0, record.get("input_ref", "")])
+                group[0] += 1
+    rows = sorted(groups.items(), key=lambda item: (-item[1][0], item[0]))
+    return [[stage, reason, count, ref] for (stage, reason), (count, ref) in rows[:limit]]
+
+
+def _runs_section(output_dir: Path) -> list[str]:
+    """Per run: rows written, dead letters by stage and throughput, from the manifests."""
+    rows = []
+    for record in manifest.read_manifests(output_dir):
+        written = record.get("rows") or record.get("counts", {})
+        throughput = record.get("throughput") or {}
+        dead = record.get("dead_letters") or {}
+        rows.append([record["run_id"], written.get("documents", 0), written.get("mentions", 0),
+                     written.get("triples", 0), sum(dead.values()) if dead else written.get("dead_letters", 0),
+                     ", ".join(f"{k} {v}" for k, v in sorted(dead.items())) or "-", record.get("seconds", "-"),
+                     throughput.get("documents_per_second", "-"), throughput.get("ner_chars_per_second", "-")])
+    dead_rows = _dead_letters(output_dir)
+    return [
+        "<h2>Runs: rows, dead letters and throughput</h2>",
+        _html_table("runs", ["run", "documents", "mentions", "triples", "dead letters", "by stage", "seconds",
+                             "documents/s", "NER chars/s"], rows, {1, 2, 3, 4, 6, 7, 8}),
+        "<h2>Dead letters</h2>",
+        _html_table("dead-letters", ["stage", "reason", "records", "first record"], dead_rows, {2})
+        if dead_rows else '<p class="meta">None: every input record became a document.</p>',
+    ]
+
+
 def render_report(output_dir: str | Path, config: ReportConfig | None = None) -> str:
     """Returns the HTML report of a run directory."""
     config = config or ReportConfig()
@@ -248,6 +290,12 @@ def render_report(output_dir: str | Path, config: ReportConfig | None = None) ->
         _html_table("attributes-by-predicate", ["predicate", "statements"],
                     [[r["name"], r["count"]] for r in stats["attributes_by_predicate"]], {1}),
     ]
+    products = product_svg(table, config.width)
+    if products:  # After the graph core: brand -> product -> category of product titles.
+        sections[4:4] = ["<h2>Products: brand → product → category</h2>",
+                         '<p class="meta">Product titles: brand (dashed) → product (its model, else its title) → '
+                         "category (· its top-level type).</p>", products]
+    sections += _runs_section(Path(output_dir))
     card_html = "".join(f'<div class="card"><b>{_e(f"{v:,}" if isinstance(v, int) else v)}</b><span>{_e(k)}</span></div>'
                         for k, v in cards)
     return ("<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">"

@@ -143,7 +143,7 @@ class ProductFacts:
         item = iris.document_iri(base_iri, document.id) + "#product"
         lang = iris.language_tag(document.language)
         brands = self._brands(document.text, mentions)
-        attributes = self.extractor.extract(document.text, [(b.start, b.end) for b in brands])
+        attributes = self.extractor.extract(document.text, [_brand_span(document.text, b) for b in brands])
         whole = (0, len(document.text)) if document.text else (None, None)
         facts = [Fact(item, str(RDF.type), str(KGP.Product), start=whole[0], end=whole[1]),
                  Fact(item, str(RDFS.label), document.text.strip(), _LIT, language=lang, start=whole[0], end=whole[1]),
@@ -157,13 +157,21 @@ class ProductFacts:
         return facts
 
     def _brands(self, text: str, mentions: Sequence[ResolvedMention]) -> list[ResolvedMention]:
-        """Brand and organisation mentions before any "fits ..." marker, one per entity, in text order."""
+        """Brand and organisation mentions before any "fits ..." marker, one per entity, in text order.
+
+        An unlinked brand mention right after a KB-linked one is a series name, not a
+        second brand ("华为Mate 60": brand, series, model), as in ``kg.relations.BrandOfProduct``.
+        """
         fits = _FITS.search(text)
         limit = fits.start() if fits else len(text)
+        makers = sorted((m for m in mentions if m.entity_class in (KGP.Brand, KGP.Organization) and m.start < limit),
+                        key=lambda m: (m.start, m.end))
+        linked_ends = {m.end for m in makers if _linked(m)}
         seen: dict[str, ResolvedMention] = {}
-        for mention in sorted(mentions, key=lambda m: (m.start, m.end)):
-            if mention.entity_class in (KGP.Brand, KGP.Organization) and mention.start < limit:
-                seen.setdefault(mention.entity, mention)
+        for mention in makers:
+            if not _linked(mention) and (mention.start in linked_ends or mention.start - 1 in linked_ends):
+                continue
+            seen.setdefault(mention.entity, mention)
         return list(seen.values())
 
     def _category(self, item: str, match: CategoryMatch) -> list[Fact]:
@@ -205,3 +213,15 @@ class ProductFacts:
             if a.name is AttributeName.WEIGHT:
                 facts.append(Fact(item, str(SCHEMA.weight), node, **span))
         return facts
+
+
+def _linked(mention: ResolvedMention) -> bool:
+    return mention.link is not None and mention.link.entity_id is not None
+
+
+def _brand_span(text: str, brand: ResolvedMention) -> tuple[int, int]:
+    """The span kept out of the model: a Chinese brand name without a Latin tail the tagger joined to it
+    ("联想ThinkPad" -> "联想"), since the tail is the series."""
+    surface = text[brand.start:brand.end]
+    head = re.match(r"[^\x00-\x7f\uff01-\uff5e]+(?=[A-Za-z\uff21-\uff3a\uff41-\uff5a])", surface)
+    return (brand.start, brand.start + head.end()) if head else (brand.start, brand.end)

@@ -143,3 +143,16 @@ def test_resolved_mentions_are_not_mutated():
     before = list(resolved)
     first = ProductFacts().extract(doc, resolved, BASE)
     assert resolved == before and first == ProductFacts().extract(doc, resolved, BASE)
+
+
+def test_series_after_a_linked_brand_and_latin_tails_stay_in_the_model():
+    doc = Document("p7", "华为Mate 60 Pro 手机", metadata={"kind": "product"})
+    mentions, links = _annotate(doc, ("华为", "BRAND", "huawei", ("Brand",)), ("Mate", "BRAND", None, ()))
+    triples = TripleBuilder(BuilderConfig("run-p")).mention_triples(doc, mentions, links)
+    item = f"{BASE}doc/p7#product"
+    assert {t.object for t in triples if t.subject == item and t.predicate == str(KGP.brand)} == {f"{BASE}entity/huawei"}
+    assert {t.object for t in triples if t.subject == item and t.predicate == str(SCHEMA.model)} == {"Mate 60 Pro"}
+    doc = Document("p8", "联想ThinkPad X1 Carbon 笔记本电脑", metadata={"kind": "product"})
+    mentions, links = _annotate(doc, ("联想ThinkPad", "BRAND", "lenovo", ("Brand",)))
+    triples = TripleBuilder(BuilderConfig("run-p")).mention_triples(doc, mentions, links)
+    assert {t.object for t in triples if t.predicate == str(SCHEMA.model)} == {"ThinkPad X1 Carbon"}
