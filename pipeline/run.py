@@ -276,7 +276,8 @@ def _counters(result) -> dict[str, int]:
 def _inference_stats(result) -> dict[str, float]:
     """Time spent in NER model calls and batch sizes, from RunInference's own metrics."""
     query = result.metrics().query(MetricsFilter().with_namespace(NerModelHandler.METRICS_NAMESPACE))
-    stats = {"ner_seconds": 0.0, "ner_batches": 0, "ner_mean_batch_size": 0.0, "model_load_seconds": 0.0}
+    stats = {"ner_seconds": 0.0, "ner_batches": 0, "ner_mean_batch_size": 0.0, "ner_mean_call_rows": 0.0,
+             "model_load_seconds": 0.0, "model_loads": 0}
     for dist in query["distributions"]:
         value, name = _metric_value(dist), dist.key.metric.name
         if value is None:
@@ -286,8 +287,11 @@ def _inference_stats(result) -> dict[str, float]:
             stats["ner_batches"] += value.count
         elif name.endswith("inference_request_batch_size") and value.count:
             stats["ner_mean_batch_size"] = round(value.sum / value.count, 2)
-        elif name.endswith("load_model_latency_milli_secs"):
+        elif name == "ner_call_rows" and value.count:  # Windows per model call (pipeline.handlers).
+            stats["ner_mean_call_rows"] = round(value.sum / value.count, 2)
+        elif name.endswith("load_model_latency_milli_secs"):  # Once per worker process.
             stats["model_load_seconds"] = max(stats["model_load_seconds"], value.max / 1e3)
+            stats["model_loads"] += value.count
     return stats
 
 
