@@ -18,6 +18,8 @@ from kgpipe.ner.features import Featurizer, Features
 from kgpipe.ner.tokenizer import Encoding
 
 CharSpan = tuple[int, int, str, float]
+# "onnx": ONNX Runtime on CPU (``ner.onnx_runtime``); "tensorflow": the Keras model.
+RUNTIMES = ("tensorflow", "onnx")
 
 
 class MentionTagger:
@@ -32,7 +34,8 @@ class MentionTagger:
     """
 
     def __init__(self, model, featurizer: Featurizer, *, version: str, device: str | None = None,
-                 mixed_precision: bool = False, jit_compile: bool = False):
+                 mixed_precision: bool = False, jit_compile: bool = False,
+                 runtime: str = "tensorflow"):
         import tensorflow as tf
 
         config = model.config
@@ -65,6 +68,14 @@ class MentionTagger:
         self.serve = tf.function(serve, input_signature=spec, jit_compile=jit_compile)
         self.jit_compile = jit_compile
         self.fixed_rows = 64  # Rows of every XLA call (= predict_spans' default batch_size).
+        if runtime not in RUNTIMES:
+            raise ValueError(f"`runtime` must be one of {RUNTIMES}. Received: runtime={runtime!r}")
+        self.runtime = runtime
+        self._onnx = None
+        if runtime == "onnx":
+            from kgpipe.ner.onnx_runtime import OnnxEmissions
+
+            self._onnx = OnnxEmissions(model)  # OnnxUnsupported for models it cannot translate
         self._lock = threading.Lock()
         self._cache: collections.OrderedDict[str, Encoding] = collections.OrderedDict()
         self._cache_size = 4096
@@ -72,11 +83,15 @@ class MentionTagger:
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike, *, device: str | None = None,
-             mixed_precision: bool | None = None, jit_compile: bool | None = None) -> "MentionTagger":
+             mixed_precision: bool | None = None, jit_compile: bool | None = None,
+             runtime: str | None = None) -> "MentionTagger":
         """Loads a model directory written by ``ner.model_dir.save_model_dir``.
 
         On a machine with a GPU the model runs there with bf16 mixed precision and XLA by
-        default; on CPU in float32 without XLA. Explicit arguments override the defaults.
+        default; on CPU in float32 without XLA, through ONNX Runtime when the model is one
+        ``ner.onnx_runtime`` translates (same emissions within 1e-4; about twice as fast as
+        TensorFlow there, see BENCHMARKS.md), else TensorFlow. Explicit arguments override
+        the defaults (``runtime="onnx"`` raises ``OnnxUnsupported`` for other models).
         """
         import keras
         import tensorflow as tf
@@ -99,8 +114,10 @@ class MentionTagger:
                     keras.config.set_dtype_policy(previous)
             else:
                 model, featurizer, meta = load_model_dir(model_dir)
+        if runtime is None:
+            runtime = "tensorflow" if on_gpu or mixed_precision or jit_compile else _onnx_or_tf(model)
         return cls(model, featurizer, version=meta["version"], device=device,
-                   mixed_precision=mixed_precision, jit_compile=jit_compile)
+                   mixed_precision=mixed_precision, jit_compile=jit_compile, runtime=runtime)
 
     @property
     def head_labels(self) -> dict[str, tuple[str, ...]]:
@@ -159,17 +176,30 @@ class MentionTagger:
                                  f"{self.max_window_chars}; split documents into windows first")
         features = self.featurize(texts)
         results: list[list[CharSpan]] = [[] for _ in texts]
-        order = sorted(range(len(texts)), key=lambda i: len(features[i]))
+        for width, chunk in self._batches(features, batch_size):
+            batch = [features[i] for i in chunk]
+            for i, spans in zip(chunk, self._decode(batch, self._run(width, batch), heads)):
+                results[i] = spans
+        return results
+
+    def _batches(self, features: list[Features], batch_size: int):
+        """``(padded length, text indices)`` of each model call, texts sorted by length.
+
+        TensorFlow pads to ``bucket_lengths`` (one traced graph per bucket); ONNX Runtime takes
+        any shape, so its batches are consecutive in length order and padded to their longest.
+        """
+        order = sorted(range(len(features)), key=lambda i: len(features[i]))
+        if self._onnx is not None:
+            for k in range(0, len(order), batch_size):
+                chunk = order[k:k + batch_size]
+                yield len(features[chunk[-1]]), chunk
+            return
         groups: dict[int, list[int]] = {}
         for i in order:
             groups.setdefault(self.bucket_for(len(features[i])), []).append(i)
         for bucket, indices in groups.items():
             for k in range(0, len(indices), batch_size):
-                chunk = indices[k:k + batch_size]
-                batch = [features[i] for i in chunk]
-                for i, spans in zip(chunk, self._decode(batch, self._run(bucket, batch), heads)):
-                    results[i] = spans
-        return results
+                yield bucket, indices[k:k + batch_size]
 
     def _run(self, bucket: int, batch: list[Features]) -> dict[str, np.ndarray]:
         import tensorflow as tf
@@ -184,6 +214,8 @@ class MentionTagger:
             n = len(f)
             token_ids[row, :n], bigram_ids[row, :n], lexicon[row, :n] = (
                 f.token_ids, f.bigram_ids, f.lexicon)
+        if self._onnx is not None:
+            return self._onnx(token_ids, bigram_ids, lexicon)
         with tf.device(self.device or "/CPU:0"):
             outputs = self.serve(token_ids, bigram_ids, lexicon)
         return {name: v.numpy()[:len(batch)] for name, v in outputs.items()}
@@ -242,6 +274,13 @@ class MentionTagger:
         windows = split_windows(Document(id=doc_id, text=text), self.max_window_chars)
         return [m for ms in self.tag_batch(windows) for m in ms]
 
+    def export_onnx(self, path: str | os.PathLike) -> None:
+        """Writes the ONNX model of the CPU path (``ner.onnx_runtime.export_onnx``)."""
+        from kgpipe.ner.onnx_runtime import export_onnx
+
+        with open(path, "wb") as f:
+            f.write(export_onnx(self.model))
+
     def export_saved_model(self, path: str | os.PathLike) -> None:
         """Writes a TF SavedModel whose ``serving_default`` takes (token_ids, bigram_ids,
         lexicon) of any batch size and returns per-head emission scores [batch, seq - 1, tags]."""
@@ -252,3 +291,18 @@ class MentionTagger:
         module.variables_ = [v.value for v in self.model.weights]
         module.serve = self.serve
         tf.saved_model.save(module, str(path), signatures={"serving_default": self.serve})
+
+
+def _onnx_or_tf(model) -> str:
+    """"onnx" when ONNX Runtime is installed and translates ``model``, else "tensorflow"."""
+    try:
+        import onnxruntime  # noqa: F401
+
+        from kgpipe.ner.onnx_runtime import OnnxUnsupported, _check_supported
+    except ImportError:
+        return "tensorflow"
+    try:
+        _check_supported(model)
+    except OnnxUnsupported:
+        return "tensorflow"
+    return "onnx"

@@ -1,0 +1,227 @@
+"""ONNX Runtime CPU path for the embeddings + BiLSTM NER model (``ner.model.NerModel``).
+
+The ONNX graph is built by hand from the Keras weights (no converter), so it is the same
+function as ``NerModel.call(training=False)`` up to float rounding:
+
+    x = LayerNorm(word[token] + bigram_cur[bigram] + bigram_prev[bigram shifted right]
+                  + lexicon @ W_lex + b_lex + (position + token_type[0]))     [batch, seq, E]
+    h = BiLSTM(x @ W_proj + b_proj, lengths = count(token_ids != 0))          [batch, seq, 2U]
+      (W_proj, b_proj folded into the LSTM's input weights and bias)
+    emissions[head] = h[:, 1:] @ W_head + b_head                               [batch, seq - 1, tags]
+
+``bigram_cur``/``bigram_prev`` are the bigram table already multiplied by the two halves of the
+bigram projection (``concat(prev, cur) @ K == prev @ K[:d] + cur @ K[d:]``), which turns a
+[batch, seq, 2d] x [2d, E] product per call into two gathers. ONNX's LSTM op takes per-row
+``sequence_lens``, so its reverse direction starts at each row's last real token, as Keras' masked
+backward LSTM does on right-padded rows. Models outside this family (transformer layers, no
+BiLSTM, heads other than ``CrfHead``) raise ``OnnxUnsupported``; callers then keep TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+
+OPSET = 17  # LayerNormalization
+
+
+class OnnxUnsupported(ValueError):
+    """The model has a part this exporter does not translate."""
+
+
+@dataclasses.dataclass(frozen=True)
+class OnnxConfig:
+    """ONNX Runtime session settings.
+
+    Attributes:
+        intra_op_threads: threads for one operator (0 = ONNX Runtime's default, one per core).
+    """
+
+    intra_op_threads: int = 1
+
+    def __post_init__(self):
+        if not isinstance(self.intra_op_threads, int) or self.intra_op_threads < 0:
+            raise ValueError("`intra_op_threads` must be an int >= 0. "
+                             f"Received: intra_op_threads={self.intra_op_threads!r}")
+
+
+def _check_supported(model) -> None:
+    from kgpipe.ner.model import CrfHead
+
+    config = model.config
+    albert = config.albert
+    problems = []
+    if albert.num_hidden_layers:
+        problems.append(f"num_hidden_layers={albert.num_hidden_layers} (transformer layers)")
+    if albert.embedding_layout != "google":
+        problems.append(f"embedding_layout={albert.embedding_layout!r}")
+    if not config.lstm_units:
+        problems.append("lstm_units=0 (no BiLSTM)")
+    if not config.bigram_vocab_size or not config.lexicon_dim:
+        problems.append("no bigram or lexicon input")
+    odd = [name for name, head in model.heads.items() if type(head) is not CrfHead]
+    if odd:
+        problems.append(f"heads {odd} are not CrfHead")
+    if problems:
+        raise OnnxUnsupported("the ONNX path covers embeddings + BiLSTM + CRF heads only; "
+                              "this model has " + ", ".join(problems))
+
+
+def _lstm_weights(layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keras LSTM (gates i, f, c, o in columns) -> ONNX W [4U, in], R [4U, U], B [8U] (i, o, f, c)."""
+    cell = layer.cell
+    kernel, recurrent, bias = (np.asarray(v.numpy(), np.float32)
+                               for v in (cell.kernel, cell.recurrent_kernel, cell.bias))
+    units = recurrent.shape[0]
+
+    def reorder(x):
+        i, f, c, o = (x[..., k * units:(k + 1) * units] for k in range(4))
+        return np.concatenate([i, o, f, c], axis=-1)
+
+    return (reorder(kernel).T, reorder(recurrent).T,
+            np.concatenate([reorder(bias), np.zeros(4 * units, np.float32)]))
+
+
+def _weights(model) -> dict[str, np.ndarray]:
+    """Folded float32 weights of the graph, by initializer name."""
+    enc = model.encoder
+
+    def value(v):
+        return np.asarray(v.numpy(), np.float32)
+
+    bigram = value(model.bigram_embeddings.embeddings)
+    projection = value(model.bigram_projection.kernel)
+    d = bigram.shape[1]
+    layers = (model.bilstm.forward_layer, model.bilstm.backward_layer)
+    w, r, b = zip(*(_lstm_weights(layer) for layer in layers))
+    heads = list(model.heads.values())
+    projection_kernel = value(enc.embedding_projection.kernel).astype(np.float64)
+    projection_bias = value(enc.embedding_projection.bias).astype(np.float64)
+    w = [wd.astype(np.float64) for wd in w]
+    zeros = np.zeros(w[0].shape[0])
+    head_kernel = np.concatenate([value(h.emission.kernel) for h in heads], axis=1)
+    weights = {
+        "word_table": value(enc.word_embeddings.embeddings),
+        "position_table": (value(enc.position_embeddings.embeddings)
+                           + value(enc.token_type_embeddings.embeddings)[0]),
+        "bigram_cur_table": bigram @ projection[d:],
+        "bigram_prev_table": bigram @ projection[:d],
+        "lexicon_kernel": value(model.lexicon_projection.kernel),
+        "lexicon_bias": value(model.lexicon_projection.bias),
+        "norm_gamma": value(enc.embedding_norm.gamma),
+        "norm_beta": value(enc.embedding_norm.beta),
+        # (x @ P + p) @ W.T == x @ (W @ P.T).T + W @ p: one [E -> 4U] product per direction
+        # instead of [E -> H] then [H -> 4U].
+        "lstm_w": np.stack([wd @ projection_kernel.T for wd in w]),
+        "lstm_r": np.stack(r),
+        "lstm_b": np.stack([bd + np.concatenate([wd @ projection_bias, zeros]) for wd, bd in zip(w, b)]),
+        # [2, U, tags]: the forward half of the head kernels, then the backward half.
+        "head_kernel": head_kernel.reshape(2, -1, head_kernel.shape[1]),
+        "head_bias": np.concatenate([value(h.emission.bias) for h in heads]),
+    }
+    return {name: v.astype(np.float32) for name, v in weights.items()}
+
+
+def _nodes(units: int, epsilon: float, split: Sequence[int], head_names: Sequence[str]):
+    from onnx import helper
+
+    node = helper.make_node
+    return [
+        node("Gather", ["word_table", "token_ids"], ["word"]),
+        node("Gather", ["bigram_cur_table", "bigram_ids"], ["bigram_cur"]),
+        # prev[t] = bigram_prev_table[bigram_ids[t - 1]], zeros at t = 0.
+        node("Slice", ["bigram_ids", "zero_1d", "minus_one_1d", "one_1d"], ["bigram_head"]),
+        node("Gather", ["bigram_prev_table", "bigram_head"], ["bigram_prev_head"]),
+        node("Pad", ["bigram_prev_head", "shift_pads"], ["bigram_prev"]),
+        node("MatMul", ["lexicon", "lexicon_kernel"], ["lexicon_mm"]),
+        node("Shape", ["token_ids"], ["seq_length"], start=1, end=2),
+        node("Slice", ["position_table", "zero_1d", "seq_length", "zero_1d"], ["positions"]),
+        node("Sum", ["word", "bigram_cur", "bigram_prev", "lexicon_mm", "lexicon_bias",
+                     "positions"], ["embedded"]),
+        node("LayerNormalization", ["embedded", "norm_gamma", "norm_beta"], ["normed"],
+             axis=-1, epsilon=epsilon),
+        # The embedding projection is folded into the LSTM's input weights (see ``_weights``).
+        node("Transpose", ["normed"], ["time_major"], perm=[1, 0, 2]),
+        node("Equal", ["token_ids", "zero_scalar"], ["is_pad"]),
+        node("Not", ["is_pad"], ["is_real"]),
+        node("Cast", ["is_real"], ["is_real_int"], to=6),  # int32
+        node("ReduceSum", ["is_real_int", "one_1d"], ["lengths"], keepdims=0),
+        node("LSTM", ["time_major", "lstm_w", "lstm_r", "lstm_b", "lengths"], ["lstm_out"],
+             hidden_size=units, direction="bidirectional"),
+        # Heads on each direction's half ([T, 2, B, U] x [2, U, tags], summed over directions),
+        # so only the narrow [T, B, tags] result is transposed to batch-major.
+        node("MatMul", ["lstm_out", "head_kernel"], ["per_direction"]),
+        node("ReduceSum", ["per_direction", "one_1d"], ["time_emissions"], keepdims=0),
+        node("Transpose", ["time_emissions"], ["all_emissions"], perm=[1, 0, 2]),
+        node("Slice", ["all_emissions", "one_1d", "max_1d", "one_1d"], ["content"]),
+        node("Add", ["content", "head_bias"], ["emissions"]),
+        node("Split", ["emissions", "split_sizes"], list(head_names), axis=2),
+    ]
+
+
+def export_onnx(model) -> bytes:
+    """The serialised ONNX model (a ``ModelProto``) computing ``model``'s emissions.
+
+    Inputs: ``token_ids`` int32 [batch, seq], ``bigram_ids`` int32 [batch, seq], ``lexicon``
+    float32 [batch, seq, lexicon_dim]. Outputs: one float32 [batch, seq - 1, tags] per head,
+    named after the head, in ``model.heads`` order.
+
+    Raises:
+        OnnxUnsupported: the model is outside the family described in the module docstring.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    _check_supported(model)
+    weights = _weights(model)
+    units = model.config.lstm_units
+    heads = list(model.heads)
+    split = [model.heads[name].num_tags for name in heads]
+    consts = {"zero_1d": np.array([0], np.int64), "one_1d": np.array([1], np.int64),
+              "minus_one_1d": np.array([-1], np.int64),
+              "max_1d": np.array([np.iinfo(np.int64).max], np.int64),
+              "zero_scalar": np.array(0, np.int32),
+              "shift_pads": np.array([0, 1, 0, 0, 0, 0], np.int64),
+              "split_sizes": np.array(split, np.int64)}
+    initializers = [numpy_helper.from_array(v, name) for name, v in {**weights, **consts}.items()]
+    ints = TensorProto.INT32
+    inputs = [helper.make_tensor_value_info("token_ids", ints, ["batch", "seq"]),
+              helper.make_tensor_value_info("bigram_ids", ints, ["batch", "seq"]),
+              helper.make_tensor_value_info("lexicon", TensorProto.FLOAT,
+                                            ["batch", "seq", model.config.lexicon_dim])]
+    outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", "content", n])
+               for name, n in zip(heads, split)]
+    epsilon = model.config.albert.layer_norm_epsilon
+    graph = helper.make_graph(_nodes(units, epsilon, split, heads), "kgpipe_ner", inputs, outputs,
+                              initializers)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="kgpipe")
+    proto.ir_version = 8
+    onnx.checker.check_model(proto)
+    return proto.SerializeToString()
+
+
+class OnnxEmissions:
+    """Runs an exported model with ONNX Runtime on CPU: ``(token_ids, bigram_ids, lexicon) ->
+    {head: float32 emissions [batch, seq - 1, tags]}`` (the ``MentionTagger.serve`` contract)."""
+
+    def __init__(self, model, config: OnnxConfig = OnnxConfig()):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = config.intra_op_threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.config = config
+        self.head_names = tuple(model.heads)
+        self.session = ort.InferenceSession(export_onnx(model), options,
+                                            providers=["CPUExecutionProvider"])
+
+    def __call__(self, token_ids: np.ndarray, bigram_ids: np.ndarray,
+                 lexicon: np.ndarray) -> dict[str, np.ndarray]:
+        feeds = {"token_ids": np.asarray(token_ids, np.int32),
+                 "bigram_ids": np.asarray(bigram_ids, np.int32),
+                 "lexicon": np.asarray(lexicon, np.float32)}
+        return dict(zip(self.head_names, self.session.run(list(self.head_names), feeds)))
