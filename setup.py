@@ -30,6 +30,8 @@ INSTALL_REQUIRES = [
     "gensim>=4.3.3,<5",  # skip-gram pre-training of the NER embeddings
     "real_ladybug>=0.15.3,<0.16",  # LadybugDB (maintained Kuzu): `kgpipe load --store ladybug`
     "lightgbm>=4.3,<5",  # the trained entity-linking ranker (text model, no pickle)
+    "onnx>=1.16,<2",  # ner.onnx_runtime builds the CPU inference graph
+    "onnxruntime>=1.18,<2",  # and runs it (faster than TensorFlow on CPU, BENCHMARKS.md)
 ]
 
 setup(
