@@ -115,10 +115,14 @@ def viterbi_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.nd
     score = start[None] + emissions[:, 0]
     backpointers = np.zeros((batch, seq_length, num_tags), np.int64)
     identity = np.broadcast_to(np.arange(num_tags), (batch, num_tags))
+    pairs = transitions[None]
     for t in range(1, seq_length):
-        candidates = score[:, :, None] + transitions[None]
+        candidates = score[:, :, None] + pairs
         best = candidates.argmax(axis=1)
-        new = np.take_along_axis(candidates, best[:, None, :], axis=1)[:, 0] + emissions[:, t]
+        new = candidates.max(axis=1) + emissions[:, t]  # the value at ``best``, ties alike
+        if t < lengths.min():  # every row is still live (batches are sorted by length)
+            backpointers[:, t], score = best, new
+            continue
         live = (t < lengths)[:, None]
         backpointers[:, t] = np.where(live, best, identity)
         score = np.where(live, new, score)
@@ -206,7 +210,7 @@ def decode_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.nda
     emissions = emissions.astype(np.float64)
     safe = np.maximum(lengths, 1)
     paths = viterbi_batch(emissions, safe, transitions, start, end)
-    span_lists = [tags_to_spans([tags[i] for i in paths[b, :lengths[b]]]) for b in range(len(lengths))]
+    span_lists = path_spans(paths, lengths, tags)
     if not any(span_lists):
         return out
     # Marginals only for the rows that have spans, cut to their longest length.
@@ -217,3 +221,50 @@ def decode_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.nda
     for r, b in enumerate(rows):
         out[b] = [(s, e, label, float(chosen[r, s:e].mean())) for s, e, label in span_lists[b]]
     return out
+
+
+def path_spans(paths: np.ndarray, lengths: np.ndarray, tags: Sequence[str]) -> list[list[tuple[int, int, str]]]:
+    """``schemes.tags_to_spans`` of each row's first ``lengths[b]`` tag indices, reading only
+    the non-``O`` positions (rows of only ``O`` cost no Python step).
+
+    Args:
+        paths: int [batch_size, seq_length] tag indices into ``tags``.
+        lengths: int [batch_size].
+    """
+    from kgpipe.ner.schemes import _split
+
+    parsed = [_split(tag) for tag in tags]
+    outside = np.array([prefix == "O" for prefix, _ in parsed])
+    positions = ~outside[paths] & (np.arange(paths.shape[1])[None] < np.asarray(lengths)[:, None])
+    out: list[list[tuple[int, int, str]]] = [[] for _ in range(len(paths))]
+    for b in np.flatnonzero(positions.any(axis=1)).tolist():
+        out[b] = _row_spans(np.flatnonzero(positions[b]).tolist(), paths[b], parsed)
+    return out
+
+
+def _row_spans(indices: list[int], path: np.ndarray, parsed) -> list[tuple[int, int, str]]:
+    """``tags_to_spans`` over the non-O ``indices`` of one path; a gap is an ``O`` that closes
+    the open entity."""
+    spans: list[tuple[int, int, str]] = []
+    start, label, previous = None, None, -2
+    for i, k in zip(indices, path[indices].tolist()):
+        if start is not None and i != previous + 1:
+            spans.append((start, previous + 1, label))
+            start, label = None, None
+        previous = i
+        prefix, tag_label = parsed[k]
+        if prefix in ("I", "M", "E") and start is not None and tag_label == label:
+            if prefix == "E":
+                spans.append((start, i + 1, label))
+                start, label = None, None
+            continue
+        if start is not None:
+            spans.append((start, i, label))
+            start, label = None, None
+        if prefix in ("S", "E"):
+            spans.append((i, i + 1, tag_label))
+        else:
+            start, label = i, tag_label
+    if start is not None:
+        spans.append((start, previous + 1, label))
+    return spans

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import itertools
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -17,6 +18,7 @@ from kgpipe.ner.tokenizer import Encoding, Tokenizer, normalize_text
 
 BIGRAM_PAD, BIGRAM_UNK, BIGRAM_BOUNDARY = 0, 1, 2
 _BIGRAM_SPECIALS = ("<pad>", "<unk>", "<s>")
+_END = (1 << 21) - 1  # "</s>" in a bigram key: above every code point
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,9 +56,56 @@ class BigramVocab:
     def __init__(self, bigram_list: Sequence[str]):
         self.bigrams = tuple(bigram_list)
         self.index = {b: i for i, b in enumerate(self.bigrams)}
+        self._pairs: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.bigrams)
+
+    def _char_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted keys ``ord(a) << 21 | ord(b)`` (``_END`` for ``</s>``) of the bigrams of two
+        single characters, and their ids; built on first use."""
+        if self._pairs is None:
+            table = {}
+            for i, bigram in enumerate(self.bigrams):
+                a, sep, b = bigram.partition("\x00")
+                if sep and len(a) == 1 and (len(b) == 1 or b == "</s>"):
+                    table[ord(a) << 21 | (_END if b == "</s>" else ord(b))] = self.index[bigram]
+            keys = np.array(sorted(table), np.int64)
+            self._pairs = keys, np.array([table[k] for k in keys.tolist()], np.int32)
+        return self._pairs
+
+    def ids(self, joined: str, starts: np.ndarray, ends: np.ndarray,
+            counts: np.ndarray) -> np.ndarray:
+        """Bigram id of every token of texts laid end to end: ``index.get(bigrams(...))``.
+
+        Args:
+            joined: the normalised texts joined by one separator character.
+            starts, ends: int [tokens], the tokens' character offsets into ``joined``.
+            counts: int [texts], tokens per text (each text's last token pairs with ``</s>``).
+
+        Returns:
+            int32 [tokens]. Pairs of single characters (nearly all) are looked up with numpy;
+            pairs with a longer token by string.
+        """
+        total = len(starts)
+        if not total:
+            return np.zeros(0, np.int32)
+        codes = np.frombuffer(joined.encode("utf-32-le"), np.uint32).astype(np.int64)
+        last = np.zeros(total, bool)
+        last[(np.cumsum(counts) - 1)[counts > 0]] = True
+        single = ends - starts == 1
+        following = np.append(codes[starts[1:]], _END)
+        following[last] = _END
+        keys = codes[starts] << 21 | following
+        table_keys, table_ids = self._char_pairs()
+        at = np.minimum(np.searchsorted(table_keys, keys), max(len(table_keys) - 1, 0))
+        found = table_keys[at] == keys if len(table_keys) else np.zeros(total, bool)
+        out = np.where(found, table_ids[at] if len(table_ids) else 0, BIGRAM_UNK).astype(np.int32)
+        next_single = np.append(single[1:], True) | last
+        for i in np.flatnonzero(~(single & next_single)).tolist():
+            after = "</s>" if last[i] else joined[starts[i + 1]:ends[i + 1]]
+            out[i] = self.index.get(joined[starts[i]:ends[i]] + "\x00" + after, BIGRAM_UNK)
+        return out
 
     @classmethod
     def build(cls, texts: Iterable[str], tokenizer: Tokenizer, *, min_count: int = 2,
@@ -135,24 +184,31 @@ class Featurizer:
         return out
 
     def _chunk(self, texts: Sequence[str], encodings: Sequence[Encoding]) -> list[Features]:
-        tok, index, dim = self.tokenizer, self.bigram_vocab.index, self.lexicon_dim
+        """Features of a few hundred texts, computed over all their tokens at once: each text's
+        arrays are slices of one ``[CLS] tokens [SEP]`` row per text laid end to end."""
+        tok, dim = self.tokenizer, self.lexicon_dim
         norms = [normalize_text(text) for text in texts]
-        char_features = self._char_features("\x00".join(norms)) if dim and texts else None
-        out, base = [], 0
-        for norm, encoding in zip(norms, encodings):
-            n = len(encoding)
-            token_ids = np.array([tok.cls_id, *encoding.ids, tok.sep_id], np.int32)
-            bigram_ids = np.array(
-                [BIGRAM_BOUNDARY]
-                + [index.get(b, BIGRAM_UNK) for b in bigrams([norm[s:e] for s, e in encoding.offsets])]
-                + [BIGRAM_BOUNDARY], np.int32)
-            lexicon = np.zeros((n + 2, dim), np.float16)
-            if dim and n:
-                starts = np.fromiter((s for s, _ in encoding.offsets), np.int64, n)
-                lexicon[1:-1] = char_features[base + starts]
-            out.append(Features(token_ids, bigram_ids, lexicon, encoding.offsets))
-            base += len(norm) + 1
-        return out
+        joined = "\x00".join(norms)
+        counts = np.fromiter((len(e) for e in encodings), np.int64, len(encodings))
+        text_of = np.repeat(np.arange(len(texts)), counts)
+        bases = np.cumsum([0] + [len(norm) + 1 for norm in norms[:-1]])  # text starts in joined
+        flat = np.fromiter(itertools.chain.from_iterable(
+            itertools.chain.from_iterable(e.offsets for e in encodings)), np.int64, 2 * counts.sum())
+        starts, ends = flat[0::2] + bases[text_of], flat[1::2] + bases[text_of]
+        heads = np.cumsum(counts + 2) - (counts + 2)  # each text's [CLS] row
+        rows = np.arange(len(starts)) + 2 * text_of + 1
+        size = int(counts.sum()) + 2 * len(texts)
+        token_ids = np.zeros(size, np.int32)
+        token_ids[heads], token_ids[heads + counts + 1] = tok.cls_id, tok.sep_id
+        token_ids[rows] = np.fromiter(itertools.chain.from_iterable(e.ids for e in encodings),
+                                      np.int32, len(starts))
+        bigram_ids = np.full(size, BIGRAM_BOUNDARY, np.int32)
+        bigram_ids[rows] = self.bigram_vocab.ids(joined, starts, ends, counts)
+        lexicon = np.zeros((size, dim), np.float16)
+        if dim and len(starts):
+            lexicon[rows] = self._char_features(joined)[starts]
+        return [Features(token_ids[h:h + n + 2], bigram_ids[h:h + n + 2], lexicon[h:h + n + 2],
+                         e.offsets) for h, n, e in zip(heads.tolist(), counts.tolist(), encodings)]
 
 
 def char_spans_to_token_spans(offsets: Sequence[tuple[int, int]],

@@ -13,6 +13,7 @@ and product names) add categories of their own. Matching runs on normalised text
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from typing import Iterable, Mapping
@@ -137,14 +138,16 @@ class Lexicon:
         """``matches`` as four flat arrays (start, end, category, weight): the hot path."""
         if self._frozen is None:
             self._frozen = self._freeze() if self.words else ()
-        hits = list(self._frozen[0].iter(norm)) if self._frozen else []
-        if not hits:
+        # (end index, word index) pairs straight into one flat array: no Python list of tuples.
+        flat = (np.fromiter(itertools.chain.from_iterable(self._frozen[0].iter(norm)), np.int64)
+                if self._frozen else np.zeros(0, np.int64))
+        if not len(flat):
             empty = np.zeros(0, np.int64)
             return empty, empty, empty, np.zeros(0, np.float64)
         _, lengths, bounds, cats, values = self._frozen
-        last, word = np.array(hits, np.int64).T
+        last, word = flat[0::2], flat[1::2]
         counts = bounds[word + 1] - bounds[word]
-        match = np.repeat(np.arange(len(hits)), counts)  # one row per (match, category)
+        match = np.repeat(np.arange(len(word)), counts)  # one row per (match, category)
         entry = bounds[word][match] + np.arange(len(match)) - np.repeat(np.cumsum(counts) - counts, counts)
         ends = last[match] + 1
         return ends - lengths[word][match], ends, cats[entry], values[entry]

@@ -17,6 +17,7 @@ Only dictionary words seen at least ``min_count`` times get a vector.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -77,18 +78,17 @@ class WordVectors:
             automaton = ahocorasick.Automaton()
             for i, word in enumerate(self.words):
                 if len(word) <= self.max_word_length:
-                    automaton.add_word(word, (len(word), i))
+                    automaton.add_word(word, i)
             automaton.make_automaton()
             self._automaton = automaton
+            self._lengths = np.array([len(word) for word in self.words], np.int64)
         if not len(self._automaton):
             empty = np.zeros(0, np.int64)
             return empty, empty, empty
-        found = [(last + 1 - length, last + 1, i) for last, (length, i) in self._automaton.iter(norm)]
-        if not found:
-            empty = np.zeros(0, np.int64)
-            return empty, empty, empty
-        starts, ends, index = (np.array(x, np.int64) for x in zip(*found))
-        return starts, ends, index
+        # (end index, word index) pairs straight into one flat array: no Python list of tuples.
+        flat = np.fromiter(itertools.chain.from_iterable(self._automaton.iter(norm)), np.int64)
+        ends, index = flat[0::2] + 1, flat[1::2]
+        return ends - self._lengths[index], ends, index
 
     def features(self, text: str, *, normalized: bool = False) -> np.ndarray:
         """float32 [len(text), 3 * dim]; zeros where no word covers a character."""

@@ -91,3 +91,17 @@ def test_batch_decoding_equals_single_sequences():
 def test_merge_spans_prefers_higher_score_and_sorts():
     merged = decoding.merge_spans([(0, 3, "ORG", 0.6), (2, 4, "BRAND", 0.9), (5, 6, "PER", 0.5)])
     assert merged == [(2, 4, "BRAND", 0.9), (5, 6, "PER", 0.5)]
+
+
+@pytest.mark.parametrize("tags", [("O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "E-LOC"),
+                                  ("O", "B-ORG", "I-ORG", "B-PER", "I-PER")])
+def test_path_spans_equal_tags_to_spans_on_any_path(tags):
+    from kgpipe.ner.schemes import tags_to_spans
+
+    rng = np.random.default_rng(11)
+    # Mostly O, and arbitrary (also ill-formed) tag sequences: lenient reading must agree.
+    paths = np.where(rng.random((200, 30)) < 0.5, 0, rng.integers(0, len(tags), (200, 30)))
+    lengths = rng.integers(0, 31, 200)
+    got = decoding.path_spans(paths, lengths, tags)
+    for row, length in enumerate(lengths):
+        assert got[row] == tags_to_spans([tags[k] for k in paths[row, :length]])
