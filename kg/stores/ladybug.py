@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from kgpipe.kg.stores.runs import LoadResult, StoreError, StoreKind
+from kgpipe.kg.stores.runs import LoadResult, StoreError, StoreKind, run_manifests
 from kgpipe.kg.stores.tables import GraphTables, build_tables
 
 NODE_TABLES = {
@@ -88,7 +88,8 @@ def _build(path: Path, tables: GraphTables, scratch: Path) -> None:
             if table.num_rows:
                 file = scratch / f"{name}.parquet"
                 pq.write_table(table, file)
-                connection.execute(f"COPY {name} FROM '{file}'")
+                quoted = str(file).replace("\\", "\\\\").replace("'", "\\'")
+                connection.execute(f"COPY {name} FROM '{quoted}'")
     finally:
         connection.close()
         database.close()
@@ -119,7 +120,7 @@ def load(output_dir: str | os.PathLike[str], config: LadybugConfig, run_id: str 
             os.replace(staging.with_name(staging.name + suffix), target.with_name(target.name + suffix))
     counts = table_counts(target)
     seconds = time.perf_counter() - started
-    runs = {r: "" for r in sorted(set(tables.documents["run_id"].to_pylist()) or {run_id or ""}) if r}
+    runs = {record["run_id"]: "" for record in run_manifests(output_dir, run_id)}
     hint = (f"python -c \"import real_ladybug as lb; c = lb.Connection(lb.Database('{target}', read_only=True)); "
             f"print(c.execute('MATCH (e:Entity) RETURN e.name, e.types LIMIT 5').get_all())\"")
     return LoadResult(StoreKind.LADYBUG, str(target), runs, counts, seconds, hint)

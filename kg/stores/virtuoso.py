@@ -1,8 +1,8 @@
 """Bulk-loading a run directory into OpenLink Virtuoso 7 and querying it over SPARQL.
 
 Loading uses Virtuoso's bulk loader (``ld_add`` + ``rdf_loader_run()``) through
-its ``isql`` client, so the server reads the shards itself: their folder must be
-in the server's ``DirsAllowed``. Each run is loaded into a staging graph; only
+its ``isql`` client, so the server reads the shards itself: it must see them at
+the same absolute path (same machine or a shared mount). Each run is loaded into a staging graph; only
 when every shard loaded without error does one SQL transaction delete the
 run's graph and rename the staging graph to it. A failed load drops the staging
 graph, so no half-loaded graph is ever left under the run's name, and reloading

@@ -67,7 +67,7 @@ class VirtuosoServer:
 
     Args:
         directory: An empty or missing directory for the database files and the log.
-        dirs_allowed: Folders the server may read shards from (the bulk loader's ``DirsAllowed``).
+        dirs_allowed: Folders added to ``DirsAllowed`` (where the server may read and write files).
         buffers: ``NumberOfBuffers`` (8 KiB pages held in memory); 20000 is ~160 MB.
         start_timeout: Seconds to wait for the server to answer.
     """

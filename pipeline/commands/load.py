@@ -27,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     load.add_argument("--db", metavar="PATH",
                       help="oxigraph: database directory (default: DIR/stores/oxigraph); "
                            "ladybug: database file (default: DIR/stores/kg.lbug)")
-    virtuoso = load.add_argument_group("virtuoso (the server must be allowed to read DIR/rdf: DirsAllowed)")
+    virtuoso = load.add_argument_group("virtuoso (the server reads DIR/rdf itself: it must see DIR at the same path)")
     virtuoso.add_argument("--host", default="127.0.0.1", help="server host (default: 127.0.0.1)")
     virtuoso.add_argument("--port", type=int, default=1111, help="SQL/isql port (default: 1111)")
     virtuoso.add_argument("--http_port", type=int, default=8890, help="SPARQL endpoint port (default: 8890)")
