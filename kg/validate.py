@@ -273,6 +273,9 @@ def _graph_for_shacl(store: ox.Store, ontology: rdflib.Graph,
         f"{{ SELECT DISTINCT ?s WHERE {{ VALUES ?c {{ {classes} }} ?s a ?c }} ORDER BY ?s LIMIT {n} }}",
         f"{{ SELECT DISTINCT ?s WHERE {{ ?s <{kgp.brand}> ?o }} ORDER BY ?s LIMIT {n} }}",
         f"{{ SELECT DISTINCT ?s WHERE {{ ?m <{kgp.refersTo}> ?s }} ORDER BY ?s LIMIT {n} }}",
+        # Product categories and attribute values (kg.products.facts) have shapes of their own.
+        f"{{ SELECT DISTINCT ?s WHERE {{ ?p <{kgp.category}> ?s }} ORDER BY ?s LIMIT {n} }}",
+        f"{{ SELECT DISTINCT ?s WHERE {{ ?p <{vocab.SCHEMA.additionalProperty}> ?s }} ORDER BY ?s LIMIT {n} }}",
     ]
     rows = store.query(f"SELECT DISTINCT ?s WHERE {{ {' UNION '.join(targets)} }}", use_default_graph_as_union=True)
     focus = sorted({row["s"].value for row in rows if isinstance(row["s"], ox.NamedNode)})

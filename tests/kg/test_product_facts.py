@@ -8,7 +8,7 @@ from kgpipe.kg.export.rdf import ShardWriter
 from kgpipe.kg.local import write_run
 from kgpipe.kg.products.facts import ProductDocuments, ProductFacts, ProductFactsConfig
 from kgpipe.kg.relations import ResolvedMention
-from kgpipe.kg.validate import validate_run
+from kgpipe.kg.validate import ValidateConfig, validate_run
 from kgpipe.schemas.records import Document, Link, Mention
 from kgpipe.schemas.vocab import KGP, SCHEMA
 
@@ -156,3 +156,15 @@ def test_series_after_a_linked_brand_and_latin_tails_stay_in_the_model():
     mentions, links = _annotate(doc, ("联想ThinkPad", "BRAND", "lenovo", ("Brand",)))
     triples = TripleBuilder(BuilderConfig("run-p")).mention_triples(doc, mentions, links)
     assert {t.object for t in triples if t.predicate == str(SCHEMA.model)} == {"ThinkPad X1 Carbon"}
+
+
+def test_sampled_validation_checks_attribute_values(tmp_path):
+    doc, specs = TITLES["phone"]
+    write_run(tmp_path, BuilderConfig("run-s", extractor="kgpipe/test"), [doc], {doc.id: _annotate(doc, *specs)})
+    path = next((tmp_path / "rdf").glob("*.nt"))
+    text = path.read_text("utf-8")
+    bad = text.replace('"E34"', '"gigabytes"', 1)  # Not a UN/CEFACT code.
+    assert bad != text
+    path.write_text(bad, encoding="utf-8")
+    report = validate_run(tmp_path, ValidateConfig(shacl_max_triples=10, shacl_sample_nodes=1000))
+    assert report.shacl_sampled and "UN/CEFACT" in report.to_text()
