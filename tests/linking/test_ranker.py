@@ -76,6 +76,25 @@ def test_train_save_reload_and_eval_cli(chip, capsys):
     first, second = (EntityLinker.load(LinkerConfig(linker_dir=str(out))) for _ in range(2))
     assert [first.link(d.document, d.mentions) for d in documents] == \
         [second.link(d.document, d.mentions) for d in documents]
+    _check_run_linker_flag(out, spec, documents[0], first.link(documents[0].document, documents[0].mentions))
+
+
+def _check_run_linker_flag(out, spec, gold, expected):
+    """`kgpipe run --linker DIR`: the flag reaches RunConfig, and LinkMentionsFn links with the ranker."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.utils import shared
+
+    from kgpipe.pipeline.options import RunConfig
+    from kgpipe.pipeline.run import LinkerConfig
+    from kgpipe.pipeline.transforms import LinkMentionsFn
+
+    config = RunConfig.from_options(PipelineOptions(["--input", "x.jsonl", "--output", "o", "--linker", str(out)]))
+    assert config.linker_dir == str(out) and config.kb_path == spec.kb_path
+    assert config.fingerprint()["linker"].startswith("linker@")
+    function = LinkMentionsFn(LinkerConfig(kb_path=config.kb_path, linker_dir=config.linker_dir), shared.Shared())
+    function.setup()
+    (_, _, links), = list(function.process((gold.document, list(gold.mentions))))
+    assert links == expected
 
 
 def test_multi_target_scoring_counts_any_target_and_sets():
