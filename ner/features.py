@@ -174,7 +174,7 @@ class Featurizer:
             encodings: the texts' ``tokenizer.encode`` results, when the caller has them.
         """
         if encodings is None:
-            encodings = [self.tokenizer.encode(text) for text in texts]
+            encodings = self.tokenizer.encode_batch(texts)
         elif len(encodings) != len(texts):
             raise ValueError(f"{len(texts)} texts need {len(texts)} encodings. "
                              f"Received: {len(encodings)}")

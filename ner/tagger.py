@@ -152,7 +152,14 @@ class MentionTagger:
 
     def featurize(self, texts: Sequence[str]) -> list[Features]:
         """Model inputs of each text (batch-featurised, with cached encodings)."""
-        return self.featurizer.batch(texts, [self._encoding(text) for text in texts])
+        with self._lock:
+            encodings = [self._cache.get(text) for text in texts]
+        missing = [i for i, encoding in enumerate(encodings) if encoding is None]
+        if missing:  # one batched tokenizer call for the texts not counted before
+            for i, encoding in zip(missing, self.featurizer.tokenizer.encode_batch(
+                    [texts[i] for i in missing])):
+                encodings[i] = encoding
+        return self.featurizer.batch(texts, encodings)
 
     def predict_spans(self, texts: Sequence[str], heads: Sequence[str] | None = None,
                       batch_size: int = 64) -> list[list[CharSpan]]:

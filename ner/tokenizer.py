@@ -19,6 +19,8 @@ import re
 import unicodedata
 from typing import Iterable, Sequence
 
+import numpy as np
+
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, MASK)
 
@@ -168,6 +170,68 @@ class Tokenizer:
                 offsets.append((p_start, p_end))
         return Encoding(tuple(tokens), tuple(ids), tuple(offsets))
 
+    def encode_batch(self, texts: Sequence[str]) -> list[Encoding]:
+        """``encode`` of each text (the same ``Encoding``s), computed over all texts at once.
+
+        The texts are joined by NUL (a control character, so no token spans two texts);
+        single-character tokens, nearly all of Chinese text, get their ids from a code-point
+        table with numpy, and only word runs take the WordPiece loop.
+        """
+        norms = [normalize_text(text) for text in texts]
+        joined, joined_text = "\x00".join(norms), "\x00".join(texts)
+        if not joined_text.isascii() and (_ASTRAL.search(joined) or _ASTRAL.search(joined_text)):
+            return [self.encode(text) for text in texts]  # the table covers the BMP only
+        starts, ends, ids = self._batch_tokens(joined, joined_text)
+        bases = np.cumsum([0] + [len(norm) + 1 for norm in norms[:-1]])
+        text_of = np.searchsorted(bases, starts, side="right") - 1
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(text_of, minlength=len(texts)))])
+        tokens = self._vocab_array()[ids].tolist()
+        starts, ends = (starts - bases[text_of]).tolist(), (ends - bases[text_of]).tolist()
+        ids = ids.tolist()
+        return [Encoding(tuple(tokens[a:b]), tuple(ids[a:b]), tuple(zip(starts[a:b], ends[a:b])))
+                for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+
+    def _batch_tokens(self, norm: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(starts, ends, ids)`` int64 [tokens] of a BMP-only text, in text order."""
+        word_runs, covered = [], np.zeros(len(norm) + 1, np.int64)
+        for start, end, is_word in _runs(norm):
+            if is_word and end - start > 1:
+                word_runs.append((start, end))
+            if not is_word or end - start > 1:
+                covered[start] += 1
+                covered[end] -= 1
+        single = np.flatnonzero(np.cumsum(covered[:-1]) == 0)
+        table = self._char_table()
+        norm_codes = np.frombuffer(norm.encode("utf-32-le"), np.uint32)
+        ids = table[norm_codes[single]]
+        missing = ids < 0  # as ``encode``: the original character, then [UNK]
+        ids[missing] = table[np.frombuffer(text.encode("utf-32-le"), np.uint32)[single[missing]]]
+        ids[ids < 0] = self.unk_id
+        pieces = [(p_start, p_end, self.token_to_id.get(piece, self.unk_id))
+                  for start, end in word_runs for piece, p_start, p_end in self._wordpiece(norm, start, end)]
+        if not pieces:
+            return single, single + 1, ids
+        more = np.array(pieces, np.int64).reshape(-1, 3)
+        starts = np.concatenate([single, more[:, 0]])
+        order = np.argsort(starts, kind="stable")
+        return (starts[order], np.concatenate([single + 1, more[:, 1]])[order],
+                np.concatenate([ids, more[:, 2]])[order])
+
+    def _char_table(self) -> np.ndarray:
+        """int64 [65536]: the id of each BMP character that is a vocabulary token, else -1."""
+        if getattr(self, "_table", None) is None:
+            table = np.full(0x10000, -1, np.int64)
+            for token, i in self.token_to_id.items():
+                if len(token) == 1 and ord(token) < 0x10000:
+                    table[ord(token)] = i
+            self._table = table
+        return self._table
+
+    def _vocab_array(self) -> np.ndarray:
+        if getattr(self, "_vocab_objects", None) is None:
+            self._vocab_objects = np.array(self.vocab, dtype=object)
+        return self._vocab_objects
+
     def token_count(self, text: str) -> int:
         return len(self.encode(text))
 
@@ -211,24 +275,31 @@ def _is_skipped(char: str) -> bool:
 _RUNS: re.Pattern | None = None
 
 
+def _runs(norm: str):
+    """``(start, end, is_word)`` of the skip runs and word runs of BMP-only ``norm``; every
+    character outside them is a token of its own."""
+    global _RUNS
+    if _RUNS is None:  # built once (~0.1 s)
+        _RUNS = re.compile(f"({_char_class(_is_skipped)}+)|{_char_class(_is_word_char)}+")
+    for match in _RUNS.finditer(norm):
+        start, end = match.span()
+        yield start, end, match.lastindex is None
+
+
 def split_words(norm: str) -> list[tuple[int, int]]:
     """Pre-tokenizes normalised text into ``(start, end)``: word runs or single characters.
 
     Whitespace and control/format characters produce no span; runs of word characters
     (``_is_word_char``) one span; every other character a span of its own.
     """
-    global _RUNS
     if not norm.isascii() and _ASTRAL.search(norm):
         return _split_words_python(norm)  # the regex classes cover the BMP only
-    if _RUNS is None:  # built once (~0.1 s)
-        _RUNS = re.compile(f"({_char_class(_is_skipped)}+)|{_char_class(_is_word_char)}+")
     # The regex finds the (few) word and skip runs; the characters between them are
     # single-character spans, filled in without a Python step per character.
     spans, pos = [], 0
-    for match in _RUNS.finditer(norm):
-        start, end = match.span()
+    for start, end, is_word in _runs(norm):
         spans += zip(range(pos, start), range(pos + 1, start + 1))
-        if match.lastindex is None:
+        if is_word:
             spans.append((start, end))
         pos = end
     spans += zip(range(pos, len(norm)), range(pos + 1, len(norm) + 1))

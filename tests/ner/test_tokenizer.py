@@ -1,6 +1,6 @@
 import pytest
 
-from kgpipe.ner.tokenizer import CLS, PAD, SEP, UNK, Tokenizer, normalize_text
+from kgpipe.ner.tokenizer import CLS, PAD, SEP, SPECIAL_TOKENS, UNK, Tokenizer, normalize_text
 
 VOCAB = [PAD, UNK, CLS, SEP, "[MASK]", "北", "京", "是", "，", "ipad", "##s", "a", "##p", "##p",
          "##l", "##e", "20", "##1", "##3", "年"]
@@ -75,3 +75,12 @@ def test_regex_word_splitting_equals_the_character_scan():
     texts += ["".join(rng.choice(every_char[:0x3100]) for _ in range(60)) for _ in range(300)]
     for text in texts:
         assert split_words(text) == _split_words_python(text)
+
+
+def test_encode_batch_equals_encode_text_by_text():
+    texts = ["张三在北京大学工作。", "", "  ", "a", "Ａｐｐｌｅ公司 iPhone 15 Pro", "abc def\tghi",
+             "价格：1999元！", "x" * 150 + "字", "😀表情𠀀字", "𝐀𝐁c中", "﹏㊣ⅷ\u200b字", "unaffable"]
+    vocab = list(SPECIAL_TOKENS) + list("张三在北京大学工作。元字apple公司") + ["un", "##aff", "##able", "1999"]
+    tokenizer = Tokenizer(vocab)
+    for batch in (texts, texts[:4], texts[4:8], [texts[-1]], []):
+        assert tokenizer.encode_batch(batch) == [tokenizer.encode(t) for t in batch]
