@@ -3,7 +3,8 @@
 For each document that is product text, one product node ``<document IRI>#product``
 (the item the title offers, a ``kgp:Product``) is described with schema.org terms::
 
-    <doc/p1#product> a kgp:Product, kgpc:Smartphone ; rdfs:label "华为Mate 60 Pro ..."@zh ;
+    <doc/p1#product> a kgp:Product, kgpc:Smartphone ; rdfs:label "华为 Mate 60 Pro"@zh ;
+        schema:name "华为Mate 60 Pro 智能手机 12GB+512GB 雅丹黑"@zh ;
         prov:wasDerivedFrom <doc/p1> ; kgp:brand <entity/huawei> ; kgp:category kgpc:Smartphone ;
         schema:model "Mate 60 Pro" ; schema:color "雅丹黑"@zh ;
         schema:additionalProperty <doc/p1#product-storage> .
@@ -145,8 +146,10 @@ class ProductFacts:
         brands = self._brands(document.text, mentions)
         attributes = self.extractor.extract(document.text, [_brand_span(document.text, b) for b in brands])
         whole = (0, len(document.text)) if document.text else (None, None)
+        label = _short_label(document.text, brands, attributes)
         facts = [Fact(item, str(RDF.type), str(KGP.Product), start=whole[0], end=whole[1]),
-                 Fact(item, str(RDFS.label), document.text.strip(), _LIT, language=lang, start=whole[0], end=whole[1]),
+                 Fact(item, str(RDFS.label), label, _LIT, language=lang, start=whole[0], end=whole[1]),
+                 Fact(item, str(SCHEMA.name), document.text.strip(), _LIT, language=lang, start=whole[0], end=whole[1]),
                  Fact(item, str(PROV.wasDerivedFrom), iris.document_iri(base_iri, document.id))]
         facts += [Fact(item, str(KGP.brand), b.entity, start=b.start, end=b.end, confidence=b.confidence) for b in brands]
         facts += [Fact(item, str(SCHEMA.isVariantOf), m.entity, start=m.start, end=m.end, confidence=m.confidence)
@@ -225,3 +228,18 @@ def _brand_span(text: str, brand: ResolvedMention) -> tuple[int, int]:
     surface = text[brand.start:brand.end]
     head = re.match(r"[^\x00-\x7f\uff01-\uff5e]+(?=[A-Za-z\uff21-\uff3a\uff41-\uff5a])", surface)
     return (brand.start, brand.start + head.end()) if head else (brand.start, brand.end)
+
+
+def _short_label(text: str, brands: Sequence[ResolvedMention], attributes: Sequence[Attribute],
+                 limit: int = 20) -> str:
+    """A label for pictures and lists: brand and model ("华为 Mate 60 Pro"), else the title's first words."""
+    model = next((a.value for a in attributes if a.name is AttributeName.MODEL), None)
+    if model:
+        brand = text[slice(*_brand_span(text, brands[0]))] if brands else ""
+        return f"{brand} {model}" if brand and brand.lower() not in model.lower() else model
+    words, out = text.split(), ""
+    for word in words:
+        if out and len(out) + 1 + len(word) > limit:
+            break
+        out = f"{out} {word}" if out else word
+    return out if len(out) <= limit else out[:limit - 1] + "…"

@@ -61,7 +61,7 @@ def product_edges(table: pa.Table, max_products: int = 24, language: str = "zh")
 def _product_label(product: str, models: dict[str, str], labels: dict[str, str]) -> str:
     if product in models:
         return models[product]
-    title = labels.get(product, product.rsplit("/", 1)[-1])
+    title = labels.get(product, product.rsplit("/", 1)[-1])  # Already short (kg.products.facts).
     return title if len(title) <= 14 else title[:13] + "…"
 
 

@@ -69,6 +69,8 @@ def test_phone_title_gives_product_node_with_brand_category_and_typed_attributes
     assert (str(KGP.brand), f"{BASE}entity/huawei") in by
     assert (str(KGP.category), CATEGORY + "Smartphone") in by
     assert (str(SCHEMA.model), "Mate 60 Pro") in by and (str(SCHEMA.color), "雅丹黑") in by
+    assert ("http://www.w3.org/2000/01/rdf-schema#label", "华为 Mate 60 Pro") in by  # Short: brand and model.
+    assert (str(SCHEMA.name), doc.text) in by
     storage = [t for t in facts if t.subject == item + "-storage"]
     assert {(t.predicate, t.object, t.datatype) for t in storage} >= {
         (str(SCHEMA.value), "512", "http://www.w3.org/2001/XMLSchema#decimal"),
