@@ -114,10 +114,10 @@ class AlbertConfig:
             raise ValueError("`hidden_size` must be divisible by `num_attention_heads`. Received: "
                              f"hidden_size={self.hidden_size}, "
                              f"num_attention_heads={self.num_attention_heads}")
-        if self.num_hidden_layers and self.num_hidden_layers % self.num_hidden_groups:
-            raise ValueError("`num_hidden_layers` must be a multiple of `num_hidden_groups`. "
-                             f"Received: num_hidden_layers={self.num_hidden_layers}, "
-                             f"num_hidden_groups={self.num_hidden_groups}")
+        if self.num_hidden_layers and self.num_hidden_groups > self.num_hidden_layers:
+            raise ValueError("`num_hidden_groups` must be at most `num_hidden_layers` (a group "
+                             f"no layer uses). Received: num_hidden_layers={self.num_hidden_layers}"
+                             f", num_hidden_groups={self.num_hidden_groups}")
         if self.hidden_act not in _ACTIVATIONS:
             raise ValueError(f"`hidden_act` must be one of {_ACTIVATIONS}. "
                              f"Received: hidden_act={self.hidden_act!r}")
@@ -362,9 +362,11 @@ class AlbertEncoder(keras.layers.Layer):
         # Additive mask [batch, 1, 1, seq]; -10000 as in the reference implementation.
         bias = (1.0 - ops.cast(padding_mask, "float32")) * -10000.0
         bias = bias[:, None, None, :]
-        layers_per_group = max(c.num_hidden_layers // c.num_hidden_groups, 1)
         for index in range(c.num_hidden_layers):
-            for layer in self.groups[index // layers_per_group]:
+            # Google's modeling.py: layer l uses group int(l / num_layers * num_groups); runs of
+            # layers per group may be uneven (5 layers, 2 groups: 0, 0, 0, 1, 1).
+            group = int(index / c.num_hidden_layers * c.num_hidden_groups)
+            for layer in self.groups[group]:
                 hidden = layer(hidden, bias, training=training)
         return hidden
 

@@ -136,16 +136,29 @@ def google_group_schedule(num_hidden_layers: int, num_hidden_groups: int) -> lis
 
 
 def _resolve_groups(raw: Mapping[str, Any]) -> list[int]:
-    """Checkpoint group indices used, in order; checks our encoder can apply them the same way."""
-    layers, groups = raw["num_hidden_layers"], raw.get("num_hidden_groups", 1)
-    schedule = google_group_schedule(layers, groups)
-    used = sorted(set(schedule))
-    runs = {schedule.count(g) for g in used}
-    if len(runs) > 1:
-        raise ValueError("ner.albert.AlbertEncoder applies groups to equal runs of layers, but "
-                         f"this checkpoint's config gives layers to groups as {schedule}. "
-                         f"Received: num_hidden_layers={layers}, num_hidden_groups={groups}")
-    return used
+    """Checkpoint group indices used, in order.
+
+    Renumbering them ``0..n-1`` keeps Google's schedule: with ``groups <= layers`` every group
+    is used; with more groups than layers every layer gets its own group. So AlbertEncoder,
+    which applies ``int(l / layers * n)``, uses the same weights for every layer, uneven runs
+    (5 layers, 2 groups: 0, 0, 0, 1, 1) included.
+    """
+    return sorted(set(google_group_schedule(raw["num_hidden_layers"],
+                                            raw.get("num_hidden_groups", 1))))
+
+
+# Options of Google's AlbertConfig that change the computation; only their defaults are supported.
+_UNSUPPORTED_OPTIONS = {"net_structure_type": 0, "down_scale_factor": 1, "gap_size": 0,
+                        "num_memory_blocks": 0}
+
+
+def _check_supported(raw: Mapping[str, Any]) -> None:
+    bad = {k: raw[k] for k, default in _UNSUPPORTED_OPTIONS.items()
+           if raw.get(k, default) not in (default, None)}
+    if bad:
+        raise ValueError(f"unsupported ALBERT config options (only "
+                         f"{ {k: _UNSUPPORTED_OPTIONS[k] for k in bad} } are supported). "
+                         f"Received: {bad}")
 
 
 def _encoder_config(raw: Mapping[str, Any], layout: str, groups: int) -> AlbertConfig:
@@ -157,7 +170,10 @@ def _encoder_config(raw: Mapping[str, Any], layout: str, groups: int) -> AlbertC
     if declared != layout:
         raise ValueError(f"the config says embedding_layout={declared!r} but the checkpoint's "
                          f"variables are in the {layout!r} layout")
+    _check_supported(raw)
     values = {**raw, "embedding_layout": layout}
+    if values.get("ln_type", "postln") is None:  # brightmart's modeling.py: anything but preln
+        values["ln_type"] = "postln"
     if layout == "google":
         values["num_hidden_groups"] = groups
     else:  # brightmart's modeling.py shares one layer whatever the config says

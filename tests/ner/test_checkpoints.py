@@ -83,6 +83,9 @@ def test_brightmart_preln_matches_reference(tmp_path):
     (4, 2, 1, 2),   # two groups of two layers
     (2, 4, 1, 2),   # Google uses groups 0 and 2 only: renumbered 0, 1 (the *_google_fast case)
     (2, 1, 2, 1),   # two inner layers per group
+    (3, 2, 1, 2),   # uneven runs: layers use groups 0, 0, 1
+    (5, 2, 1, 2),   # uneven runs: 0, 0, 0, 1, 1
+    (5, 7, 1, 5),   # more groups than layers, some unused: 0, 1, 2, 4, 5 renumbered 0..4
 ])
 def test_google_groups_match_reference(tmp_path, layers, groups, inner, expected_groups):
     directory, config, encoder_vars = _checkpoint(
@@ -178,12 +181,27 @@ def test_unknown_layout_raises():
                                 ckpt_factory.tiny_config("brightmart"))
 
 
-def test_unequal_google_group_runs_raise():
-    # int(l / 3 * 2) gives groups [0, 0, 1]: not equal runs, which AlbertEncoder cannot apply.
-    config = ckpt_factory.tiny_config("google", num_hidden_layers=3, num_hidden_groups=2)
+def test_brightmart_null_ln_type_is_post_ln(tmp_path):
+    # albert_zh configs may say "ln_type": null; brightmart's modeling.py then runs post-LN.
+    directory, config, encoder_vars = _checkpoint(tmp_path, "brightmart", ln_type=None)
+    out = checkpoints.import_checkpoint(directory, tmp_path / "encoder")
+    assert json.loads((out / checkpoints.CONFIG_FILE).read_text())["ln_type"] == "postln"
+    _assert_matches_reference(out, config, encoder_vars, "brightmart")
+
+
+@pytest.mark.parametrize("option,value", [("net_structure_type", 1), ("down_scale_factor", 2),
+                                          ("gap_size", 3), ("num_memory_blocks", 4)])
+def test_unsupported_config_option_raises_with_its_name(option, value):
+    config = ckpt_factory.tiny_config("google", **{option: value})
     variables = ckpt_factory.encoder_variables(config, "google", np.random.default_rng(0))
-    with pytest.raises(ValueError, match=r"\[0, 0, 1\]"):
+    with pytest.raises(ValueError, match=f"unsupported ALBERT config options.*'{option}': {value}"):
         checkpoints.plan_import({n: v.shape for n, v in variables.items()}, config)
+
+
+def test_unsupported_activation_raises_with_its_name(tmp_path):
+    directory, _, _ = _checkpoint(tmp_path, "brightmart", hidden_act="mish")
+    with pytest.raises(ValueError, match="hidden_act='mish'"):
+        checkpoints.import_checkpoint(directory, tmp_path / "encoder")
 
 
 def test_config_without_shape_fields_raises():
@@ -245,3 +263,22 @@ def test_cli_import_albert(tmp_path, capsys):
                               "--out", str(out)]) == 0
     assert str(out) in capsys.readouterr().out
     _assert_matches_reference(out, config, encoder_vars, "brightmart")
+
+
+def test_cli_import_albert_with_config_and_vocab_flags(tmp_path, capsys):
+    from kgpipe.pipeline.commands import ner as ner_commands
+
+    directory, config, encoder_vars = _checkpoint(tmp_path, "google")
+    (directory / "albert_config_google.json").rename(directory / "config_of_model.json")
+    (directory / "vocab.txt").rename(directory / "chars.vocab")
+    out = tmp_path / "encoder"
+    with pytest.raises(ValueError, match="ALBERT config"):
+        ner_commands.main(["import-albert", "--checkpoint", str(directory), "--out", str(out)])
+    with pytest.raises(ValueError, match="no vocabulary"):
+        ner_commands.main(["import-albert", "--checkpoint", str(directory), "--out", str(out),
+                           "--config", str(directory / "config_of_model.json")])
+    assert ner_commands.main(["import-albert", "--checkpoint", str(directory), "--out", str(out),
+                              "--config", str(directory / "config_of_model.json"),
+                              "--vocab", str(directory / "chars.vocab")]) == 0
+    assert (out / "vocab.txt").read_bytes() == (directory / "chars.vocab").read_bytes()
+    _assert_matches_reference(out, config, encoder_vars, "google")
