@@ -10,7 +10,11 @@ exactly what the seller wrote, in a standard spelling.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from decimal import Decimal
+from pathlib import Path
+
+import opencc
 
 # Full-width ASCII (U+FF01-FF5E) and the ideographic space fold to ASCII one
 # character for one, so offsets in the folded text are offsets in the original.
@@ -44,9 +48,27 @@ LENGTH_UNITS = {"英寸": _INCH, "寸": _INCH, "吋": _INCH, "inch": _INCH, '"':
 COUNT = _ONE
 
 
+@functools.lru_cache(maxsize=1)
+def _fold_table() -> dict[int, int]:
+    """Width folding plus traditional -> simplified Chinese, one character for one.
+
+    OpenCC's character table (``TSCharacters.txt``, first candidate) is read once;
+    characters whose simplified form is ambiguous or not one code point are kept.
+    """
+    table = dict(_FOLD)
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    for line in path.read_text("utf-8").splitlines():
+        traditional, _, simplified = line.partition("\t")
+        candidates = simplified.split()
+        if len(traditional) == 1 and len(candidates) == 1 and len(candidates[0]) == 1:
+            table[ord(traditional)] = ord(candidates[0])
+    return table
+
+
 def fold(text: str) -> str:
-    """Returns ``text`` with full-width ASCII and U+3000 folded to ASCII; same length, same offsets."""
-    return text.translate(_FOLD)
+    """Returns ``text`` for matching: full-width ASCII and U+3000 folded to ASCII, traditional
+    Chinese characters to simplified (``手機`` -> ``手机``); same length, same offsets."""
+    return text.translate(_fold_table())
 
 
 def normalise_number(number: str, unit: Unit = COUNT) -> str:

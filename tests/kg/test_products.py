@@ -131,3 +131,11 @@ def test_load_titles_names_file_and_line_of_bad_records(tmp_path):
     path.write_text("not json\n", encoding="utf-8")
     with pytest.raises(ValueError, match="bad.jsonl:1"):
         load_titles(path)
+
+
+def test_traditional_chinese_title_reads_like_simplified_with_values_as_written():
+    text = "華為 Mate 60 Pro 手機 12GB+512GB 曜石黑 衛星通話"
+    assert units.fold(text) == "华为 Mate 60 Pro 手机 12GB+512GB 曜石黑 卫星通话"
+    assert _values(text) == {"model": ["Mate 60 Pro"], "memory": ["12 E34"], "storage": ["512 E34"], "color": ["曜石黑"]}
+    assert CategoryClassifier().classify(text).category.id == "Smartphone"
+    assert _values("鐵灰色 羽絨服")["color"] == ["鐵灰色"]  # The colour as written, found through 铁灰色.
