@@ -114,7 +114,11 @@ class EntityLinker:
         spec, model = load_linker_dir(config.linker_dir)
         linker = cls.load(dataclasses.replace(config, linker_dir=None, kb_path=config.kb_path or spec.kb_path))
         linker.config = config
-        linker._scorer = TrainedScorer(linker.index, spec, model, config.context_window)
+        memory = None
+        if spec.memory_neighbours:
+            from kgpipe.linking.memory import ExampleMemory
+            memory = ExampleMemory.open(pathlib.Path(config.linker_dir), linker.index.size)
+        linker._scorer = TrainedScorer(linker.index, spec, model, config.context_window, memory)
         linker.set_threshold = spec.set_threshold
         return linker
 

@@ -54,13 +54,14 @@ def gram_hashes(cp: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return hashed, positions
 
 
-def write_ngram_index(cp: np.ndarray, n_keys: int, directory: pathlib.Path) -> int:
+def write_ngram_index(cp: np.ndarray, n_keys: int, directory: pathlib.Path, prefix: str = "ngram") -> int:
     """Writes the n-gram files for the alias keys whose code points are ``cp``.
 
     Args:
         cp: ``uint32`` code points of ``"\\0" + "\\0".join(keys) + "\\0"`` (``index.codepoints``).
         n_keys: Number of keys.
         directory: The index directory being built.
+        prefix: File name prefix (``ngram``; the trained ranker's example memory uses another).
 
     Returns:
         The number of distinct grams.
@@ -86,10 +87,10 @@ def write_ngram_index(cp: np.ndarray, n_keys: int, directory: pathlib.Path) -> i
     posting_idf = np.repeat(idf, df)
     norms = np.sqrt(np.bincount(keys, weights=posting_idf.astype(np.float64) ** 2, minlength=n_keys))
     weights = (posting_idf / np.maximum(norms[keys], 1e-12)).astype(np.float32)
-    np.save(directory / "ngram_codes.npy", grams[starts])
-    np.save(directory / "ngram_offsets.npy", np.r_[starts, len(grams)].astype(np.int64))
-    np.save(directory / "ngram_keys.npy", keys)
-    np.save(directory / "ngram_weights.npy", weights)
+    np.save(directory / f"{prefix}_codes.npy", grams[starts])
+    np.save(directory / f"{prefix}_offsets.npy", np.r_[starts, len(grams)].astype(np.int64))
+    np.save(directory / f"{prefix}_keys.npy", keys)
+    np.save(directory / f"{prefix}_weights.npy", weights)
     return int(len(starts))
 
 
@@ -119,11 +120,12 @@ class NgramIndex:
             least one gram is always read).
     """
 
-    def __init__(self, arrays: dict[str, np.ndarray], n_keys: int, posting_budget: int = 5_000) -> None:
-        self.codes = arrays["ngram_codes"]
-        self.offsets = arrays["ngram_offsets"]
-        self.keys = arrays["ngram_keys"]
-        self.weights = arrays["ngram_weights"]
+    def __init__(self, arrays: dict[str, np.ndarray], n_keys: int, posting_budget: int = 5_000,
+                 prefix: str = "ngram") -> None:
+        self.codes = arrays[f"{prefix}_codes"]
+        self.offsets = arrays[f"{prefix}_offsets"]
+        self.keys = arrays[f"{prefix}_keys"]
+        self.weights = arrays[f"{prefix}_weights"]
         self.n_keys = n_keys
         self.posting_budget = posting_budget
         self._local = threading.local()
@@ -131,9 +133,10 @@ class NgramIndex:
         self.postings_read = 0
 
     @classmethod
-    def open(cls, directory: pathlib.Path, n_keys: int) -> "NgramIndex":
-        """Maps the ``ngram_*`` files of an index directory (``FileNotFoundError`` if absent)."""
-        return cls({name: map_array(directory / f"{name}.npy") for name in NGRAM_ARRAYS}, n_keys)
+    def open(cls, directory: pathlib.Path, n_keys: int, prefix: str = "ngram") -> "NgramIndex":
+        """Maps the ``<prefix>_*`` files of a directory (``FileNotFoundError`` if absent)."""
+        names = [prefix + name[len("ngram"):] for name in NGRAM_ARRAYS]
+        return cls({name: map_array(directory / f"{name}.npy") for name in names}, n_keys, prefix=prefix)
 
     def _accumulator(self) -> np.ndarray:
         accumulator = getattr(self._local, "accumulator", None)

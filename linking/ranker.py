@@ -28,6 +28,7 @@ from rapidfuzz.distance import JaroWinkler, LCSseq, Levenshtein
 from kgpipe.linking.candidates import CandidateGenerator, RawCandidate, fuzzy_match
 from kgpipe.linking.features import ContextModel, type_compatibility
 from kgpipe.linking.index import AliasIndex
+from kgpipe.linking.memory import ExampleMemory
 from kgpipe.linking.normalize import normalize
 from kgpipe.schemas.records import Document, Mention
 
@@ -35,7 +36,8 @@ SPEC_VERSION = 1
 FEATURES = ("retrieval", "retrieval_gap", "retrieval_rank", "exact", "canonical", "alias_prior", "entity_prior",
             "fuzzy_match", "indel", "partial", "levenshtein", "jaro_winkler", "alias_in_mention",
             "alias_chars_in_mention", "mention_chars_in_alias", "prefix", "mention_length", "alias_length",
-            "length_ratio", "piece_indel", "type", "context", "candidates")
+            "length_ratio", "piece_indel", "type", "context", "candidates", "memory_vote", "memory_best",
+            "target_frequency")
 _PIECES = re.compile(r"[;；,，、/\s|]+|(?:伴|并|及|和)")
 
 
@@ -55,6 +57,7 @@ class RankerSpec:
         kb_path: Index directory the ranker was trained against.
         kb_version: Its ``name@hash``; loading against another KB is an error.
         ngram_keys, max_candidates, split_pieces: Candidate settings.
+        memory_neighbours: Nearest training mentions whose targets vote (0: no example memory).
         features: Feature names, in column order.
         logistic: ``{"mean", "scale", "coef", "intercept"}`` for the logistic model.
         metrics: Training and calibration figures (informative).
@@ -68,6 +71,7 @@ class RankerSpec:
     ngram_keys: int = 30
     max_candidates: int = 50
     split_pieces: bool = True
+    memory_neighbours: int = 10
     features: tuple[str, ...] = FEATURES
     logistic: dict | None = None
     metrics: dict = dataclasses.field(default_factory=dict)
@@ -81,6 +85,9 @@ class RankerSpec:
                 raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={getattr(self, name)!r}")
         if tuple(self.features) != FEATURES:
             raise ValueError(f"`features` must be {FEATURES} (this kgpipe's). Received: features={self.features!r}")
+        if not isinstance(self.memory_neighbours, int) or self.memory_neighbours < 0:
+            raise ValueError(f"`memory_neighbours` must be a non-negative integer. "
+                             f"Received: memory_neighbours={self.memory_neighbours!r}")
         if self.model == "logistic" and not self.logistic:
             raise ValueError("`logistic` weights are required for model='logistic'. Received: logistic=None")
 
@@ -166,17 +173,20 @@ class Featurizer:
         context_window: Characters each side of a mention used as its context.
     """
 
-    def __init__(self, index: AliasIndex, spec: RankerSpec, context_window: int = 50) -> None:
+    def __init__(self, index: AliasIndex, spec: RankerSpec, context_window: int = 50,
+                 memory: ExampleMemory | None = None) -> None:
         self.index = index
         self.spec = spec
+        self.memory = memory
         self.context_window = context_window
         self.generator = CandidateGenerator(index, max_candidates=spec.max_candidates,
                                             ngram_keys=spec.ngram_keys, ngram_always=True)
         self.context = ContextModel(index)
         self._types: dict[tuple[str, str], float] = {}  # (label, joined KB types) -> compatibility
 
-    def candidates(self, key: str) -> tuple[list[RawCandidate], list[str]]:
-        """Merged candidates of the mention and its pieces (best retrieval first), and the pieces."""
+    def candidates(self, key: str, votes: dict | None = None) -> tuple[list[RawCandidate], list[str]]:
+        """Merged candidates of the mention and its pieces (best retrieval first), then those only
+        the example memory's ``votes`` propose; and the pieces."""
         found = self.generator(key)
         pieces = pieces_of(key) if self.spec.split_pieces else []
         if pieces:
@@ -185,12 +195,23 @@ class Featurizer:
                 merged = CandidateGenerator._merge(merged, self.generator(piece))
             found = sorted(merged, key=lambda c: (-c.retrieval, -c.match, c.entity_index))
             found = found[: self.spec.max_candidates]
+        if votes:
+            present = {c.entity_index for c in found}
+            found = found + [RawCandidate(entity, 0.0, 0.0, fuzzy=True)
+                             for entity in sorted(votes, key=lambda e: (-votes[e][0], e)) if entity not in present]
         return found, pieces
 
-    def features(self, document: Document, mention: Mention) -> tuple[list[RawCandidate], np.ndarray]:
-        """Returns the candidates and ``float32[n_candidates, len(FEATURES)]``."""
+    def features(self, document: Document, mention: Mention,
+                 exclude: int = -1) -> tuple[list[RawCandidate], np.ndarray]:
+        """Returns the candidates and ``float32[n_candidates, len(FEATURES)]``.
+
+        ``exclude``: this mention's own place in the example memory (training only).
+        """
         key = normalize(mention.text)
-        found, pieces = self.candidates(key)
+        votes = {}
+        if self.memory is not None and self.spec.memory_neighbours:
+            votes = self.memory.votes(key, self.spec.memory_neighbours, exclude)
+        found, pieces = self.candidates(key, votes)
         if not found:
             return [], np.zeros((0, len(FEATURES)), np.float32)
         window = self.context_window
@@ -218,7 +239,8 @@ class Featurizer:
                 max((fuzz.ratio(p, alias) / 100 for p in pieces), default=fuzz.ratio(key, alias) / 100),
                 self._type(mention.label, candidate.entity_index),
                 context_vector.cosine(self.context.entity(candidate.entity_index)[0]) if has_context else 0.0,
-                len(found),
+                len(found), *votes.get(candidate.entity_index, (0.0, 0.0)),
+                np.log1p(self.memory.frequency_of(candidate.entity_index, exclude)) if self.memory else 0.0,
             ])
         return found, np.asarray(rows, dtype=np.float32)
 
@@ -277,16 +299,18 @@ class TrainedScorer:
         index: The alias index the ranker was trained against.
         spec: The directory's :class:`RankerSpec`.
         model: Its :class:`BoostedModel` or :class:`LogisticModel`.
+        memory: Its example memory (``None`` when ``spec.memory_neighbours`` is 0).
         context_window: Characters each side of a mention used as its context.
     """
 
-    def __init__(self, index: AliasIndex, spec: RankerSpec, model, context_window: int = 50) -> None:
+    def __init__(self, index: AliasIndex, spec: RankerSpec, model, context_window: int = 50,
+                 memory: ExampleMemory | None = None) -> None:
         if index.version != spec.kb_version:
             raise LinkerDirError(f"the linker was trained on the KB {spec.kb_version}, not {index.version}; "
                                  "pass its KB (or none) or retrain with `kgpipe link train`.")
         self.spec = spec
         self.model = model
-        self.featurizer = Featurizer(index, spec, context_window)
+        self.featurizer = Featurizer(index, spec, context_window, memory)
 
     def rank(self, document: Document, mention: Mention) -> list[tuple[float, str, int]]:
         """``(probability rounded to 6 digits, entity id, entity index)``, best first, ties by id."""

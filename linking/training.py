@@ -21,6 +21,8 @@ import numpy as np
 
 from kgpipe.linking.evaluation import GoldDocument, _set_counts
 from kgpipe.linking.index import AliasIndex
+from kgpipe.linking.memory import ExampleMemory
+from kgpipe.linking.normalize import normalize
 from kgpipe.linking.ranker import (BoostedModel, Featurizer, LogisticModel, RankerSpec, save_linker_dir)
 
 _log = logging.getLogger("kgpipe.linking")
@@ -38,6 +40,8 @@ class TrainConfig:
         max_candidates: Candidates scored per mention.
         split_pieces: Also retrieve for the pieces of a mention listing several names.
         top_k: Alternatives considered for set-level (multi-target) predictions.
+        memory_neighbours: Nearest training mentions whose targets vote and propose
+            candidates (the example memory; 0: none).
     """
 
     calibration_fraction: float = 0.1
@@ -46,6 +50,7 @@ class TrainConfig:
     max_candidates: int = 50
     split_pieces: bool = True
     top_k: int = 5
+    memory_neighbours: int = 10
 
     def __post_init__(self) -> None:
         if not 0.0 < self.calibration_fraction <= 0.5:
@@ -54,6 +59,9 @@ class TrainConfig:
         if not self.models or set(self.models) - {"logistic", "lightgbm"}:
             raise ValueError(f"`models` must be a non-empty subset of ('logistic', 'lightgbm'). "
                              f"Received: models={self.models!r}")
+        if not isinstance(self.memory_neighbours, int) or self.memory_neighbours < 0:
+            raise ValueError(f"`memory_neighbours` must be a non-negative integer. "
+                             f"Received: memory_neighbours={self.memory_neighbours!r}")
         for name in ("ngram_keys", "max_candidates", "top_k"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must be a positive integer. Received: {name}={getattr(self, name)!r}")
@@ -70,12 +78,16 @@ class _Rows:
     groups: list[tuple[frozenset[str], ...]]
 
 
-def featurize(featurizer: Featurizer, gold: Sequence[GoldDocument]) -> _Rows:
-    """Candidates and features of every gold mention, labelled by its target groups."""
+def featurize(featurizer: Featurizer, gold: Sequence[GoldDocument], first: int = 0) -> _Rows:
+    """Candidates and features of every gold mention, labelled by its target groups.
+
+    ``first``: the example-memory place of the first mention (each mention is left out of
+    its own memory votes).
+    """
     blocks, labels, spans, ids, groups, row = [], [], [], [], [], 0
     for item in gold:
         for mention, targets in zip(item.mentions, item.target_groups()):
-            found, x = featurizer.features(item.document, mention)
+            found, x = featurizer.features(item.document, mention, exclude=first + len(spans))
             wanted = frozenset().union(*targets)
             names = [featurizer.index.entity_id(c.entity_index) for c in found]
             blocks.append(x)
@@ -146,9 +158,11 @@ def train_linker(index_path: str | pathlib.Path, gold: Sequence[GoldDocument], o
     draft = RankerSpec(model="logistic", nil_threshold=0.0, set_threshold=1.0,
                        kb_path=str(pathlib.Path(index_path).resolve()), kb_version=index.version,
                        ngram_keys=config.ngram_keys, max_candidates=config.max_candidates,
-                       split_pieces=config.split_pieces, logistic={"unfitted": True})
-    featurizer = Featurizer(index, draft)
-    fit, calibration = featurize(featurizer, gold[:cut]), featurize(featurizer, gold[cut:])
+                       split_pieces=config.split_pieces, memory_neighbours=config.memory_neighbours,
+                       logistic={"unfitted": True})
+    featurizer = Featurizer(index, draft, memory=_write_memory(index, gold, pathlib.Path(out), config))
+    fit = featurize(featurizer, gold[:cut])
+    calibration = featurize(featurizer, gold[cut:], first=len(fit.spans))
     if not fit.y.sum():
         raise ValueError("no gold target is among the candidates of the training mentions; nothing to learn")
     _log.info("link train: %d fit rows, %d calibration rows (%.0f s)", len(fit.y), len(calibration.y),
@@ -175,6 +189,21 @@ def train_linker(index_path: str | pathlib.Path, gold: Sequence[GoldDocument], o
                                logistic=logistic, metrics=metrics)
     save_linker_dir(out, spec, fitted[chosen])
     return spec
+
+
+def _write_memory(index: AliasIndex, gold: Sequence[GoldDocument], out: pathlib.Path,
+                  config: TrainConfig) -> ExampleMemory | None:
+    """Writes the example memory of every gold mention into the linker directory ``out``."""
+    if not config.memory_neighbours:
+        return None
+    keys, targets = [], []
+    for item in gold:
+        for mention, groups in zip(item.mentions, item.target_groups()):
+            keys.append(normalize(mention.text))
+            targets.append(sorted({index.entity_index(kb_id) for group in groups for kb_id in group}))
+    out.mkdir(parents=True, exist_ok=True)
+    ExampleMemory.write(keys, targets, out)
+    return ExampleMemory.open(out, index.size)
 
 
 def _candidate_recall(rows: _Rows) -> float:

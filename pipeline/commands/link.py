@@ -31,6 +31,8 @@ def add_link_parser(subparsers) -> argparse.ArgumentParser:
     train.add_argument("--calibration-fraction", type=float, default=0.1,
                        help="tail of the gold documents held out to choose the model and calibrate NIL")
     train.add_argument("--models", default="logistic,lightgbm", help="model kinds compared")
+    train.add_argument("--memory-neighbours", type=int, default=10,
+                       help="nearest training mentions whose links vote for candidates (0: no example memory)")
     train.add_argument("--json", action="store_true", help="print the saved spec as JSON")
     train.set_defaults(func=run_train)
     return parser
@@ -117,7 +119,7 @@ def run_train(args: argparse.Namespace) -> int:
     from kgpipe.linking.training import TrainConfig, train_linker
 
     try:
-        config = TrainConfig(calibration_fraction=args.calibration_fraction,
+        config = TrainConfig(calibration_fraction=args.calibration_fraction, memory_neighbours=args.memory_neighbours,
                              models=tuple(m.strip() for m in args.models.split(",") if m.strip()))
         linker = EntityLinker.load(LinkerConfig(kb_path=args.kb, kb_format=args.format))
         gold = _gold(args, linker.index)

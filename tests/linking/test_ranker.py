@@ -65,7 +65,9 @@ def test_train_save_reload_and_eval_cli(chip, capsys):
     common = ["--kb", str(index), "--gold", str(gold), "--gold-format", "chip-cdn"]
     assert _run(["link", "train", *common, "--out", str(out), "--calibration-fraction", "0.2"]) == 0
     assert "kgpipe link train: wrote" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) <= ["linker.json", "model.txt"]
+    names = {p.name for p in out.iterdir()}
+    assert {"linker.json", "memory_targets.npy", "memory_ngram_codes.npy"} <= names
+    assert all(name.endswith((".json", ".txt", ".npy")) for name in names)  # no pickle
     spec, _ = load_linker_dir(out)
     assert {"calibration_accuracy_logistic", "calibration_accuracy_lightgbm", "chosen"} <= set(spec.metrics)
     assert _run(["link", "eval", "--linker", str(out), *common[2:], "--json"]) == 0
@@ -164,3 +166,14 @@ def test_linker_dir_errors(chip, tmp_path):
     (tmp_path / "broken" / "linker.json").write_text('{"version": 1, "model": "svm"}', "utf-8")
     with pytest.raises(LinkerDirError, match="broken/linker.json"):
         EntityLinker.load(LinkerConfig(linker_dir=str(tmp_path / "broken")))
+
+
+def test_example_memory_votes_leave_the_mention_itself_out(tmp_path):
+    from kgpipe.linking.memory import ExampleMemory
+
+    ExampleMemory.write(["右乳腺癌", "左乳腺癌术后", "高血压"], [[5], [5, 6], [1]], tmp_path)
+    memory = ExampleMemory.open(tmp_path, n_entities=10)
+    votes = memory.votes("乳腺癌iv期", neighbours=2)
+    assert set(votes) == {5, 6} and votes[5][0] == pytest.approx(1.0) and votes[6][0] < 1.0
+    assert set(memory.votes("右乳腺癌", neighbours=1, exclude=0)) == {5, 6}  # its own link is not a vote
+    assert memory.frequency_of(5) == 2 and memory.frequency_of(5, exclude=0) == 1
