@@ -103,7 +103,8 @@ class AttributeConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.latin_brands, tuple) or not all(isinstance(b, str) and b for b in self.latin_brands):
-            raise ValueError(f"`latin_brands` must be a tuple of non-empty strings. Received: latin_brands={self.latin_brands!r}")
+            raise ValueError(f"`latin_brands` must be a tuple of non-empty strings. "
+                             f"Received: latin_brands={self.latin_brands!r}")
         for name in ("max_model_tokens", "max_memory_gb"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -180,8 +181,9 @@ class AttributeExtractor:
             second_unit = units.INFORMATION_UNITS[match.group(5)]
             first_unit = units.INFORMATION_UNITS[match.group(2)] if match.group(2) else units.INFORMATION_UNITS["GB"]
             split = match.start(3)
-            for name, number, unit, start, end in ((AttributeName.MEMORY, first, first_unit, match.start(), split),
-                                                   (AttributeName.STORAGE, second, second_unit, split + 1, match.end())):
+            parts = ((AttributeName.MEMORY, first, first_unit, match.start(), split),
+                     (AttributeName.STORAGE, second, second_unit, split + 1, match.end()))
+            for name, number, unit, start, end in parts:
                 start, end = _strip(folded, start, end)
                 _add(found, Attribute(name, str(number), unit.code, unit.text, start, end, text[start:end], 0.95))
         lone = [m for m in _CAPACITY.finditer(folded) if not _overlaps((m.start(), m.end()), _claimed(found))]
@@ -229,7 +231,8 @@ class AttributeExtractor:
 
 
 def _gigabytes(match: re.Match[str]) -> float:
-    return float(match.group(1)) * (1024 if match.group(2) in ("T", "TB") else 1 / 1024 if match.group(2) == "MB" else 1)
+    factor = {"T": 1024, "TB": 1024, "MB": 1 / 1024}.get(match.group(2), 1)
+    return float(match.group(1)) * factor
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:

@@ -8,7 +8,8 @@ The classifier scores each category by the keywords found in the title
 (leftmost-longest matches, so ``手机壳`` is not also ``手机``): a match counts
 its length in characters (Latin keywords half that), a weak keyword a third of
 it, and a match right after ``适用``/``兼容``/``送`` (what an accessory fits, or
-a gift) or right before ``级``/``通用`` (``单反级``, ``电磁炉通用``) a fifth. The best-scoring category wins; ties go to the deeper, then
+a gift) or right before ``级``/``通用`` (``单反级``, ``电磁炉通用``) a fifth. The best-scoring
+category wins; ties go to the deeper, then
 the later-matched category (titles name the product before its selling points).
 """
 
@@ -128,7 +129,8 @@ class CategoryClassifier:
             for keyword, weight in category.keywords:
                 key = keyword.lower()
                 if key in by_keyword and by_keyword[key][0].id != category.id:
-                    raise ValueError(f"Keyword {keyword!r} names two categories: {by_keyword[key][0].id}, {category.id}")
+                    raise ValueError(f"Keyword {keyword!r} names two categories: "
+                                     f"{by_keyword[key][0].id}, {category.id}")
                 by_keyword[key] = (category, weight)
         self._by_keyword = by_keyword
         ordered = sorted(by_keyword, key=lambda k: (-len(k), k))

@@ -87,7 +87,12 @@ def load_titles(path: str | os.PathLike[str], split: str | None = None) -> list[
 
 def evaluate(titles: Iterable[LabelledTitle], extractor: AttributeExtractor | None = None,
              classifier: CategoryClassifier | None = None) -> dict:
-    """Returns ``{"attributes": {name: Scores, "all": Scores}, "category_accuracy", "top_level_accuracy", "titles", "errors"}``."""
+    """Returns the scores of ``titles``.
+
+    Returns:
+        ``{"attributes": {name: Scores, "all": Scores}, "category_accuracy", "top_level_accuracy",
+        "titles", "errors"}``; errors are ``(title id, attribute, gold, predicted)``.
+    """
     extractor = extractor or AttributeExtractor()
     classifier = classifier or CategoryClassifier()
     counts = {n.value: [0, 0, 0] for n in AttributeName}
@@ -113,7 +118,8 @@ def evaluate(titles: Iterable[LabelledTitle], extractor: AttributeExtractor | No
             correct += 1
         else:
             errors.append((title.id, "category", [title.category], [match.category.label_zh] if match else []))
-        if match is not None and classifier.tree.ancestors(match.category.id)[-1] == classifier.tree.ancestors(gold_category.id)[-1]:
+        top = classifier.tree.ancestors(gold_category.id)[-1]
+        if match is not None and classifier.tree.ancestors(match.category.id)[-1] == top:
             top_correct += 1
     scores = {name: Scores(*count) for name, count in counts.items()}
     scores["all"] = Scores(*(sum(c[i] for c in counts.values()) for i in range(3)))

@@ -72,7 +72,8 @@ class ProductFactsConfig:
             raise ValueError(f"`documents` must be a ProductDocuments ({[d.value for d in ProductDocuments]}). "
                              f"Received: documents={self.documents!r}")
         if not isinstance(self.product_kinds, tuple) or not all(isinstance(k, str) for k in self.product_kinds):
-            raise ValueError(f"`product_kinds` must be a tuple of strings. Received: product_kinds={self.product_kinds!r}")
+            raise ValueError(f"`product_kinds` must be a tuple of strings. "
+                             f"Received: product_kinds={self.product_kinds!r}")
         if not isinstance(self.max_title_length, int) or self.max_title_length < 1:
             raise ValueError(f"`max_title_length` must be a positive integer. "
                              f"Received: max_title_length={self.max_title_length!r}")
@@ -151,7 +152,8 @@ class ProductFacts:
                  Fact(item, str(RDFS.label), label, _LIT, language=lang, start=whole[0], end=whole[1]),
                  Fact(item, str(SCHEMA.name), document.text.strip(), _LIT, language=lang, start=whole[0], end=whole[1]),
                  Fact(item, str(PROV.wasDerivedFrom), iris.document_iri(base_iri, document.id))]
-        facts += [Fact(item, str(KGP.brand), b.entity, start=b.start, end=b.end, confidence=b.confidence) for b in brands]
+        facts += [Fact(item, str(KGP.brand), b.entity, start=b.start, end=b.end, confidence=b.confidence)
+                  for b in brands]
         facts += [Fact(item, str(SCHEMA.isVariantOf), m.entity, start=m.start, end=m.end, confidence=m.confidence)
                   for m in mentions if m.entity_class == KGP.Product and m.link is not None and m.link.entity_id]
         if category is not None:

@@ -22,7 +22,8 @@ _RUN = re.compile(rf"(?<![A-Za-z0-9.\-]){_TOKEN}(?: {_TOKEN})*")
 _PART_TOKENS = frozenset(t.upper() for t in (
     "AI", "NFC", "USB", "Type-C", "TypeC", "LED", "OLED", "AMOLED", "LCD", "HDR", "HDR10", "4K", "8K", "2K", "1080P",
     "SSD", "HDD", "RAM", "ROM", "WiFi", "Wi-Fi", "WiFi6", "WLAN", "PD", "VIP", "DIY", "CPU", "GPU", "APP", "3C", "OTG",
-    "Hz", "mAh", "W", "V", "NVMe", "M.2", "SATA", "PCIe", "DDR4", "DDR5", "LPDDR5", "LPDDR5X", "IPS", "RTX", "GTX", "eSIM", "SIM", "XL", "XXL",
+    "Hz", "mAh", "W", "V", "NVMe", "M.2", "SATA", "PCIe", "DDR4", "DDR5", "LPDDR5", "LPDDR5X", "IPS", "RTX", "GTX",
+    "eSIM", "SIM", "XL", "XXL",
     "L", "M", "S", "XS", "SPF50", "PA", "UV", "ml", "g", "kg",
 ))
 _PART = re.compile(r"^(?:USB\d.*|i[3579](?:-\w+)?|R[3579]|Ryzen|\d{4,5}[A-Z]{1,2}|RTX\d+|GTX\d+|M[1-4]|SPF\d+|PA\+*|"
@@ -40,7 +41,8 @@ class ModelNameRule:
 
     def __init__(self, latin_brands: Sequence[str], max_tokens: int):
         self._brands = frozenset(b.upper() for b in latin_brands)
-        self._brand_prefixes = sorted((tuple(b.upper().split()) for b in latin_brands if " " in b), key=len, reverse=True)
+        self._brand_prefixes = sorted((tuple(b.upper().split()) for b in latin_brands if " " in b),
+                                      key=len, reverse=True)
         self._max_tokens = max_tokens
 
     def find(self, folded: str, claimed: Sequence[tuple[int, int]]) -> tuple[int, int, str] | None:

@@ -28,7 +28,8 @@ def _rows(table: pa.Table, predicate: str) -> list[dict[str, Any]]:
 
 def _labels(table: pa.Table, language: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for row in sorted(_rows(table, _LABEL), key=lambda r: (r["language"] != language, r["language"] or "", r["object"])):
+    rows = sorted(_rows(table, _LABEL), key=lambda r: (r["language"] != language, r["language"] or "", r["object"]))
+    for row in rows:
         out.setdefault(row["subject"], row["object"])
     return out
 
@@ -46,7 +47,8 @@ def product_edges(table: pa.Table, max_products: int = 24, language: str = "zh")
     models = {row["subject"]: row["object"] for row in sorted(_rows(table, _MODEL), key=lambda r: r["object"])}
     parents = {row["subject"]: row["object"] for row in _rows(table, _SUBCLASS)}
     products = sorted(set(category) | {p for p in brands if p.endswith("#product")},
-                      key=lambda p: (labels.get(sorted(brands.get(p, ["~"]))[0], "~"), _product_label(p, models, labels), p))
+                      key=lambda p: (labels.get(sorted(brands.get(p, ["~"]))[0], "~"),
+                                     _product_label(p, models, labels), p))
     products = products[:max_products]
     edges = [(b, p, "brand") for p in products for b in sorted(set(brands.get(p, [])))]
     edges += [(p, category[p], "category") for p in products if p in category]
