@@ -177,3 +177,20 @@ def test_example_memory_votes_leave_the_mention_itself_out(tmp_path):
     assert set(votes) == {5, 6} and votes[5][0] == pytest.approx(1.0) and votes[6][0] < 1.0
     assert set(memory.votes("右乳腺癌", neighbours=1, exclude=0)) == {5, 6}  # its own link is not a vote
     assert memory.frequency_of(5) == 2 and memory.frequency_of(5, exclude=0) == 1
+
+
+def test_chip_cdn_shared_data_reader(shared_data, tmp_path):
+    """The real CHIP-CDN train split resolves against the ICD-10 KB (header renamed in a temp copy)."""
+    source = shared_data / "chip_cdn" / "icd10_kb.tsv"
+    kb = tmp_path / "icd10_kb.tsv"
+    kb.write_text(source.read_text("utf-8").replace("code\tname\n", "id\tname\n", 1), "utf-8")
+    index = AliasIndex.open(build_index(iter_entities(kb), tmp_path / "index", name="icd", content_hash="0"))
+    assert index.size == 40_474
+    with pytest.raises(GoldError, match=r"train.json:\d+: gold name .* is not a name or alias"):
+        load_gold(shared_data / "chip_cdn" / "train.json", GoldFormat.CHIP_CDN, index)
+    stats = GoldStats()
+    documents = load_gold(shared_data / "chip_cdn" / "train.json", GoldFormat.CHIP_CDN, index, UnknownGold.NIL,
+                          items=slice(5000, None), stats=stats)
+    assert len(documents) == stats.mentions == 1000
+    assert 0 < stats.unknown_targets < 0.1 * stats.targets and stats.nil_mentions < 100
+    assert documents[0].sources[0].endswith(f"train.json:{4 * 5000 + 2}")  # 4 lines per item, after "["
