@@ -37,13 +37,16 @@ from kgpipe.schemas.vocab import KGP, OWL, PROV, RDF, RDFS, SCHEMA, XSD
 _IRI, _LIT = TermKind.IRI, TermKind.LITERAL
 _FITS = re.compile(r"适用|兼容|适配|支持|\bfor\b", re.IGNORECASE)
 _NOT_TITLE = re.compile(r"[。\n\r]")
+# Words of news headlines, not of product titles ("华为发布新款折叠屏手机" has no full stop either).
+_HEADLINE = re.compile(r"了|发布|宣布|表示|报道|记者|指出|认为|会见|召开|举行|亮相|推出|称|将于|据悉")
 
 
 class ProductDocuments(str, enum.Enum):
     """Which documents get a product node.
 
     ``AUTO``: those whose ``kind`` metadata names product text, or, without a
-    ``kind``, one-line texts without a full stop that name a category.
+    ``kind``, one-line texts without a full stop or headline words (``发布``,
+    ``宣布``, ``了``) that name a category.
     """
 
     AUTO = "auto"
@@ -132,7 +135,7 @@ class ProductFacts:
             product = mode is ProductDocuments.ALL or kinds[0].strip().lower() in self._kinds
             return product, self.classifier.classify(document.text) if product else None
         text = document.text.strip()
-        if len(text) > self.config.max_title_length or _NOT_TITLE.search(text):
+        if len(text) > self.config.max_title_length or _NOT_TITLE.search(text) or _HEADLINE.search(text):
             return False, None
         category = self.classifier.classify(document.text)
         return category is not None, category

@@ -101,6 +101,7 @@ def test_gating_by_kind_and_title_shape():
     assert facts.extract(Document("n", "华为在深圳发布了新一代折叠屏手机。"), [], BASE) == []
     assert facts.extract(Document("t", "华为 折叠屏手机 512GB"), [], BASE)  # No kind: a one-line title.
     assert facts.extract(Document("t", "今天天气很好"), [], BASE) == []   # No kind, no category.
+    assert facts.extract(Document("h", "华为发布新款折叠屏手机"), [], BASE) == []  # A headline, not a title.
     off = ProductFacts(ProductFactsConfig(documents=ProductDocuments.NONE))
     assert off.extract(Document("t", "华为 手机", metadata={"kind": "product"}), [], BASE) == []
     every = ProductFacts(ProductFactsConfig(documents=ProductDocuments.ALL))
@@ -171,3 +172,18 @@ def test_sampled_validation_checks_attribute_values(tmp_path):
     path.write_text(bad, encoding="utf-8")
     report = validate_run(tmp_path, ValidateConfig(shacl_max_triples=10, shacl_sample_nodes=1000))
     assert report.shacl_sampled and "UN/CEFACT" in report.to_text()
+
+
+def test_auto_mode_takes_every_labelled_title_and_no_sample_news():
+    import json
+    from pathlib import Path
+
+    from kgpipe.kg.products.evaluation import load_titles
+
+    root = Path(__file__).resolve().parents[2]
+    facts = ProductFacts()
+    titles = load_titles(root / "tests" / "kg" / "data" / "product_titles.jsonl")
+    assert all(facts.is_product_text(Document("t", t.text))[0] for t in titles)
+    rows = [json.loads(line) for line in open(root / "pipeline" / "sample" / "sample.jsonl", encoding="utf-8")]
+    news = [Document(r["id"], r["text"]) for r in rows if r["kind"] == "news"]  # Metadata dropped on purpose.
+    assert news and not any(facts.is_product_text(d)[0] for d in news)
