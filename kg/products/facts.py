@@ -149,11 +149,11 @@ class ProductFacts:
         lang = iris.language_tag(document.language)
         brands = self._brands(document.text, mentions)
         attributes = self.extractor.extract(document.text, [_brand_span(document.text, b) for b in brands])
-        whole = (0, len(document.text)) if document.text else (None, None)
+        whole = {"start": 0, "end": len(document.text)}  # Not empty: is_product_text says so.
         label = _short_label(document.text, brands, attributes)
-        facts = [Fact(item, str(RDF.type), str(KGP.Product), start=whole[0], end=whole[1]),
-                 Fact(item, str(RDFS.label), label, _LIT, language=lang, start=whole[0], end=whole[1]),
-                 Fact(item, str(SCHEMA.name), document.text.strip(), _LIT, language=lang, start=whole[0], end=whole[1]),
+        facts = [Fact(item, str(RDF.type), str(KGP.Product), **whole),
+                 Fact(item, str(RDFS.label), label, _LIT, language=lang, **whole),
+                 Fact(item, str(SCHEMA.name), document.text.strip(), _LIT, language=lang, **whole),
                  Fact(item, str(PROV.wasDerivedFrom), iris.document_iri(base_iri, document.id))]
         facts += [Fact(item, str(KGP.brand), b.entity, start=b.start, end=b.end, confidence=b.confidence)
                   for b in brands]
