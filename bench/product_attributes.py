@@ -1,6 +1,6 @@
 """Attribute P/R/F1 per attribute and category accuracy on the labelled product titles.
 
-    .venv/bin/python bench/product_attributes.py                     # both splits
+    .venv/bin/python bench/product_attributes.py                     # every split
     .venv/bin/python bench/product_attributes.py --split test --errors
 
 The gold titles are ``tests/kg/data/product_titles.jsonl`` (see the README there).
@@ -34,12 +34,12 @@ def table(result: dict, split: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gold", default=str(GOLD))
-    parser.add_argument("--split", choices=("dev", "test", "all"), default=None, help="default: dev and test")
+    parser.add_argument("--split", choices=("dev", "test", "test2", "all"), default=None, help="default: dev, test and test2")
     parser.add_argument("--errors", action="store_true", help="print every mismatch")
     parser.add_argument("--repeat", type=int, default=20, help="passes over the titles for the speed figure")
     args = parser.parse_args(argv)
     extractor, classifier = AttributeExtractor(), CategoryClassifier()
-    for split in ([args.split] if args.split else ["dev", "test"]):
+    for split in ([args.split] if args.split else ["dev", "test", "test2"]):
         titles = load_titles(args.gold, None if split == "all" else split)
         result = evaluate(titles, extractor, classifier)
         print(table(result, split))
