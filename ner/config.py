@@ -11,23 +11,47 @@ from kgpipe.ner.albert import AlbertConfig
 from kgpipe.ner.schemes import TagScheme, tag_set
 
 
+HEAD_KINDS = ("crf", "globalpointer")
+
+
 @dataclasses.dataclass(frozen=True)
 class HeadConfig:
-    """One CRF head: the labels one corpus annotates, decoded in ``scheme`` over tokens."""
+    """One head: the labels one corpus annotates.
+
+    Attributes:
+        kind: ``"crf"`` (tags in ``scheme`` over tokens, flat spans) or ``"globalpointer"``
+            (a score per (start, end, label) token span; ``ner.globalpointer``).
+        nested: a GlobalPointer head whose spans may nest (decoded without overlap
+            resolution); flat heads keep the best-scoring non-overlapping spans.
+        head_size: GlobalPointer query/key width per span score.
+    """
 
     name: str
     labels: tuple[str, ...]
     scheme: str = "BIOES"
+    kind: str = "crf"
+    nested: bool = False
+    head_size: int = 64
 
     def __post_init__(self):
         object.__setattr__(self, "labels", tuple(self.labels))
         TagScheme(self.scheme)
         if not self.labels:
             raise ValueError(f"head {self.name!r} needs at least one label. Received: labels=()")
+        if self.kind not in HEAD_KINDS:
+            raise ValueError(f"head {self.name!r}: `kind` must be one of {HEAD_KINDS}. "
+                             f"Received: kind={self.kind!r}")
+        if self.nested and self.kind != "globalpointer":
+            raise ValueError(f"head {self.name!r}: nested spans need kind='globalpointer'. "
+                             f"Received: kind={self.kind!r}, nested=True")
+        if self.head_size < 2 or self.head_size % 2:
+            raise ValueError(f"head {self.name!r}: `head_size` must be an even int >= 2 (rotary "
+                             f"encoding pairs dimensions). Received: head_size={self.head_size}")
 
     @property
     def tags(self) -> tuple[str, ...]:
-        return tag_set(self.labels, self.scheme)
+        """CRF tag set; a GlobalPointer head scores one channel per label instead."""
+        return tag_set(self.labels, self.scheme) if self.kind == "crf" else self.labels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +60,7 @@ class NerConfig:
 
     Attributes:
         albert: encoder configuration (``vocab_size`` = tokenizer vocabulary size).
-        heads: one CRF head per training corpus.
+        heads: one head (CRF or GlobalPointer) per training corpus.
         bigram_vocab_size, bigram_dim: bigram table (0 disables bigrams).
         lexicon_dim: width of the SoftLexicon feature vector (0 disables it).
         lstm_units: units per direction of the BiLSTM over the encoder (0 disables it).

@@ -110,8 +110,12 @@ def read_cluener(path: str | os.PathLike, *,
 
 def read_examples(path: str | os.PathLike, *,
                   label_map: Mapping[str, str | None] | None = None) -> list[Example]:
-    """Reads a corpus by its format: ``.json``/``.jsonl`` as CLUENER, anything else as columns."""
+    """Reads a corpus by its format: ``.json``/``.jsonl`` as CMeEE-style records (``entities``,
+    ``ner.nested``) or CLUENER, anything else as columns."""
     if str(path).endswith((".json", ".jsonl")):
+        from kgpipe.ner.nested import is_cmeee, read_cmeee
+        if is_cmeee(path):
+            return read_cmeee(path, label_map=label_map)
         return read_cluener(path, label_map=label_map)
     return read_column_file(path, label_map=label_map)
 

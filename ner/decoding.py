@@ -1,4 +1,5 @@
-"""Numpy CRF decoding (Viterbi), tag marginals for mention scores, and merging of heads.
+"""Numpy decoding: CRF (Viterbi), tag marginals for mention scores, GlobalPointer span scores,
+and merging of heads.
 
 Kept apart from the Keras layers (as in bert4keras) so decoding is plain, testable numpy.
 """
@@ -220,6 +221,34 @@ def decode_batch(emissions: np.ndarray, lengths: np.ndarray, transitions: np.nda
     chosen = np.take_along_axis(probs, paths[rows, :width, None], axis=2)[:, :, 0]
     for r, b in enumerate(rows):
         out[b] = [(s, e, label, float(chosen[r, s:e].mean())) for s, e, label in span_lists[b]]
+    return out
+
+
+def decode_globalpointer(scores: np.ndarray, lengths: np.ndarray, labels: Sequence[str], *,
+                         nested: bool, threshold: float = 0.0
+                         ) -> list[list[tuple[int, int, str, float]]]:
+    """Spans scoring above ``threshold``.
+
+    Args:
+        scores: float [batch_size, num_labels, seq_length, seq_length] head output.
+        lengths: int [batch_size] content tokens per row (spans beyond are ignored).
+        labels: label of each score channel.
+        nested: keep every span above the threshold (nested and overlapping); otherwise keep
+            the best-scoring non-overlapping ones (``ner.decoding.merge_spans`` order).
+
+    Returns:
+        Per row, ``(start, end, label, score)`` token spans, end exclusive, sorted by position;
+        ``score`` is the span's sigmoid probability.
+    """
+    out = []
+    for row, length in enumerate(np.asarray(lengths)):
+        block = scores[row, :, :length, :length]
+        found = np.argwhere(block > threshold)
+        spans = [(int(s), int(e) + 1, labels[t], float(1.0 / (1.0 + np.exp(-block[t, s, e]))))
+                 for t, s, e in found if s <= e]
+        if not nested:
+            spans = merge_spans(spans)
+        out.append(sorted(spans, key=lambda c: (c[0], c[1], c[2])))
     return out
 
 

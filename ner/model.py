@@ -1,4 +1,8 @@
-"""NER model: ALBERT encoder (+ bigram and lexicon input embeddings) -> BiLSTM -> one CRF per head.
+"""NER model: ALBERT encoder (+ bigram and lexicon input embeddings) -> BiLSTM -> one head per corpus.
+
+Every layer and the CRF likelihood are written in ``keras.ops``, so the model runs under any
+Keras backend (TensorFlow by default; JAX on machines without TensorFlow); TF-only serving code
+(``tf.function`` signatures, SavedModel) lives in ``ner.tagger``.
 
 Inputs (dict of Tensors, all with the same ``[batch_size, seq_length]`` leading shape, sequences
 ``[CLS] tokens [SEP]`` right-padded with 0):
@@ -6,19 +10,21 @@ Inputs (dict of Tensors, all with the same ``[batch_size, seq_length]`` leading 
     ``bigram_ids`` int32 [batch_size, seq_length]
     ``lexicon``    float [batch_size, seq_length, lexicon_dim]
 
-Output: ``{head name: float32 emissions [batch_size, seq_length - 1, num_tags]}``, for positions
-1.. (the [CLS] position is dropped, so emission ``t`` belongs to content token ``t``). Transition
-scores live in each head's ``CrfHead``; decoding is numpy (``ner.decoding``).
+Output: ``{head name: float32 scores}``, for positions 1.. (the [CLS] position is dropped, so
+position ``t`` is content token ``t``): a CRF head gives emissions
+[batch_size, seq_length - 1, num_tags] (transition scores live in its ``CrfHead``; decoding in
+``ner.decoding``), a GlobalPointer head span scores
+[batch_size, num_labels, seq_length - 1, seq_length - 1] (``ner.globalpointer``).
 """
 
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from kgpipe.ner.albert import AlbertEncoder
-from kgpipe.ner.config import NerConfig
+from kgpipe.ner.config import HeadConfig, NerConfig
+from kgpipe.ner.globalpointer import GlobalPointerHead
 
 
 class CrfHead(keras.layers.Layer):
@@ -52,39 +58,51 @@ class CrfHead(keras.layers.Layer):
 
 
 def crf_log_likelihood(emissions, tags, lengths, head: CrfHead):
-    """Log-likelihood of gold tag paths under a linear-chain CRF.
+    """Log-likelihood of gold tag paths under a linear-chain CRF (``keras.ops``, any backend).
 
     Args:
         emissions: float32 Tensor [batch_size, seq_length, num_tags].
-        tags: int32 Tensor [batch_size, seq_length] (any value past ``lengths``).
+        tags: int32 Tensor [batch_size, seq_length] (any value in [0, num_tags) past ``lengths``).
         lengths: int32 Tensor [batch_size], >= 1.
         head: the CRF parameters.
 
     Returns:
         float32 Tensor [batch_size].
     """
-    seq_length = tf.shape(emissions)[1]
-    mask = tf.sequence_mask(lengths, seq_length, dtype=tf.float32)
     trans, start, end = head.transitions, head.start, head.end
+    num_tags = ops.shape(trans)[0]
+    seq_length = ops.shape(emissions)[1]
+    lengths = ops.cast(lengths, "int32")
+    tags = ops.cast(tags, "int32")
+    mask = ops.cast(ops.arange(seq_length)[None, :] < lengths[:, None], "float32")
     # Gold path score.
-    unary = tf.reduce_sum(tf.gather(emissions, tags, batch_dims=2) * mask, axis=1)
-    pair = tf.gather_nd(trans, tf.stack([tags[:, :-1], tags[:, 1:]], axis=-1))
-    binary = tf.reduce_sum(pair * mask[:, 1:], axis=1)
-    last = tf.gather(tags, lengths - 1, batch_dims=1)
-    gold = unary + binary + tf.gather(start, tags[:, 0]) + tf.gather(end, last)
+    unary = ops.sum(ops.take_along_axis(emissions, tags[:, :, None], axis=2)[:, :, 0] * mask,
+                    axis=1)
+    pair = ops.take(ops.reshape(trans, (-1,)), tags[:, :-1] * num_tags + tags[:, 1:])
+    binary = ops.sum(pair * mask[:, 1:], axis=1)
+    last = ops.take_along_axis(tags, (lengths - 1)[:, None], axis=1)[:, 0]
+    gold = unary + binary + ops.take(start, tags[:, 0]) + ops.take(end, last)
     # Partition function by the forward algorithm; padded steps keep the previous alpha.
     alpha0 = start[None, :] + emissions[:, 0]
-    steps = (tf.transpose(emissions[:, 1:], (1, 0, 2)), tf.transpose(mask[:, 1:]))
 
     def step(alpha, inputs):
-        emission, m = inputs
-        new = tf.reduce_logsumexp(alpha[:, :, None] + trans[None], axis=1) + emission
-        return tf.where(m[:, None] > 0, new, alpha)
+        emission, m = inputs[:, :-1], inputs[:, -1:]
+        new = ops.logsumexp(alpha[:, :, None] + trans[None], axis=1) + emission
+        return ops.where(m > 0, new, alpha), None
 
-    alphas = tf.scan(step, steps, initializer=alpha0)
-    final = tf.cond(seq_length > 1, lambda: alphas[-1], lambda: alpha0)
-    log_z = tf.reduce_logsumexp(final + end[None, :], axis=1)
+    # One scanned tensor [seq_length - 1, batch, num_tags + 1], the mask as its last channel
+    # (Keras' TF scan cannot check several inputs of unknown length against each other).
+    # A length-0 scan (one-token batches) returns alpha0 unchanged.
+    steps = ops.concatenate([emissions[:, 1:], mask[:, 1:, None]], axis=2)
+    final, _ = ops.scan(step, alpha0, ops.transpose(steps, (1, 0, 2)))
+    log_z = ops.logsumexp(final + end[None, :], axis=1)
     return gold - log_z
+
+
+def _make_head(head: HeadConfig) -> keras.layers.Layer:
+    if head.kind == "globalpointer":
+        return GlobalPointerHead(len(head.labels), head.head_size, name=f"head_{head.name}")
+    return CrfHead(len(head.tags), name=f"head_{head.name}")
 
 
 class NerModel(keras.Model):
@@ -112,7 +130,7 @@ class NerModel(keras.Model):
                 keras.layers.LSTM(config.lstm_units, return_sequences=True, dtype="float32"),
                 name="bilstm", dtype="float32")
         self.output_dropout = keras.layers.Dropout(config.output_dropout)
-        self.heads = {h.name: CrfHead(len(h.tags), name=f"head_{h.name}") for h in config.heads}
+        self.heads = {h.name: _make_head(h) for h in config.heads}
 
     def _extra_embeddings(self, inputs, training):
         extra = None
@@ -137,7 +155,9 @@ class NerModel(keras.Model):
         if self.bilstm is not None:
             hidden = self.bilstm(hidden, mask=mask, training=training)
         hidden = self.output_dropout(hidden[:, 1:], training=training)
-        return {name: head(hidden) for name, head in self.heads.items()}
+        content = mask[:, 1:]
+        return {name: head(hidden, mask=content) if isinstance(head, GlobalPointerHead)
+                else head(hidden) for name, head in self.heads.items()}
 
     def build_all(self, lexicon_dim: int | None = None):
         """Creates every weight by calling the model once on a dummy batch."""

@@ -12,6 +12,7 @@ evaluated and exported. Early stopping uses a dev slice held out from the *train
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -22,8 +23,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from kgpipe.ner.config import HeadConfig, NerConfig
+from kgpipe.ner.config import HEAD_KINDS, HeadConfig, NerConfig
 from kgpipe.ner.data import Example, label_set, read_examples, split_long
+from kgpipe.ner.nested import has_overlaps
 from kgpipe.ner.evaluation import entity_scores
 from kgpipe.ner.features import BIGRAM_UNK, BigramVocab, Featurizer, char_spans_to_token_spans
 from kgpipe.ner.lexicon import build_gazetteer, build_lexicon, read_word_list
@@ -91,6 +93,14 @@ class TrainConfig:
     #                                             weighted mean of dev F1 per corpus; (): by the
     #                                             micro F1 over all dev slices pooled
     seed: int = 13
+    # Fine-tuning from a pre-trained encoder (``ner import-albert`` / ``ner pretrain`` directory):
+    # its config, vocabulary and weights replace ``model.albert`` and the tokenizer.
+    encoder_dir: str | None = None
+    encoder_learning_rate: float | None = None  # encoder peak LR; None: ``learning_rate``
+    layer_decay: float = 1.0  # LR x decay per group below the top (embeddings lowest)
+    freeze_embeddings: bool = False  # word/position/type tables and their LayerNorm
+    bigrams: bool = True  # the bigram table (the featurizer always computes bigram ids)
+    head_kind: str = "crf"  # every head's kind: "crf" or "globalpointer"
 
     def __post_init__(self):
         if not self.corpora:
@@ -111,6 +121,19 @@ class TrainConfig:
             # its own entities: the model would learn to trust gazetteer hits it cannot trust.
             raise ValueError("`augment` needs gazetteer_folds=0. Received: "
                              f"gazetteer_folds={self.gazetteer_folds}")
+        if self.head_kind not in HEAD_KINDS:
+            raise ValueError(f"`head_kind` must be one of {HEAD_KINDS}. "
+                             f"Received: head_kind={self.head_kind!r}")
+        if not 0.0 < self.layer_decay <= 1.0:
+            raise ValueError(f"`layer_decay` must be in (0, 1]. Received: {self.layer_decay}")
+        if self.encoder_learning_rate is not None and not self.encoder_learning_rate > 0:
+            raise ValueError("`encoder_learning_rate` must be > 0. "
+                             f"Received: {self.encoder_learning_rate}")
+        if self.encoder_dir is not None:
+            for name in ("albert_config.json", "vocab.txt", "encoder.weights.npz"):
+                if not os.path.isfile(os.path.join(self.encoder_dir, name)):
+                    raise ValueError(f"encoder directory {self.encoder_dir!r} has no {name} "
+                                     "(write one with `kgpipe ner import-albert` or `ner pretrain`)")
         with_dev = {corpus.name for corpus in self.corpora
                     if corpus.dev_size and not (corpus.auxiliary or corpus.head)}
         for name, weight in self.select:
@@ -123,7 +146,8 @@ class TrainConfig:
 @dataclasses.dataclass
 class Instance:
     features: object  # ner.features.Features
-    tags: np.ndarray  # int32 [n] tag ids of the content tokens
+    tags: np.ndarray  # CRF head: int32 [n] tag ids of the content tokens; GlobalPointer head:
+    #                   int32 [k, 3] (start, end inclusive, label index) token spans
     head: str
 
 
@@ -136,6 +160,11 @@ def make_instances(examples: Sequence[Example], featurizer: Featurizer, head: He
     for piece, f in zip(pieces, featurizer.batch([piece.text for piece in pieces])):
         n = len(f.offsets)
         if n == 0 or n + 2 > max_tokens:
+            continue
+        if head.kind == "globalpointer":  # every span, nested ones included
+            spans = sorted({(s, e - 1, index[label]) for s, e, label in
+                            char_spans_to_token_spans(f.offsets, piece.spans) if label in index})
+            out.append(Instance(f, np.array(spans, np.int32).reshape(-1, 3), head.name))
             continue
         spans, taken = [], set()
         for s, e, label in sorted(char_spans_to_token_spans(f.offsets, piece.spans)):
@@ -163,8 +192,13 @@ def batches(instances: list[Instance], batch_size: int, rng: random.Random, *,
 
 
 def pad_batch(batch: list[Instance], lexicon_dim: int, rng: np.random.Generator | None,
-              unk_id: int, token_dropout: float = 0.0, bigram_dropout: float = 0.0):
-    """Pads a batch to its longest sequence; replaces tokens/bigrams by UNK at random (training)."""
+              unk_id: int, token_dropout: float = 0.0, bigram_dropout: float = 0.0,
+              num_span_labels: int = 0):
+    """Pads a batch to its longest sequence; replaces tokens/bigrams by UNK at random (training).
+
+    With ``num_span_labels`` (a GlobalPointer head's label count) the targets are float32
+    [batch, num_span_labels, length - 1, length - 1] span indicators instead of tag ids.
+    """
     length = max(len(x.features) for x in batch)
     size = len(batch)
     token_ids = np.zeros((size, length), np.int32)
@@ -184,6 +218,9 @@ def pad_batch(batch: list[Instance], lexicon_dim: int, rng: np.random.Generator 
         token_ids[content & (rng.random(token_ids.shape) < token_dropout)] = unk_id
         bigram_ids[content & (rng.random(bigram_ids.shape) < bigram_dropout)] = BIGRAM_UNK
     inputs = {"token_ids": token_ids, "bigram_ids": bigram_ids, "lexicon": lexicon}
+    if num_span_labels:
+        from kgpipe.ner.globalpointer import span_targets
+        tags = span_targets([x.tags for x in batch], num_span_labels, length - 1)
     return inputs, tags, lengths
 
 
@@ -264,7 +301,9 @@ class Trainer:
                 made = replace_mentions(gold, round(corpus.augment * len(gold)), seed=c.seed)
                 train[corpus.name] = train[corpus.name] + made
                 log.info("corpus %s: %d mention-replaced sentences", corpus.name, len(made))
-            heads.append(HeadConfig(corpus.name, label_set(examples)))
+            heads.append(HeadConfig(corpus.name, label_set(examples), kind=c.head_kind,
+                                    nested=c.head_kind == "globalpointer"
+                                    and any(map(has_overlaps, examples))))
             log.info("corpus %s%s: %d train / %d dev sentences, labels %s", corpus.name,
                      " (auxiliary)" if corpus.auxiliary else "", len(train[corpus.name]),
                      len(dev.get(corpus.name, ())), heads[-1].labels)
@@ -276,11 +315,12 @@ class Trainer:
             texts = texts + unlabelled
         self.vocab_texts = texts
         resume = (self.out / "vocab").is_dir()
+        encoder_config, encoder_tokenizer = self._check_encoder(resume)
         if resume:
             from kgpipe.ner.model_dir import load_featurizer, read_meta
             self.featurizer = load_featurizer(self.out / "vocab", read_meta(self.out / "vocab"))
         else:
-            self.featurizer = build_featurizer(c, texts)
+            self.featurizer = build_featurizer(c, texts, encoder_tokenizer)
             if c.word_vectors_dim:
                 from kgpipe.ner.word_vectors import WordVectors
                 self.featurizer = self.featurizer.with_word_vectors(WordVectors.train(
@@ -291,8 +331,13 @@ class Trainer:
                 self.featurizer = self.featurizer.with_gazetteer(build_gazetteer(everything, labels))
         base = c.model
         albert = dataclasses.replace(base.albert, vocab_size=len(self.featurizer.tokenizer))
+        if encoder_config is not None:  # the encoder's shapes; our dropout
+            albert = dataclasses.replace(
+                encoder_config, hidden_dropout_prob=base.albert.hidden_dropout_prob,
+                attention_probs_dropout_prob=base.albert.attention_probs_dropout_prob)
         self.model_config = dataclasses.replace(
-            base, albert=albert, heads=tuple(heads), bigram_vocab_size=len(self.featurizer.bigram_vocab),
+            base, albert=albert, heads=tuple(heads),
+            bigram_vocab_size=len(self.featurizer.bigram_vocab) if c.bigrams else 0,
             lexicon_dim=self.featurizer.lexicon_dim)
         auxiliary = {corpus.name for corpus in c.corpora if corpus.auxiliary}
         self.export_config = dataclasses.replace(
@@ -307,6 +352,41 @@ class Trainer:
         log.info("featurised %d training sequences in %.0fs; vocab %d, bigrams %d, lexicon dim %d",
                  len(self.train), time.time() - t0, len(self.featurizer.tokenizer),
                  len(self.featurizer.bigram_vocab), self.featurizer.lexicon_dim)
+
+    def _check_encoder(self, resume: bool):
+        """The encoder's ``(AlbertConfig, Tokenizer)`` ((None, None) without ``encoder_dir``);
+        records it in the run
+        directory, and on resume refuses an encoder whose vocabulary differs from the start's."""
+        from kgpipe.ner.albert import AlbertConfig
+        from kgpipe.ner.tokenizer import Tokenizer
+
+        c, record = self.config, self.out / "encoder.json"
+        started = json.loads(record.read_text("utf-8")) if record.is_file() else None
+        if c.encoder_dir is None:
+            if resume and started:
+                raise ValueError(f"run {str(self.out)!r} was started with --encoder "
+                                 f"{started['encoder_dir']!r}; pass it again to resume")
+            return None, None
+        directory = Path(c.encoder_dir)
+        vocab = (directory / "vocab.txt").read_text("utf-8")
+        digest = hashlib.sha256(vocab.encode("utf-8")).hexdigest()
+        if resume:
+            if started is None or started["vocab_sha256"] != digest:
+                raise ValueError(
+                    f"--encoder {c.encoder_dir!r}: its vocab.txt differs from the vocabulary run "
+                    f"{str(self.out)!r} was started with "
+                    f"({started['encoder_dir'] if started else 'no encoder'}); resume with that "
+                    "encoder or start a new --out")
+        config = AlbertConfig.from_json(directory / "albert_config.json")
+        tokenizer = Tokenizer.from_file(directory / "vocab.txt")
+        if len(tokenizer) != config.vocab_size or tokenizer.pad_id != 0:
+            raise ValueError(f"--encoder {c.encoder_dir!r}: vocab.txt has {len(tokenizer)} tokens "
+                             f"and [PAD] at id {tokenizer.pad_id}; the encoder needs "
+                             f"vocab_size={config.vocab_size} and [PAD] at id 0")
+        if not resume:
+            record.write_text(json.dumps({"encoder_dir": str(directory.resolve()),
+                                          "vocab_sha256": digest}, indent=1) + "\n", "utf-8")
+        return config, tokenizer
 
     def _instances(self, train, heads, max_tokens) -> list[Instance]:
         """Training instances; with gazetteer folds, each fold sees a gazetteer built from the
@@ -335,50 +415,102 @@ class Trainer:
         import keras
         import tensorflow as tf
 
-        from kgpipe.ner.model import NerModel, crf_log_likelihood
-
         c = self.config
         keras.utils.set_random_seed(c.seed)
+        from kgpipe.ner.model import NerModel
         self.model = NerModel(self.model_config)
         self.model.build_all()
+        if c.encoder_dir:
+            from kgpipe.ner.checkpoints import assign_encoder_weights, load_encoder_weights
+            assign_encoder_weights(self.model.encoder, load_encoder_weights(c.encoder_dir)[1])
+            log.info("encoder weights from %s", c.encoder_dir)
         if c.pretrain_epochs:
             self._load_pretrained()
-        self.optimizer = keras.optimizers.AdamW(learning_rate=c.learning_rate,
-                                                weight_decay=c.weight_decay,
-                                                global_clipnorm=c.clip_norm)
-        variables = self.model.trainable_variables
-        self.optimizer.build(variables)
+        if c.freeze_embeddings:
+            e = self.model.encoder
+            for layer in (e.word_embeddings, e.position_embeddings, e.token_type_embeddings,
+                          e.embedding_norm):
+                layer.trainable = False
+        self.groups = self._parameter_groups()
+        self.optimizers = []
+        for multiplier, group in self.groups:
+            optimizer = keras.optimizers.AdamW(learning_rate=c.learning_rate * multiplier,
+                                               weight_decay=c.weight_decay)
+            if c.encoder_dir:  # BERT practice: no decay on LayerNorm and biases
+                optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+            optimizer.build(group)
+            self.optimizers.append(optimizer)
+        self.optimizer = self.optimizers[0]  # the heads' (multiplier 1), logged
         self.ema = [tf.Variable(v.numpy(), trainable=False) for v in self.model.weights]
         self.step_var = tf.Variable(0.0, trainable=False, dtype=tf.float32)
-        model, ema, step_var = self.model, self.ema, self.step_var
+        self.steps = {h.name: self._make_step(h) for h in self.model_config.heads}
+
+    def _parameter_groups(self) -> list[tuple[float, list]]:
+        """Trainable variables grouped by LR multiplier (heads and new layers first, at 1).
+
+        Encoder variables get ``encoder_learning_rate / learning_rate`` times
+        ``layer_decay ** depth``, depth counted down from the top transformer group (0) to the
+        embeddings (number of groups). ALBERT shares a group's weights across the layers it
+        applies, so the decay steps per group, not per layer application.
+        """
+        c, encoder = self.config, self.model.encoder
+        ratio = (c.encoder_learning_rate or c.learning_rate) / c.learning_rate
+        depth = {id(v): len(encoder.groups) for layer in (
+            encoder.word_embeddings, encoder.position_embeddings, encoder.token_type_embeddings,
+            encoder.embedding_norm, encoder.embedding_projection) for v in layer.weights}
+        for g, group in enumerate(encoder.groups):
+            depth.update({id(v): len(encoder.groups) - 1 - g for layer in group
+                          for v in layer.weights})
+        groups: dict[float, list] = {1.0: []}
+        for v in self.model.trainable_variables:
+            multiplier = ratio * c.layer_decay ** depth[id(v)] if id(v) in depth else 1.0
+            groups.setdefault(multiplier, []).append(v)
+        return [(m, vs) for m, vs in groups.items() if vs]
+
+    def _make_step(self, head: HeadConfig):
+        """A ``tf.function`` training step for ``head``: loss, clipped gradients, one optimizer
+        per LR group, warm-started EMA. Returns the mean loss."""
+        import tensorflow as tf
+
+        from kgpipe.ner.globalpointer import globalpointer_loss
+        from kgpipe.ner.model import crf_log_likelihood
+
+        c, model, ema, step_var = self.config, self.model, self.ema, self.step_var
+        layer = model.heads[head.name]
+        variables = [v for _, group in self.groups for v in group]
+        spans = head.kind == "globalpointer"
+        target = (tf.TensorSpec([None, len(head.labels), None, None], tf.float32) if spans
+                  else tf.TensorSpec([None, None], tf.int32))
         spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32),
                 tf.TensorSpec([None, None, self.model_config.lexicon_dim], tf.float32),
-                tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
+                target, tf.TensorSpec([None], tf.int32)]
 
-        def make_step(head_name):
-            head = model.heads[head_name]
-
-            @tf.function(input_signature=spec)
-            def step(token_ids, bigram_ids, lexicon, tags, lengths):
-                with tf.GradientTape() as tape:
-                    outputs = model({"token_ids": token_ids, "bigram_ids": bigram_ids,
-                                     "lexicon": lexicon}, training=True)
-                    emissions = outputs[head_name][:, :tf.reduce_max(lengths)]
-                    tags_ = tags[:, :tf.reduce_max(lengths)]
-                    nll = -crf_log_likelihood(emissions, tags_, lengths, head)
+        @tf.function(input_signature=spec)
+        def step(token_ids, bigram_ids, lexicon, tags, lengths):
+            with tf.GradientTape() as tape:
+                outputs = model({"token_ids": token_ids, "bigram_ids": bigram_ids,
+                                 "lexicon": lexicon}, training=True)
+                if spans:
+                    loss = tf.reduce_mean(globalpointer_loss(outputs[head.name], tags))
+                else:
+                    width = tf.reduce_max(lengths)
+                    nll = -crf_log_likelihood(outputs[head.name][:, :width], tags[:, :width],
+                                              lengths, layer)
                     loss = tf.reduce_mean(nll)
-                grads = tape.gradient(loss, variables)
-                grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
-                self.optimizer.apply(grads, variables)
-                step_var.assign_add(1.0)
-                # Warm-started EMA (as in tf.train.ExponentialMovingAverage with num_updates).
-                decay = tf.minimum(c.ema_decay, (1.0 + step_var) / (10.0 + step_var))
-                for shadow, v in zip(ema, model.weights):
-                    shadow.assign(decay * shadow + (1.0 - decay) * tf.cast(v, shadow.dtype))
-                return loss
-            return step
-
-        self.steps = {h.name: make_step(h.name) for h in self.model_config.heads}
+            grads = tape.gradient(loss, variables)
+            grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+            grads, _ = tf.clip_by_global_norm(grads, c.clip_norm)
+            offset = 0
+            for optimizer, (_, group) in zip(self.optimizers, self.groups):
+                optimizer.apply(grads[offset:offset + len(group)], group)
+                offset += len(group)
+            step_var.assign_add(1.0)
+            # Warm-started EMA (as in tf.train.ExponentialMovingAverage with num_updates).
+            decay = tf.minimum(c.ema_decay, (1.0 + step_var) / (10.0 + step_var))
+            for shadow, v in zip(ema, model.weights):
+                shadow.assign(decay * shadow + (1.0 - decay) * tf.cast(v, shadow.dtype))
+            return loss
+        return step
 
     def _load_pretrained(self):
         """Starts the token and bigram tables from skip-gram vectors (cached in the run dir)."""
@@ -392,7 +524,9 @@ class Trainer:
                 self.vocab_texts, self.featurizer, char_dim=self.model_config.albert.embedding_size,
                 bigram_dim=self.model_config.bigram_dim, epochs=c.pretrain_epochs, seed=c.seed)
             pretrain.save(path, vectors)
-        tables = {"tokens": self.model.encoder.word_embeddings.embeddings}
+        tables = {}
+        if not c.encoder_dir:  # a pre-trained encoder keeps its own token table
+            tables["tokens"] = self.model.encoder.word_embeddings.embeddings
         if self.model.bigram_embeddings is not None:
             tables["bigrams"] = self.model.bigram_embeddings.embeddings
         for name, variable in tables.items():
@@ -403,9 +537,12 @@ class Trainer:
     def _state_arrays(self):
         arrays = {f"w{i:04d}": v.numpy() for i, v in enumerate(self.model.weights)}
         arrays.update({f"e{i:04d}": v.numpy() for i, v in enumerate(self.ema)})
-        arrays.update({f"o{i:04d}": v.numpy() for i, v in enumerate(self.optimizer.variables)})
+        arrays.update({f"o{i:04d}": v.numpy() for i, v in enumerate(self._optimizer_variables())})
         arrays["step"] = np.array(self.step_var.numpy())
         return arrays
+
+    def _optimizer_variables(self) -> list:
+        return [v for optimizer in self.optimizers for v in optimizer.variables]
 
     def save_checkpoint(self, progress: dict) -> None:
         tmp = self.out / "checkpoint.tmp.npz"
@@ -423,7 +560,7 @@ class Trainer:
                 v.assign(data[f"w{i:04d}"])
             for i, v in enumerate(self.ema):
                 v.assign(data[f"e{i:04d}"])
-            for i, v in enumerate(self.optimizer.variables):
+            for i, v in enumerate(self._optimizer_variables()):
                 v.assign(data[f"o{i:04d}"])
             self.step_var.assign(float(data["step"]))
         with open(self.out / "progress.json") as f:
@@ -481,19 +618,25 @@ class Trainer:
                      progress["elapsed"])
         rng = np.random.default_rng(c.seed + progress["epoch"])
         unk = self.featurizer.tokenizer.unk_id
+        span_labels = {h.name: len(h.labels) for h in self.model_config.heads
+                       if h.kind == "globalpointer"}
         start = time.time() - progress["elapsed"]
         last_eval, losses, stop = time.time(), [], False
         while progress["epoch"] < c.max_epochs and not stop:
             epoch_batches = batches(self.train, c.batch_size, random.Random(c.seed + progress["epoch"]))
             skip = progress.get("batch_in_epoch", 0)
+            epoch_start = len(losses)
             for b, batch in enumerate(epoch_batches):
                 if b < skip:
                     continue
                 elapsed = time.time() - start
                 step = int(self.step_var.numpy())
-                self.optimizer.learning_rate = self.learning_rate(step, elapsed)
+                rate = self.learning_rate(step, elapsed)
+                for optimizer, (multiplier, _) in zip(self.optimizers, self.groups):
+                    optimizer.learning_rate = rate * multiplier
                 inputs, tags, lengths = pad_batch(batch, self.featurizer.lexicon_dim, rng, unk,
-                                                  c.token_dropout, c.bigram_dropout)
+                                                  c.token_dropout, c.bigram_dropout,
+                                                  span_labels.get(batch[0].head, 0))
                 loss = self.steps[batch[0].head](inputs["token_ids"], inputs["bigram_ids"],
                                                  inputs["lexicon"], tags, lengths)
                 losses.append(float(loss))
@@ -508,6 +651,9 @@ class Trainer:
                     if stop:
                         break
             else:
+                if len(losses) > epoch_start:  # mean training loss of each (resumed) epoch
+                    progress.setdefault("epoch_losses", []).append(
+                        round(float(np.mean(losses[epoch_start:])), 4))
                 progress.update(epoch=progress["epoch"] + 1, batch_in_epoch=0)
         if not stop:  # ran out of epochs: score the final weights too
             progress["elapsed"] = time.time() - start

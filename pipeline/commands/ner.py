@@ -77,8 +77,9 @@ def _add_train(commands) -> None:
     train.add_argument("--export", default=None, help="also copy the best model directory here")
     train.add_argument("--name", default="default", help="model name (in the version string)")
     train.add_argument("--no-jieba-lexicon", action="store_true")
-    train.add_argument("--gazetteer-folds", type=int, default=5,
-                       help="folds for the training-entity gazetteer feature (0 disables it)")
+    train.add_argument("--gazetteer-folds", type=int, default=None,
+                       help="folds for the training-entity gazetteer feature (0 disables it; "
+                            "default 5 when the lexicon features are on, else 0)")
     train.add_argument("--lexicon-words", action="append", default=[], metavar="CATEGORY=PATH[,PATH]",
                        help="extra lexicon word lists (repeatable)")
     train.add_argument("--aux-train", action="append", default=[], metavar="NAME=PATH",
@@ -99,22 +100,45 @@ def _add_train(commands) -> None:
                        help="SoftLexicon word vectors of this size, skip-gram over the same text "
                             "(needs --pretrain-epochs; 0: none)")
     model = train.add_argument_group("model")
-    model.add_argument("--embedding-size", type=int, default=128)
-    model.add_argument("--hidden-size", type=int, default=256)
-    model.add_argument("--num-layers", type=int, default=0, help="ALBERT layer applications")
-    model.add_argument("--num-heads", type=int, default=4)
-    model.add_argument("--intermediate-size", type=int, default=1024)
-    model.add_argument("--lstm-units", type=int, default=256)
+    model.add_argument("--encoder", default=None, metavar="DIR",
+                       help="start from a pre-trained ALBERT encoder directory (written by "
+                            "`ner import-albert` or `ner pretrain`): its config, vocabulary and "
+                            "weights; the size flags below then come from it")
+    model.add_argument("--head", default="crf", choices=("crf", "globalpointer"),
+                       help="head kind of every corpus (globalpointer: flat and nested spans)")
+    model.add_argument("--bigrams", default="auto", choices=("auto", "on", "off"),
+                       help="bigram embeddings (auto: on, off with --encoder)")
+    model.add_argument("--lexicon", default="auto", choices=("auto", "on", "off"),
+                       help="SoftLexicon + gazetteer features (auto: on, off with --encoder)")
+    for flag, default in _SIZE_FLAGS.items():
+        model.add_argument(flag, type=int, default=None, help=f"default {default} (no --encoder)")
+    model.add_argument("--lstm-units", type=int, default=None,
+                       help="BiLSTM units per direction (0: none; default 256, 0 with --encoder)")
     model.add_argument("--bigram-dim", type=int, default=64)
     model.add_argument("--bigram-max-size", type=int, default=40000)
-    model.add_argument("--embedding-dropout", type=float, default=0.3)
-    model.add_argument("--output-dropout", type=float, default=0.3)
+    model.add_argument("--embedding-dropout", type=float, default=None,
+                       help="default 0.3, 0.1 with --encoder")
+    model.add_argument("--output-dropout", type=float, default=None,
+                       help="default 0.3, 0.1 with --encoder")
     model.add_argument("--hidden-dropout", type=float, default=0.1)
-    model.add_argument("--max-sequence-length", type=int, default=128)
-    model.add_argument("--buckets", default="16,32,48,64,96,128")
+    model.add_argument("--max-sequence-length", type=int, default=128,
+                       help="tokens incl. [CLS]/[SEP]; at most the encoder's position table")
+    model.add_argument("--buckets", default=None,
+                       help="padded lengths inference runs at (default: 16,32,48,64,96,128 up to "
+                            "and ending at --max-sequence-length)")
     opt = train.add_argument_group("optimisation")
     opt.add_argument("--batch-size", type=int, default=32)
-    opt.add_argument("--learning-rate", type=float, default=1.5e-3)
+    opt.add_argument("--learning-rate", "--head-lr", dest="learning_rate", type=float,
+                     default=1.5e-3, help="peak LR of the heads and new layers (and of the "
+                                          "encoder without --encoder-lr)")
+    opt.add_argument("--encoder-lr", type=float, default=None,
+                     help="peak LR of the encoder (default: 1e-4 with --encoder, else "
+                          "--learning-rate)")
+    opt.add_argument("--layer-decay", type=float, default=1.0,
+                     help="LR x this per transformer group below the top (embeddings lowest); "
+                          "ALBERT shares one group across its layers")
+    opt.add_argument("--freeze-embeddings", action="store_true",
+                     help="keep the encoder's word/position/type embeddings fixed")
     opt.add_argument("--warmup-steps", type=int, default=300)
     opt.add_argument("--token-dropout", type=float, default=0.05)
     opt.add_argument("--bigram-dropout", type=float, default=0.1)
@@ -127,6 +151,37 @@ def _add_train(commands) -> None:
     opt.add_argument("--max-epochs", type=int, default=100)
     opt.add_argument("--seed", type=int, default=13)
     train.set_defaults(func=run_train)
+
+
+# Encoder size flags: defaults without --encoder; with it they come from the encoder's config.
+_SIZE_FLAGS = {"--embedding-size": 128, "--hidden-size": 256, "--num-layers": 0,
+               "--num-heads": 4, "--intermediate-size": 1024}
+
+
+def _resolve_model_flags(args) -> None:
+    """Fills the ``None`` defaults that depend on ``--encoder`` (in place)."""
+    encoder = args.encoder is not None
+    for flag, default in _SIZE_FLAGS.items():
+        dest = flag[2:].replace("-", "_")
+        if encoder and getattr(args, dest) is not None:
+            raise SystemExit(f"{flag}: the encoder size comes from --encoder's albert_config.json;"
+                             f" drop {flag}")
+        if getattr(args, dest) is None:
+            setattr(args, dest, default)
+    pick = lambda value, plain, with_encoder: (with_encoder if encoder else plain) \
+        if value is None else value
+    args.lstm_units = pick(args.lstm_units, 256, 0)
+    args.embedding_dropout = pick(args.embedding_dropout, 0.3, 0.1)
+    args.output_dropout = pick(args.output_dropout, 0.3, 0.1)
+    args.encoder_lr = pick(args.encoder_lr, None, 1e-4)
+    args.bigrams = args.bigrams == "on" or args.bigrams == "auto" and not encoder
+    args.lexicon = args.lexicon == "on" or args.lexicon == "auto" and not encoder
+    args.gazetteer_folds = pick(args.gazetteer_folds, 5 if args.lexicon else 0,
+                                5 if args.lexicon else 0)
+    if args.buckets is None:
+        args.buckets = ",".join(str(b) for b in (16, 32, 48, 64, 96, 128)
+                                if b < args.max_sequence_length) + f",{args.max_sequence_length}"
+        args.buckets = args.buckets.lstrip(",")
 
 
 def _pairs(values, what):
@@ -157,6 +212,8 @@ def train_config_from_args(args):
                      for name, path in _pairs(args.aux_train, "--aux-train"))
     corpora += tuple(Corpus(f"{head}+{Path(path).name}", path, label_map, 0, head=head)
                      for head, path in _pairs(args.extra_train, "--extra-train"))
+    args = argparse.Namespace(**vars(args))  # resolved on a copy: callers may reuse theirs
+    _resolve_model_flags(args)
     buckets = tuple(int(b) for b in args.buckets.split(","))
     albert = AlbertConfig(vocab_size=1, embedding_size=args.embedding_size,
                           hidden_size=args.hidden_size, num_hidden_layers=args.num_layers,
@@ -173,15 +230,18 @@ def train_config_from_args(args):
                   _pairs(args.lexicon_words, "--lexicon-words"))
     return TrainConfig(
         output_dir=args.out, corpora=corpora, model=model,
-        report=tuple(_pairs(args.report, "--report")), lexicon_jieba=not args.no_jieba_lexicon,
-        lexicon_words=words, gazetteer_folds=args.gazetteer_folds, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        report=tuple(_pairs(args.report, "--report")),
+        lexicon_jieba=args.lexicon and not args.no_jieba_lexicon,
+        lexicon_words=words if args.lexicon else (), gazetteer_folds=args.gazetteer_folds, batch_size=args.batch_size, learning_rate=args.learning_rate,
         warmup_steps=args.warmup_steps, token_dropout=args.token_dropout,
         bigram_dropout=args.bigram_dropout, time_budget_s=args.time_budget,
         eval_every_s=args.eval_every, patience=args.patience, max_epochs=args.max_epochs,
         bigram_max_size=args.bigram_max_size, unlabelled=tuple(args.unlabelled),
         pretrain_epochs=args.pretrain_epochs, word_vectors_dim=args.word_vectors_dim,
         select=tuple((name, float(w)) for name, w in _pairs(args.select, "--select")),
-        seed=args.seed)
+        seed=args.seed, encoder_dir=args.encoder, encoder_learning_rate=args.encoder_lr,
+        layer_decay=args.layer_decay, freeze_embeddings=args.freeze_embeddings,
+        bigrams=args.bigrams, head_kind=args.head)
 
 
 def run_train(args) -> int:
@@ -189,9 +249,12 @@ def run_train(args) -> int:
 
     from kgpipe.ner.training import Trainer
 
-    config = train_config_from_args(args)
-    trainer = Trainer(config)
-    progress = trainer.run()
+    try:
+        config = train_config_from_args(args)
+        trainer = Trainer(config)
+        progress = trainer.run()
+    except ValueError as e:  # bad data, encoder or flags: one line, not a traceback
+        raise SystemExit(f"kgpipe ner train: {e}") from None
     best = f"{config.output_dir}/best"
     print(json.dumps({"best_dev": progress["best"], "best_step": progress.get("best_step"),
                       "version": progress.get("best_version")}))
