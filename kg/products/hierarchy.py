@@ -1,18 +1,21 @@
 """The product-type hierarchy of kgpipe, with the keywords that place a title in it.
 
 Origin: written for kgpipe by its engineers (2026) from general knowledge of how
-Chinese e-commerce sites group goods. The shape (eleven top-level groups, about
-ninety leaf and inner types, two or three levels deep) was checked at build
+Chinese e-commerce sites group goods. The shape (seventeen top-level groups, 105
+types, two or three levels deep) was checked at build
 time against the 1,300 product concept names of GoodsKG
-(``../shared/data/goodskg/product_concepts.txt``, research use): no row,
-keyword or name here is copied from that list.
+(``../shared/data/goodskg/product_concepts.txt``, research use), and the groups for
+medicine, home improvement, watches and eyewear, instruments, accessories, fresh food, services
+and industrial supplies were added after measuring how many e-commerce titles found no type
+(``bench/product_coverage.py``); no row, keyword or name here is copied from those lists.
 
 Each row is ``(id, parent id, Chinese label, English label, keywords)``. The id
 is the class's local name under ``CATEGORY_NAMESPACE`` (``kgpc:Smartphone``);
 a top-level type's parent is ``None`` (it is a subclass of ``kgp:Product``).
 Keywords are separated by spaces; a keyword prefixed with ``~`` is weak (it
 names the type only when nothing stronger does: ``~苹果`` is a fruit, unless the
-title says ``手机``); Latin keywords match case-insensitively.
+title says ``手机``; meats are weak because they name flavours of pet food and snacks); Latin
+keywords match case-insensitively.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ ROWS: tuple[tuple[str, str | None, str, str, str], ...] = (
      "U盘 移动硬盘 固态硬盘 内存卡 存储卡 TF卡 SD卡 内存条"),
     ("GameConsole", "Electronics", "游戏机", "Game console", "游戏机 掌机 游戏主机 Switch PS5"),
     ("ComputerPeripheral", "Electronics", "电脑外设", "Computer peripheral",
-     "键盘 鼠标 机械键盘 路由器 摄像头 打印机 鼠标垫"),
+     "服务器 交换机 显卡 主板 采集卡 手写板 键盘 鼠标 机械键盘 路由器 摄像头 打印机 鼠标垫"),
     ("HomeAppliance", None, "家用电器", "Home appliance", "家电 家用电器"),
     ("KitchenAppliance", "HomeAppliance", "厨房电器", "Kitchen appliance", "厨房电器 厨电"),
     ("RiceCooker", "KitchenAppliance", "电饭煲", "Rice cooker", "电饭煲 电饭锅 电压力锅 压力锅"),
@@ -60,10 +63,10 @@ ROWS: tuple[tuple[str, str | None, str, str, str], ...] = (
     ("PersonalCareAppliance", "HomeAppliance", "个护电器", "Personal care appliance",
      "吹风机 电吹风 剃须刀 电动剃须刀 电动牙刷 冲牙器 卷发棒 直发器 按摩仪 理发器"),
     ("Apparel", None, "服饰", "Apparel", "服饰 服装"),
-    ("Clothing", "Apparel", "服装", "Clothing", "衣服 上衣 套装"),
+    ("Clothing", "Apparel", "服装", "Clothing", "衣服 上衣 套装 女装 男装 童装 中老年女装 衬衫 衬衣 皮衣 皮草 马甲 背心 吊带 雪纺衫 旗袍 唐装 汉服 礼服 婚纱 太极服 练功服 工装"),
     ("TShirt", "Clothing", "T恤", "T-shirt", "T恤 短袖 打底衫 POLO衫"),
-    ("Outerwear", "Clothing", "外套", "Outerwear", "外套 夹克 风衣 冲锋衣 羽绒服 棉服 大衣 卫衣 毛衣 针织衫 西装"),
-    ("Trousers", "Clothing", "裤子", "Trousers", "裤子 牛仔裤 休闲裤 运动裤 西裤 短裤 阔腿裤 打底裤"),
+    ("Outerwear", "Clothing", "外套", "Outerwear", "外套 夹克 风衣 开衫 羊绒衫 冲锋衣 羽绒服 棉服 大衣 卫衣 毛衣 针织衫 西装"),
+    ("Trousers", "Clothing", "裤子", "Trousers", "裤子 牛仔裤 休闲裤 运动裤 西裤 短裤 阔腿裤 打底裤 喇叭裤 微喇裤 哈伦裤 ~裤"),
     ("Dress", "Clothing", "裙装", "Dress", "连衣裙 半身裙 裙子 长裙 短裙"),
     ("Underwear", "Clothing", "内衣袜子", "Underwear and socks", "内衣 内裤 文胸 袜子 棉袜 睡衣 保暖内衣"),
     ("Footwear", "Apparel", "鞋靴", "Footwear", "鞋 鞋子 女鞋 男鞋"),
@@ -96,26 +99,49 @@ ROWS: tuple[tuple[str, str | None, str, str, str], ...] = (
     ("PaperProducts", "Household", "纸品湿巾", "Paper products", "抽纸 卫生纸 纸巾 湿巾 卷纸 面巾纸 厨房纸"),
     ("LaundryCare", "Household", "衣物清洁", "Laundry care", "洗衣液 洗衣粉 洗衣凝珠 柔顺剂 消毒液 洗洁精"),
     ("Kitchenware", "Household", "厨具餐具", "Kitchenware",
-     "炒锅 不粘锅 汤锅 蒸锅 保温杯 水杯 刀具 菜板 砧板 碗 餐具 保鲜盒 饭盒 杯子"),
+     "炒锅 不粘锅 汤锅 蒸锅 保温杯 水杯 刀具 菜板 砧板 碗 餐具 保鲜盒 饭盒 杯子 切菜器 刨丝器 菜刀 茶具 茶壶 茶杯 马克杯 保温壶 水壶 烧烤架"),
     ("Bedding", "Household", "床上用品", "Bedding", "床上用品 四件套 被子 枕头 床垫 床单 被套 蚕丝被 羽绒被 凉席 毛毯"),
     ("Furniture", "Household", "家具", "Furniture", "沙发 椅子 电脑椅 人体工学椅 书桌 餐桌 衣柜 床 书架 鞋柜"),
     ("MotherBaby", None, "母婴", "Mother and baby", "母婴"),
     ("Diapers", "MotherBaby", "纸尿裤", "Diapers", "纸尿裤 尿不湿 拉拉裤 成长裤"),
     ("InfantFormula", "MotherBaby", "婴幼儿奶粉", "Infant formula", "婴儿奶粉 婴幼儿奶粉 幼儿配方奶粉 1段 2段 3段"),
     ("BabyGear", "MotherBaby", "童车童床", "Baby gear", "婴儿车 推车 安全座椅 婴儿床 奶瓶 吸奶器"),
-    ("Toys", "MotherBaby", "玩具", "Toys", "玩具 积木 乐高 拼图 毛绒玩具 遥控车 玩偶"),
+    ("Toys", "MotherBaby", "玩具", "Toys", "玩具 手办 模型 芭比 娃娃 积木 乐高 拼图 毛绒玩具 遥控车 玩偶"),
     ("SportsOutdoor", None, "运动户外", "Sports and outdoors", "运动户外 户外"),
     ("Fitness", "SportsOutdoor", "健身器材", "Fitness equipment", "瑜伽垫 跑步机 哑铃 健身车 动感单车 筋膜枪 跳绳 壶铃"),
     ("OutdoorGear", "SportsOutdoor", "户外装备", "Outdoor gear", "帐篷 睡袋 登山杖 露营 天幕 折叠椅 户外灯"),
     ("Cycling", "SportsOutdoor", "骑行", "Cycling", "自行车 山地车 公路车 电动车 滑板车 平衡车"),
     ("BallSports", "SportsOutdoor", "球类运动", "Ball sports", "篮球 足球 羽毛球 羽毛球拍 乒乓球拍 网球拍 排球"),
+    ("HealthCare", None, "医药保健", "Health care", "医药保健 医疗保健"),
+    ("Medicine", "HealthCare", "药品", "Medicine", "药品 胶囊 口服液 软膏 眼药水 滴眼液 创可贴 感冒药 中药 中成药 消炎药 ~片剂"),
+    ("Supplements", "HealthCare", "营养保健", "Supplements",
+     "保健品 维生素 钙片 鱼油 蛋白粉 益生菌 DHA 氨糖 软骨素 叶黄素 三七粉 燕窝 阿胶 蜂蜜 枸杞 人参"),
+    ("MedicalDevice", "HealthCare", "医疗器械", "Medical device", "血压计 血糖仪 体温计 口罩 轮椅 雾化器 制氧机 拐杖 护腰"),
+    ("HomeImprovement", None, "家装建材", "Home improvement", "家装 建材 装修材料"),
+    ("Lighting", "HomeImprovement", "灯具", "Lighting", "灯具 吸顶灯 台灯 吊灯 落地灯 筒灯 射灯 灯泡 灯带 夜灯 水晶灯 护眼灯 ~灯"),
+    ("Bathroom", "HomeImprovement", "卫浴", "Bathroom fittings", "马桶 水龙头 花洒 淋浴 浴室柜 马桶垫 马桶盖 地漏 浴霸 卫浴"),
+    ("Hardware", "HomeImprovement", "五金工具", "Hardware and tools",
+     "电钻 螺丝刀 扳手 工具箱 梯子 插座 插线板 门锁 指纹锁 五金 胶带 卷尺 电烙铁"),
+    ("Decoration", "HomeImprovement", "装饰材料", "Decoration", "地板 瓷砖 涂料 墙纸 壁纸 乳胶漆 窗帘 地毯 地垫 墙贴 护栏"),
+    ("WatchesEyewear", None, "钟表眼镜", "Watches and eyewear", "钟表 眼镜"),
+    ("Watch", "WatchesEyewear", "手表", "Watch", "手表 机械表 石英表 腕表 男表 女表 挂钟 闹钟 座钟"),
+    ("Eyewear", "WatchesEyewear", "眼镜", "Eyewear", "眼镜框 镜框 太阳镜 墨镜 近视眼镜 老花镜 泳镜 镜片"),
+    ("MusicalInstrument", None, "乐器", "Musical instrument", "乐器 吉他 钢琴 电子琴 尤克里里 小提琴 架子鼓 古筝 口琴 二胡 葫芦丝"),
+    ("ApparelAccessories", "Apparel", "服饰配件", "Apparel accessories",
+     "帽子 鸭舌帽 棒球帽 渔夫帽 毛线帽 贝雷帽 围巾 丝巾 披肩 手套 腰带 皮带 领带 头纱 发带"),
+    ("FreshFood", "FoodBeverage", "生鲜", "Fresh food",
+     "生鲜 牛排 ~牛肉 ~猪肉 ~羊肉 ~鸡肉 鸡胸肉 ~鸡翅 海鲜 大闸蟹 虾仁 酱肉 火腿 腊肉 豆腐 鸡蛋 蔬菜 莴笋 土豆 菌菇 蛋挞"),
+    ("ServicesTravel", None, "服务与旅游", "Services and travel",
+     "旅游 旅拍 跟团游 自由行 婚纱照 婚纱摄影 装修服务 全包装修 维修 上门安装 门票 电影票 充值 点卡 游戏币"),
+    ("IndustrialSupplies", None, "工业品", "Industrial supplies",
+     "模块 传感器 继电器 开关电源 电缆 轴承 按钮开关 电机 变频器 液压 工控 仪表"),
     ("PetSupplies", None, "宠物用品", "Pet supplies", "宠物 宠物用品"),
-    ("PetFood", "PetSupplies", "宠物食品", "Pet food", "猫粮 狗粮 猫罐头 冻干 宠物零食 猫条"),
+    ("PetFood", "PetSupplies", "宠物食品", "Pet food", "兔粮 仓鼠 鸟食 化毛膏 猫粮 狗粮 猫罐头 冻干 宠物零食 猫条"),
     ("PetCare", "PetSupplies", "宠物日用", "Pet care", "猫砂 猫砂盆 猫爬架 狗窝 猫窝 牵引绳"),
-    ("AutoSupplies", None, "汽车用品", "Car supplies", "汽车用品 车载"),
+    ("AutoSupplies", None, "汽车用品", "Car supplies", "汽车用品 车载 汽车配件 车衣 汽车坐垫 座套 脚垫 后备箱垫 汽车挂件 车灯"),
     ("CarCare", "AutoSupplies", "汽车养护", "Car care", "机油 机滤 玻璃水 车蜡 洗车液 轮胎"),
     ("CarElectronics", "AutoSupplies", "车载电器", "Car electronics", "行车记录仪 车载充电器 车载支架 车载冰箱 倒车影像"),
-    ("Jewelry", None, "珠宝首饰", "Jewellery", "首饰 珠宝 项链 手镯 手链 戒指 耳钉 耳环 吊坠 黄金 足金 金条 银饰"),
-    ("Books", None, "图书文具", "Books and stationery", "图书 书籍 绘本 教材 文具"),
-    ("Stationery", "Books", "文具", "Stationery", "中性笔 钢笔 记事本 本子 笔记本本子 文件夹 马克笔 铅笔 橡皮"),
+    ("Jewelry", None, "珠宝首饰", "Jewellery", "首饰 珠宝 饰品 头饰 发夹 胸针 手串 佛珠 翡翠 玉石 和田玉 水晶 钻石 钻戒 珍珠 琥珀 蜜蜡 耳饰 项链 手镯 手链 戒指 耳钉 耳环 吊坠 黄金 足金 金条 银饰"),
+    ("Books", None, "图书文具", "Books and stationery", "图书 书籍 绘本 教材 文具 原版 小说 教案 课本 ~书"),
+    ("Stationery", "Books", "文具", "Stationery", "计算器 打印纸 色带 墨盒 硒鼓 中性笔 钢笔 记事本 本子 笔记本本子 文件夹 马克笔 铅笔 橡皮"),
 )
