@@ -7,8 +7,13 @@ the other commands are registered by ``pipeline.commands.*``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import re
 import sys
+import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,25 +53,39 @@ Runner examples:
 """
 
 
+# (summary.json key, what it counts): the table prints summary.json's own names and numbers.
+_SUMMARY_ROWS = (
+    ("documents", "documents written"),
+    ("ner_windows", "sentence windows tagged"),
+    ("links", "mentions (one link each)"),
+    ("links_kb", "mentions linked to a KB entity"),
+    ("links_nil", "mentions not in the KB (NIL, minted)"),
+    ("entities_linked", "distinct KB entities linked"),
+    ("triples", "triples"),
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def _print_summary(summary: Mapping[str, Any]) -> None:
-    counts = summary["counts"]
-    rows = [
-        ("documents", counts.get("documents", 0)),
-        ("windows tagged", counts.get("ner_windows", 0)),
-        ("mentions", counts.get("links", 0)),
-        ("linked to KB", counts.get("links", 0) - counts.get("links_nil", 0)),
-        ("NIL (minted)", counts.get("links_nil", 0)),
-        ("triples", counts.get("triples", 0)),
-        ("dead letters", sum(summary["dead_letters"].values())),
-        ("seconds", summary["seconds"]),
-        ("NER seconds", summary["ner"]["ner_seconds"]),
-        ("NER chars/s", summary["throughput"]["ner_chars_per_second"]),
-        ("padding waste", f"{summary['padding_waste']:.1%}"),
+    counts, throughput = summary["counts"], summary["throughput"]
+    rows = [(key, counts.get(key, 0), what) for key, what in _SUMMARY_ROWS]
+    rows += [
+        ("dead_letters", sum(summary["dead_letters"].values()), "records set aside, with a reason"),
+        ("seconds", summary["seconds"], "wall clock"),
+        ("ner_seconds", summary["ner"]["ner_seconds"], "in NER model calls"),
+        ("ner_chars_per_second", throughput["ner_chars_per_second"], "NER throughput"),
+        ("documents_per_second", throughput["documents_per_second"], "pipeline throughput"),
+        ("padding_waste", f"{summary['padding_waste']:.1%}", "padded tokens that were padding"),
     ]
-    width = max(len(name) for name, _ in rows)
+    width = max(len(name) for name, _, _ in rows)
     print(f"\nkgpipe run {summary['run_id']} -> {summary['output']}")
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value:>12,}" if isinstance(value, int) else f"  {name:<{width}}  {value:>12}")
+    for name, value, what in rows:
+        print(f"  {name:<{width}}  {_cell(value):>12}  {what}")
     if summary["dead_letters"]:
         print(f"  dead letters by stage: {summary['dead_letters']} (see {summary['output']}/dead_letter/)")
 
@@ -87,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kgpipe", description="Build knowledge graphs from raw text: NER, entity linking, Parquet + RDF."
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="Log more.")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Log more, including TensorFlow's and Beam's start-up lines.")
+    parser.add_argument("--debug", action="store_true", help="Show the traceback of an error.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="Run the pipeline (see `kgpipe run --help`).", add_help=False)
     ner.add_parser(commands)
@@ -98,20 +119,134 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    verbose = "-v" in argv[:1] or "--verbose" in argv[:1]
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_NOISY_LOGGERS = ("apache_beam", "absl", "tensorflow", "keras", "h5py", "jieba", "urllib3", "google")
+_TRACEBACK_HINT = " (run with --debug for the traceback)"
+
+
+def _global_flags(argv: list[str]) -> tuple[set[str], list[str]]:
+    """Splits the leading ``-v/--verbose`` and ``--debug`` flags from the command."""
+    flags: set[str] = set()
+    while argv and argv[0] in ("-v", "--verbose", "--debug"):
+        flags.add("debug" if argv[0] == "--debug" else "verbose")
+        argv = argv[1:]
+    return flags, argv
+
+
+_LIBRARY_PATHS = re.compile(r"[/\\\\](apache_beam|tensorflow|keras|absl|google)[/\\\\]")
+
+
+def _drop_library_warnings(record: logging.LogRecord) -> bool:
+    """Keeps kgpipe's records and libraries' errors; drops libraries' warnings logged on the root logger."""
+    return record.levelno >= logging.ERROR or not _LIBRARY_PATHS.search(record.pathname or "")
+
+
+class StderrFilter:
+    """Drops TensorFlow's and absl's C++ start-up lines, which are written to file descriptor 2 directly.
+
+    They bypass Python logging and, before absl is initialised, even
+    ``TF_CPP_MIN_LOG_LEVEL``. Everything else written to the descriptor (our own
+    messages, Python tracebacks, real C++ errors) passes through unchanged.
+    Worker processes inherit the filtered descriptor.
+    """
+
+    NOISE = re.compile(
+        rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+        rb"|[IW]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] .*"  # glog-style INFO and WARNING lines
+        rb"|E\d{4} [\d:.]+ +\d+ cuda_[\w.]+:\d+\] .*"  # "failed call to cuInit" on machines without a GPU
+        rb"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.)$")
+
+    def __enter__(self) -> "StderrFilter":
+        sys.stderr.flush()
+        self._saved = os.dup(2)
+        read, write = os.pipe()
+        os.dup2(write, 2)
+        os.close(write)
+        self._thread = threading.Thread(target=self._pump, args=(read,), daemon=True)
+        self._thread.start()
+        return self
+
+    def _pump(self, read: int) -> None:
+        with os.fdopen(read, "rb") as pipe:
+            for line in pipe:
+                if not self.NOISE.match(line.rstrip(b"\r\n")):
+                    os.write(self._saved, line)
+
+    def __exit__(self, *exc) -> None:
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)  # Closes the pipe's write end: the pump reads to the end and stops.
+        self._thread.join(timeout=2)
+        os.close(self._saved)
+
+
+def quiet_start_up(verbose: bool) -> None:
+    """Silences TensorFlow/absl/Beam start-up noise unless ``verbose``; kgpipe's progress stays on.
+
+    Must run before TensorFlow is imported: its C++ log level is read from the
+    environment once. A level the user set in the environment is kept.
+    """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    logging.getLogger("kgpipe").setLevel(logging.INFO)  # Progress lines on long runs.
-    rest = argv[1:] if verbose else argv
-    if rest and rest[0] == "run":
-        return _run(rest[1:])
+    logging.getLogger("kgpipe").setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("kgpipe.progress").setLevel(logging.INFO)  # Progress lines on long runs.
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ INFO/WARNING/ERROR lines (e.g. "cuInit" without a GPU)
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for handler in logging.getLogger().handlers:  # Beam logs some warnings on the root logger.
+        handler.addFilter(_drop_library_warnings)
+    warnings.filterwarnings("ignore", module=r"(apache_beam|tensorflow|keras|absl|google|jieba)(\.|$)")
+
+
+def one_line(error: BaseException) -> str:
+    """A readable one-line message for ``error``: the innermost ``XxxError: ...`` line of a runner's report."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    named = [line for line in lines if re.match(r"^[A-Za-z_.]*(Error|Exception)\b.*?:", line)]
+    text = named[-1] if named else (lines[0] if lines else type(error).__name__)
+    if not named and not isinstance(error, ValueError):
+        text = f"{type(error).__name__}: {text}"
+    return text if len(text) <= 400 else text[:400] + "..."
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    from kgpipe.pipeline.preflight import UsageError
+
+    return (UsageError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
+
+
+def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] == "run":
+        return _run(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 0 if args.command is None else 2
+        return EXIT_OK if args.command is None else EXIT_USAGE
     return int(args.func(args) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one ``kgpipe`` command; returns its exit code (see README: 0 ok, 1 failed, 2 usage, 130 interrupted).
+
+    Errors print one line (``kgpipe: error: ...``) unless ``--debug`` is given first.
+    """
+    flags, argv = _global_flags(list(sys.argv[1:] if argv is None else argv))
+    verbose = "verbose" in flags or "debug" in flags
+    quiet_start_up(verbose)
+    command = argv[0] if argv else "kgpipe"
+    try:
+        with contextlib.nullcontext() if verbose else StderrFilter():
+            return _dispatch(argv)
+    except KeyboardInterrupt:
+        print(f"kgpipe {command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the one place errors become a line and an exit code
+        if "debug" in flags:
+            raise
+        usage = isinstance(error, _usage_errors())
+        print(f"kgpipe {command}: error: {one_line(error)}" + ("" if usage else _TRACEBACK_HINT), file=sys.stderr)
+        return EXIT_USAGE if usage else EXIT_FAILED
 
 
 if __name__ == "__main__":

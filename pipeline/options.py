@@ -67,6 +67,10 @@ class KgpipeOptions(PipelineOptions):
         parser.add_argument("--incremental", action="store_true",
                             help="Skip documents already in DIR from earlier runs; append a new run.")
         parser.add_argument("--no_progress", action="store_true", help="Do not log progress lines.")
+        parser.add_argument("--append", action="store_true",
+                            help="Add this run to an output folder that holds runs of other inputs.")
+        parser.add_argument("--overwrite", action="store_true",
+                            help="Replace the runs an output folder holds (once this run is complete).")
 
 
 def check_flags(argv: Sequence[str]) -> None:
@@ -118,6 +122,8 @@ class RunConfig:
         rdf_compression: Compression of the N-Triples shards.
         incremental: Process only documents not seen in earlier runs.
         progress: Log progress lines.
+        append: Add the run beside other runs already in ``output_dir``.
+        overwrite: Replace every run in ``output_dir`` once this run is complete.
     """
 
     inputs: tuple[str, ...]
@@ -140,6 +146,8 @@ class RunConfig:
     rdf_compression: RdfCompression = RdfCompression.NONE
     incremental: bool = False
     progress: bool = True
+    append: bool = False
+    overwrite: bool = False
 
     def __post_init__(self) -> None:
         if not self.inputs:
@@ -153,6 +161,9 @@ class RunConfig:
                 "--incremental reads earlier runs from a local output directory only. "
                 f"Received: output={self.output_dir!r}"
             )
+        if self.overwrite and (self.append or self.incremental):
+            raise ValueError("--overwrite cannot be combined with --append or --incremental. "
+                             f"Received: overwrite=True, append={self.append}, incremental={self.incremental}")
         if self.rdf_shards < 0:
             raise ValueError(f"`rdf_shards` must be >= 0. Received: rdf_shards={self.rdf_shards}")
         if not self.base_iri.endswith("/"):
@@ -188,6 +199,8 @@ class RunConfig:
             rdf_compression=RdfCompression(opts.rdf_compression),
             incremental=opts.incremental,
             progress=not opts.no_progress,
+            append=opts.append,
+            overwrite=opts.overwrite,
         )
 
     def fingerprint(self) -> dict[str, object]:

@@ -9,6 +9,7 @@ would first try to download the Prism binary.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -26,41 +27,21 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.utils import shared
 
-from kgpipe.kg import manifest
+from kgpipe.kg import commit, manifest
 from kgpipe.kg.builder import BuilderConfig, TripleBuilder
 from kgpipe.kg.export.rdf import ntriples_line
 from kgpipe.linking.linker import LinkerConfig, kb_version
 from kgpipe.pipeline import transforms as T
 from kgpipe.pipeline.handlers import METRICS_NAMESPACE, NerConfig, NerModelHandler
 from kgpipe.pipeline.options import RdfCompression, RunConfig, check_flags, local_model_dir
+from kgpipe.pipeline.preflight import ModelInfo, UsageError, check_inputs, check_kb, check_output
+from kgpipe.pipeline.readers import InputFormat
 from kgpipe.schemas import arrow
 from kgpipe.schemas.records import Document, Link, Mention, Triple
 
 __version__ = "0.1.0"
 _LOG = logging.getLogger("kgpipe")
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelInfo:
-    """What the pipeline needs to know of a model before loading it (no TensorFlow)."""
-
-    version: str
-    max_window_chars: int
-    bucket_lengths: tuple[int, ...]
-
-    @classmethod
-    def read(cls, model_dir: str) -> "ModelInfo":
-        path = os.path.join(model_dir, "config.json")
-        if not FileSystems.exists(path):
-            raise FileNotFoundError(f"No NER model at {model_dir!r}: {path} is missing.")
-        with FileSystems.open(path) as f:
-            meta = json.loads(f.read().decode("utf-8"))
-        model = meta["model"]
-        return cls(
-            version=meta["version"],
-            max_window_chars=int(model["max_sequence_length"]) - 2,
-            bucket_lengths=tuple(int(b) for b in model.get("bucket_lengths", ())),
-        )
+_PROGRESS = logging.getLogger("kgpipe.progress")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,38 +55,58 @@ class RunPlan:
     input_digests: tuple[str, ...]
     run_id: str
     seen_files: tuple[str, ...] = ()
+    expected_documents: int | None = None  # Input lines, when known cheaply (progress lines' ETA).
 
     @classmethod
     def resolve(cls, config: RunConfig) -> "RunPlan":
         """Matches inputs, reads versions and derives the run id (same inputs, config and
         versions: same id; an incremental run also depends on the documents already seen)."""
-        files = tuple(T.match_inputs(config.inputs))
+        files = tuple(check_inputs(config.inputs))
         model = ModelInfo.read(local_model_dir(config))
+        check_kb(config.kb_path)
         versions = {"kgpipe": __version__, "model": model.version, "kb": kb_version(config.kb_path)}
-        digests = tuple(f"{os.path.basename(p)}:{_digest(p)}" for p in files)
+        hashed = [_digest(p) for p in files]
+        digests = tuple(f"{os.path.basename(p)}:{digest}" for p, (digest, _) in zip(files, hashed))
         # An incremental run depends on which runs came before it.
         earlier = manifest.completed_runs(config.output_dir) if config.incremental else []
         seen_files = tuple(str(p) for p in manifest.completed_document_files(config.output_dir)) if earlier else ()
         run_id = manifest.derive_run_id(
             digests, {**config.fingerprint(), "after_runs": earlier if config.incremental else None}, versions
         )
-        return cls(config, files, model, versions, digests, run_id, seen_files)
+        expected = _expected_documents(config, files, [lines for _, lines in hashed])
+        return cls(config, files, model, versions, digests, run_id, seen_files, expected)
 
     @property
     def extractor(self) -> str:
         return f"kgpipe/{self.versions['kgpipe']} ner={self.versions['model']} kb={self.versions['kb']}"
 
     def output(self, *parts: str) -> str:
+        """Where this run writes ``parts``: its staging folder, committed into the output when complete."""
+        return FileSystems.join(self.config.output_dir, commit.STAGING_DIR, self.run_id, *parts)
+
+    def final(self, *parts: str) -> str:
+        """Where ``parts`` are visible once the run is committed."""
         return FileSystems.join(self.config.output_dir, *parts)
 
 
-def _digest(path: str) -> str:
-    """``sha256:<hex>`` of a file's bytes, on any Beam filesystem."""
-    digest = hashlib.sha256()
+def _digest(path: str) -> tuple[str, int]:
+    """(``sha256:<hex>`` of a file's bytes, its newline count), on any Beam filesystem, in one pass."""
+    digest, lines = hashlib.sha256(), 0
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
-    return "sha256:" + digest.hexdigest()
+            lines += chunk.count(b"\n")
+    return "sha256:" + digest.hexdigest(), lines
+
+
+def _expected_documents(config: RunConfig, files: Sequence[str], lines: Sequence[int]) -> int | None:
+    """Documents a run expects (for progress lines), when every input is uncompressed lines; else None."""
+    line_formats = (InputFormat.JSONL, InputFormat.TEXT, InputFormat.TSV)
+    for path in files:
+        fmt = InputFormat.for_path(path) if config.input_format is InputFormat.AUTO else config.input_format
+        if fmt not in line_formats or path.lower().endswith((".gz", ".gzip", ".bz2", ".zst", ".deflate")):
+            return None
+    return sum(lines)
 
 
 def _is_local(path: str) -> bool:
@@ -164,7 +165,8 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
         model_dir=config.model_dir, batch_tokens=config.batch_tokens, max_batch_size=config.max_batch_size,
         device=config.device, mixed_precision=config.mixed_precision,
     ))
-    tagged = read["documents"] | "TagMentions" >> T.TagMentions(handler, progress=config.progress)
+    tagged = read["documents"] | "TagMentions" >> T.TagMentions(handler, progress=config.progress,
+                                                               total=plan.expected_documents)
     linker_config = LinkerConfig(kb_path=config.kb_path, dictionary_mentions=config.dictionary_mentions,
                                  linker_dir=config.linker_dir)
     linker_handle = shared.Shared()
@@ -226,38 +228,93 @@ def _runner_options(argv: Sequence[str] | None) -> tuple[PipelineOptions, Any]:
     return options, None
 
 
-def _clear_run_outputs(plan: RunPlan) -> None:
-    """Deletes files an earlier run with the same id left, so a rerun with other sharding leaves no stale shard.
+def _output_lock(config: RunConfig):
+    """Holds a local output folder for one run and cleans up after killed runs first."""
+    if not _is_local(config.output_dir):
+        return contextlib.nullcontext()
 
-    The same run id means the same inputs, settings and versions, hence the same content.
-    """
-    folders = [*(("parquet", t) for t in arrow.TABLES.values()), ("rdf",), ("dead_letter",)]
-    patterns = [plan.output(*folder, f"{plan.run_id}-*") for folder in folders]
-    stale = [m.path for result in FileSystems.match(patterns) for m in result.metadata_list]
+    @contextlib.contextmanager
+    def held():
+        with commit.RunLock(config.output_dir):
+            for line in commit.recover(config.output_dir):
+                _LOG.warning("%s: %s", config.output_dir, line)
+            yield
+
+    return held()
+
+
+def _check_other_runs(plan: RunPlan) -> None:
+    """Refuses an output folder holding another run unless --append, --overwrite or --incremental."""
+    config = plan.config
+    if config.append or config.overwrite or config.incremental:
+        return
+    (found,) = FileSystems.match([plan.final(manifest.MANIFEST_DIR, "*.json")])
+    others = sorted(os.path.basename(m.path) for m in found.metadata_list)
+    others = [name for name in others if plan.run_id not in name]
+    if others:
+        shown = ", ".join(name.removesuffix(".json") for name in others[:3]) + (" ..." if len(others) > 3 else "")
+        raise UsageError(
+            f"--output {config.output_dir!r} already holds another run ({shown}) of other inputs or settings; "
+            "pass --append to add this run beside it, --overwrite to replace it, or choose another --output")
+
+
+def _clear_staging(plan: RunPlan) -> None:
+    """Deletes what an earlier attempt of this run left in its staging folder (remote outputs)."""
+    (found,) = FileSystems.match([plan.output("**")])
+    stale = [m.path for m in found.metadata_list]
     if stale:
-        _LOG.info("replacing %d files of an earlier run %s", len(stale), plan.run_id)
         FileSystems.delete(stale)
 
 
 def run(argv: Sequence[str] | None = None, test_pipeline: beam.Pipeline | None = None) -> dict[str, Any]:
-    """Runs kgpipe; returns the run summary (also written to ``DIR/summary.json``)."""
+    """Runs kgpipe; returns the run summary (also written to ``DIR/summary.json``).
+
+    The run writes into ``DIR/_staging/<run id>/`` and is committed into ``DIR``
+    only when complete (``kg.commit``): a failed or killed run leaves ``DIR``'s
+    earlier runs as they were.
+
+    Raises:
+        UsageError: Bad flags, inputs, output, model or KB (found before the pipeline starts).
+        kg.commit.CommitError: The finished run could not be moved into place (``DIR`` unchanged).
+    """
     options, runner = _runner_options(argv)
-    plan = RunPlan.resolve(RunConfig.from_options(options))
-    _clear_run_outputs(plan)
-    started = time.monotonic()
-    root = test_pipeline or beam.Pipeline(runner=runner, options=options)
-    build(root, plan)
-    result = root.run()
-    result.wait_until_finish()
-    summary = _summary(plan, result, time.monotonic() - started)
-    _write_run_node(plan, summary)
-    _write_json(plan.output("summary.json"), summary)
-    # Written last: a run counts as done (for --incremental) only once its manifest exists.
-    if _is_local(plan.config.output_dir):
-        manifest.write_manifest(plan.config.output_dir, _manifest(plan, summary))
-    else:
-        _write_json(plan.output(manifest.MANIFEST_DIR, f"{plan.run_id}.json"), _manifest(plan, summary))
+    config = RunConfig.from_options(options)
+    check_output(config.output_dir)
+    with _output_lock(config):
+        plan = RunPlan.resolve(config)
+        _check_other_runs(plan)
+        if not _is_local(config.output_dir):
+            _clear_staging(plan)
+        started = time.monotonic()
+        root = test_pipeline or beam.Pipeline(runner=runner, options=options)
+        build(root, plan)
+        result = root.run()
+        result.wait_until_finish()
+        summary = _summary(plan, result, time.monotonic() - started)
+        if config.progress:
+            _PROGRESS.info("pipeline done in %.1fs; committing run %s into %s", summary["seconds"], plan.run_id,
+                           config.output_dir)
+        _write_run_node(plan, summary)
+        _write_json(plan.output("summary.json"), summary)
+        _commit(plan, summary)
     return summary
+
+
+def _commit(plan: RunPlan, summary: Mapping[str, Any]) -> None:
+    """Makes the staged run visible, manifest last (see ``kg.commit``)."""
+    record = _manifest(plan, summary)
+    if _is_local(plan.config.output_dir):
+        staged = commit.staging_dir(plan.config.output_dir, plan.run_id)
+        files = [p.as_posix() for p in commit.staged_files(staged) if p.parts[0] in commit.DATA_FOLDERS]
+        record.update(files=files, rows=commit.file_rows(staged, files))
+        commit.commit(plan.config.output_dir, record, replace_all=plan.config.overwrite)
+        return
+    # Other filesystems have no atomic rename: files are renamed into place, then the manifest is written.
+    (found,) = FileSystems.match([plan.output("**")])
+    sources = sorted(m.path for m in found.metadata_list)
+    prefix = plan.output("")
+    FileSystems.rename(sources, [plan.final(path[len(prefix):].lstrip("/")) for path in sources])
+    _write_json(plan.final(manifest.MANIFEST_DIR, f"{plan.run_id}.json"), record)
 
 
 def _metric_value(metric) -> Any:
@@ -306,7 +363,8 @@ def _summary(plan: RunPlan, result, seconds: float) -> dict[str, Any]:
         "versions": dict(plan.versions),
         "inputs": list(plan.input_files),
         "output": plan.config.output_dir,
-        "counts": {k: v for k, v in sorted(counts.items()) if not k.startswith("dead_letters_")},
+        "counts": {k: v for k, v in sorted(counts.items()) if not k.startswith("dead_letters_")}
+        | {"links_kb": counts.get("links", 0) - counts.get("links_nil", 0)},
         "dead_letters": dead,
         "seconds": round(seconds, 3),
         "throughput": {
@@ -346,6 +404,9 @@ def _manifest(plan: RunPlan, summary: Mapping[str, Any]) -> dict[str, Any]:
         "counts": summary["counts"],
         "dead_letters": summary["dead_letters"],
         "incremental": plan.config.incremental,
+        "base_iri": plan.config.base_iri,
+        "seconds": summary["seconds"],
+        "throughput": summary["throughput"],
     }
 
 

@@ -242,15 +242,16 @@ class TagMentions(beam.PTransform):
     mentions (counted as ``ner_failed_windows``).
     """
 
-    def __init__(self, handler: NerModelHandler, progress: bool = False):
+    def __init__(self, handler: NerModelHandler, progress: bool = False, total: int | None = None):
         super().__init__()
         self._handler = handler
         self._progress = progress
+        self._total = total  # Documents expected, for the progress lines' share and ETA (None: unknown).
 
     def expand(self, documents):
         results = documents | "RunInference" >> RunInference(self._handler)
         if self._progress:
-            results = results | "Progress" >> beam.ParDo(LogProgressFn("documents tagged"))
+            results = results | "Progress" >> beam.ParDo(LogProgressFn("documents tagged", total=self._total))
         tagged = results | "Mentions" >> beam.ParDo(_MentionsFn()).with_outputs(DEAD, main="documents")
         return {"documents": tagged.documents, DEAD: tagged[DEAD]}
 
@@ -414,16 +415,39 @@ def ntriples_chunk(triples: Sequence) -> str:
     return "".join(ntriples_line(t) for t in triples)[:-1]
 
 
-class LogProgressFn(beam.DoFn):
-    """Passes elements through, logging a progress line every few seconds per worker."""
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
-    def __init__(self, what: str, every_seconds: float = 5.0):
+
+class LogProgressFn(beam.DoFn):
+    """Passes elements through, logging a progress line every few seconds per worker and at the end.
+
+    With ``total`` (records expected, e.g. input lines counted while hashing
+    the inputs) the lines show the share done and an ETA:
+    ``documents tagged: 1,200 of ~5,000 (24%), 35.2/s, ETA 1m48s``. Counts are
+    per worker; on several workers the ETA is a worker's, which is the run's
+    when the work is spread evenly.
+    """
+
+    def __init__(self, what: str, every_seconds: float = 5.0, total: int | None = None):
         self._what = what
         self._every = every_seconds
+        self._total = total
 
     def setup(self) -> None:
-        self._count = 0
+        self._count = self._logged = 0
         self._started = self._last = None
+
+    def _line(self, now: float) -> str:
+        elapsed = max(now - self._started, 1e-9)
+        rate = self._count / elapsed
+        if not self._total:
+            return f"{self._what}: {self._count:,} ({rate:.1f}/s on this worker)"
+        share = min(self._count / self._total, 1.0)
+        left = max(self._total - self._count, 0) / rate if rate else 0.0
+        eta = f", ETA {_duration(left)}" if left else f" in {_duration(elapsed)}"
+        return f"{self._what}: {self._count:,} of ~{self._total:,} ({share:.0%}), {rate:.1f}/s{eta}"
 
     def process(self, element) -> Iterator:
         now = time.monotonic()
@@ -431,10 +455,15 @@ class LogProgressFn(beam.DoFn):
             self._started = self._last = now
         self._count += 1
         if now - self._last >= self._every:
-            self._last = now
-            rate = self._count / max(now - self._started, 1e-9)
-            _LOG.info("%s: %d (%.1f/s on this worker)", self._what, self._count, rate)
+            self._last, self._logged = now, self._count
+            _LOG.info("%s", self._line(now))
         yield element
+
+    def finish_bundle(self) -> None:
+        # The last count of a bundle, so the log does not fall silent before the writes.
+        if self._started is not None and self._count != self._logged:
+            self._logged = self._count
+            _LOG.info("%s", self._line(time.monotonic()))
 
 
 def dead_letter_json(dead: DeadLetter) -> str:

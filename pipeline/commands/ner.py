@@ -19,7 +19,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     _add_train(commands)
 
     evaluate = commands.add_parser("eval", help="entity-level P/R/F1 of a model on a corpus")
-    evaluate.add_argument("--model", required=True, help="model directory")
+    evaluate.add_argument("--model", default=None, help="model directory (default: the bundled model)")
     evaluate.add_argument("--data", required=True, help="column file (BIO/BIOES/BMES) or CLUENER JSON")
     evaluate.add_argument("--label-map", action="append", default=[], metavar="FROM=TO",
                           help="rename gold labels, e.g. HP=BRAND (repeatable)")
@@ -33,15 +33,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     evaluate.set_defaults(func=run_eval)
 
     predict = commands.add_parser("predict", help="tag text given as arguments or on stdin")
-    predict.add_argument("--model", required=True, help="model directory")
+    predict.add_argument("--model", default=None, help="model directory (default: the bundled model)")
     predict.add_argument("text", nargs="*", help="texts (default: one per line on stdin)")
     predict.add_argument("--json", action="store_true", help="print JSON lines")
     predict.set_defaults(func=run_predict)
 
     label = commands.add_parser("label", help="pseudo-label unlabelled text for self-training "
                                 "(windows all models agree on, above a score)")
-    label.add_argument("--model", action="append", required=True,
-                       help="model directory (repeat: keep only windows every model agrees on)")
+    label.add_argument("--model", action="append", default=None,
+                       help="model directory (repeat: keep only windows every model agrees on; "
+                            "default: the bundled model)")
     label.add_argument("--input", action="append", required=True, metavar="PATH",
                        help="unlabelled text: JSON lines (text field), TSV (last column) or lines")
     label.add_argument("--out", required=True, help="column file to write (char TAG)")
@@ -290,12 +291,21 @@ def evaluate_tagger(tagger, examples, heads=None, batch_size=64) -> dict:
     return scores
 
 
+def _model_dirs(given: list[str] | str | None) -> list[str]:
+    """``--model`` as given, or the bundled default model (as ``kgpipe run`` uses)."""
+    if given:
+        return [given] if isinstance(given, str) else list(given)
+    from kgpipe.pipeline.handlers import default_model_dir
+
+    return [default_model_dir()]
+
+
 def run_eval(args) -> int:
     from kgpipe.ner.data import read_examples
     from kgpipe.ner.tagger import MentionTagger
     from kgpipe.pipeline.options import tri_state
 
-    tagger = MentionTagger.load(args.model, mixed_precision=tri_state(args.mixed_precision),
+    tagger = MentionTagger.load(_model_dirs(args.model)[0], mixed_precision=tri_state(args.mixed_precision),
                                 jit_compile=tri_state(args.jit_compile))
     examples = read_examples(args.data, label_map=dict(_pairs(args.label_map, "--label-map")))
     heads = args.heads.split(",") if args.heads else None
@@ -314,7 +324,7 @@ def run_eval(args) -> int:
 def run_predict(args) -> int:
     from kgpipe.ner.tagger import MentionTagger
 
-    tagger = MentionTagger.load(args.model)
+    tagger = MentionTagger.load(_model_dirs(args.model)[0])
     texts = args.text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     for number, text in enumerate(texts):
         mentions = tagger.tag_text(text, doc_id=str(number))
@@ -335,7 +345,7 @@ def run_label(args) -> int:
     from kgpipe.ner.pseudo import pseudo_label
     from kgpipe.ner.tagger import MentionTagger
 
-    taggers = [MentionTagger.load(path) for path in args.model]
+    taggers = [MentionTagger.load(path) for path in _model_dirs(args.model)]
     texts = [text for path in args.input for text in read_texts(path)]
     t0 = time.perf_counter()
     examples, stats = pseudo_label(

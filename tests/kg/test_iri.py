@@ -31,7 +31,10 @@ def test_nil_iri_hashes_key_deterministically():
 
 
 def test_nil_iri_pinned():
-    assert iri.nil_iri(BASE, "x|PER") == BASE + "nil/" + __import__("hashlib").sha256(b"x|PER").hexdigest()[:32]
+    # Literal values, not the formula again: a change to how NIL IRIs are minted must fail here
+    # (it would re-key every NIL entity of every earlier run).
+    assert iri.nil_iri(BASE, "x|PER") == BASE + "nil/37dbe0f91693bacf1762b8c425eef4ee"
+    assert iri.nil_iri(BASE, "华为|ORG") == BASE + "nil/ebdffbbe723c90b662a61bbe6b6d159b"
 
 
 def test_mention_iri_uses_rfc5147_char_span():

@@ -110,7 +110,19 @@ def test_too_long_window_raises(saved_dir):
     tagger = MentionTagger.load(saved_dir)
     with pytest.raises(ValueError, match="max_window_chars=30"):
         tagger.tag_batch([TextWindow("d", 0, "字" * 31)])
-    assert len(tagger.tag_text("字" * 70)) >= 0
+    # tag_text splits a long text into windows and maps their mentions back to the text's offsets.
+    from kgpipe.ner.windows import split_windows
+    from kgpipe.schemas.records import Document
+
+    text = "张三在北京大学工作。" * 7  # 70 characters: one window per sentence
+    windows = split_windows(Document("text", text), tagger.max_window_chars)
+    assert len(windows) == 7 and all(len(w.text) <= 30 for w in windows)
+    mentions = tagger.tag_text(text)
+    assert mentions and max(m.end for m in mentions) > 60  # The last window was tagged too.
+    assert all(m.doc_id == "text" and text[m.start:m.end] == m.text for m in mentions)
+    alone = [m for w in windows for m in tagger.tag_batch([w])[0]]  # Window by window: the same mentions.
+    assert [(m.start, m.end, m.label) for m in mentions] == [(m.start, m.end, m.label) for m in alone]
+    assert all(abs(m.score - a.score) < 1e-4 for m, a in zip(mentions, alone))  # Batch shape: float noise only.
 
 
 def test_saved_model_signature_takes_any_batch(saved_dir, tmp_path):
