@@ -117,12 +117,14 @@ _CONTAINERS = "支瓶罐听包袋盒片粒卷桶箱双颗提贴"
 _COMBO = re.compile(r"(?<![\dA-Za-z.])(\d+)\s?(GB|G|TB|T)?\s?([+/])\s?(\d+)\s?(TB|GB|T|G)(?![A-Za-z])")
 _CAPACITY = re.compile(rf"(?<![\dA-Za-z.+/]){_NUMBER}\s?(TB|GB|MB|T|G)(?![A-Za-z0-9恤])")
 _SIZE = re.compile(rf"(?<![\d.]){_NUMBER}\s?(英寸|寸|吋|inch)")
-_WEIGHT = re.compile(rf"(?<![\d.A-Za-z]){_NUMBER}\s?(千克|公斤|毫克|kg|KG|Kg|mg|g|克|斤|磅|lb)(?![A-Za-z拉])")
-_VOLUME = re.compile(rf"(?<![\d.A-Za-z]){_NUMBER}\s?(毫升|ml|mL|ML|L|l|升)(?![A-Za-z级])")
-_PACK_RULES = (  # (pattern, confidence): "12支装", "×24瓶" / "*2", "60粒".
+# A unit glued to more letters or digits is part of a model code ("46l16hc", "306g4stz9"); "3/4g" is a network.
+_WEIGHT = re.compile(rf"(?<![\d.A-Za-z/]){_NUMBER}\s?(千克|公斤|毫克|kg|KG|Kg|mg|g|克|斤|磅|lb)(?![A-Za-z0-9拉])")
+_VOLUME = re.compile(rf"(?<![\d.A-Za-z/]){_NUMBER}\s?(毫升|ml|mL|ML|L|l|升)(?![A-Za-z0-9级])")
+_PACK_RULES = (  # (pattern, confidence): "12支装", "×24瓶" / "*2", "60粒"; not "60*60" (a size), "送1盒", "10包起".
     (re.compile(rf"(?<![\d.])(\d+)\s?[{_COUNTERS}]装"), 0.95),
-    (re.compile(rf"(?:[×*]|(?:(?<=ml)|(?<=[gL克升装袋包瓶片]))[xX])\s?(\d+)(?:\s?[{_COUNTERS}])?(?![\d.])"), 0.9),
-    (re.compile(rf"(?<![\d.A-Za-z])(\d+)\s?[{_CONTAINERS}](?!装)"), 0.8),
+    (re.compile(rf"(?:(?<![\d.\s])\s?[×*]|(?:(?<=ml)|(?<=[gL克升装袋包瓶片]))[xX])\s?(\d+)(?:\s?[{_COUNTERS}])?"
+                rf"(?![\d.*×xX])"), 0.9),
+    (re.compile(rf"(?<![\d.A-Za-z送赠买])(\d+)\s?[{_CONTAINERS}](?![装起])"), 0.8),
 )
 _NETWORK = re.compile(r"(?<![\dA-Za-z.+/])([2345])G(?![A-Za-z0-9+/])")
 _MEMORY_WORDS = re.compile(r"内存(?!卡)|运存|运行内存|RAM|DDR|LPDDR")

@@ -26,8 +26,8 @@ _PART_TOKENS = frozenset(t.upper() for t in (
     "eSIM", "SIM", "XL", "XXL",
     "L", "M", "S", "XS", "SPF50", "PA", "UV", "ml", "g", "kg",
 ))
-_PART = re.compile(r"^(?:USB\d.*|i[3579](?:-\w+)?|R[3579]|Ryzen|\d{4,5}[A-Z]{1,2}|RTX\d+|GTX\d+|M[1-4]|SPF\d+|PA\+*|"
-                   r"\d+W-\d+|[\d.]+[-~][\d.]+|[\d.]+(?:[-~][\d.]+)?(?:W|mAh|Hz|V|A|K|P|mm|cm|m|MP))$", re.IGNORECASE)
+_PART = re.compile(r"^(?:\d+(?:\.\d+)?[x*×]\d+.*|(?:pt|au|s)\d{3}|USB\d.*|(?:i[3579]){2,}|i[3579](?:-\w+)?|R[3579]|Ryzen|\d{4,5}[A-Z]{1,2}|RTX\d+|GTX\d+|M[1-4]|SPF\d+|PA\+*|"
+                   r"\d+W-\d+|[\d.]+[-~][\d.]+|[\d.]+(?:[-~][\d.]+)?(?:W|mAh|Hz|V|A|K|P|mm|cm|m|MP|mg|ug|mcg|ml))$", re.IGNORECASE)
 _PART_WORDS = ("骁龙", "天玑", "麒麟", "酷睿", "锐龙", "蓝牙", "处理器", "芯片", "显卡", "像素", "防晒", "尺码", "码")
 
 
@@ -92,6 +92,8 @@ def _looks_like_model(tokens: list[str]) -> bool:
         return False
     if len(tokens) == 1 and len(text) <= 2:
         return False  # "4U", "3D", "A2": grades and spec codes, not models.
+    if sum(1 for t in tokens if t.isalpha() and t.islower() and len(t) >= 4) >= 2:
+        return False  # "bamboo mortar and pestle": English words describing the goods.
     if re.search(r"\d", text) or len(tokens) >= 2:
         return True
     token = tokens[0]

@@ -40,6 +40,10 @@ def test_phone_title_gives_every_spec_with_unit_codes_and_spans():
     ("老人机 4G全网通 红色", {"network": ["4G"], "color": ["红色"]}),
     ("华硕 RTX4060 游戏本", {}),  # "X4060" is no pack count, "RTX4060" no model.
     ("清爽美白 补水 蛋白粉 奶粉", {}),  # Words that end like colours.
+    ("等边角钢60*60 散热器 150*80*80", {}),  # Sizes, not pack counts.
+    ("牛肉丁10g 10包起 买2盒送1盒", {"weight": ["10 GRM"]}),  # Minimum orders and gifts are no pack counts.
+    ("创维46l16hc 电源板", {"model": ["46l16hc"]}),  # A unit inside a code is no volume.
+    ("2016 bamboo mortar and pestle bowl", {}),  # English prose is no model.
 ])
 def test_rules(text, expected):
     assert _values(text) == expected
