@@ -23,6 +23,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from kgpipe.kg.commit import belongs_to
+from kgpipe.kg.manifest import completed_runs
 from kgpipe.schemas import arrow
 from kgpipe.schemas.records import Triple
 
@@ -126,10 +128,23 @@ def write_records(output_dir: str | os.PathLike[str], records: Iterable[Any], re
     return writer.paths
 
 
+def _committed(path: Path, folder: Path, runs: list[str]) -> bool:
+    """A file of a complete run (when ``DIR`` has manifests), not hidden and not a writer's temporary file."""
+    parts = path.relative_to(folder).parts
+    if any(part.startswith((".", "_", "beam-temp")) for part in parts):
+        return False
+    return not runs or any(belongs_to(path, run_id) for run_id in runs)
+
+
 def dataset(output_dir: str | os.PathLike[str], record_type: type) -> ds.Dataset | None:
-    """Returns an Arrow dataset over all runs of one table, or ``None`` if it has no files."""
+    """Returns an Arrow dataset over all complete runs of one table, or ``None`` if it has no files.
+
+    Files of no complete run (left by a killed run of an older kgpipe: a run
+    now writes into ``DIR/_staging`` until it is committed) are not read.
+    """
     folder = table_dir(output_dir, record_type)
-    files = sorted(str(p) for p in folder.rglob("*.parquet") if not p.name.startswith((".", "_"))) if folder.is_dir() else []
+    runs = completed_runs(output_dir)
+    files = sorted(str(p) for p in folder.rglob("*.parquet") if _committed(p, folder, runs)) if folder.is_dir() else []
     if not files:
         return None
     return ds.dataset(files, format="parquet", schema=arrow.schema_for(record_type))

@@ -207,3 +207,20 @@ def test_a_second_run_into_a_locked_folder_is_refused(tmp_path):
                 pass
     with commit.RunLock(tmp_path):  # Released.
         pass
+
+
+def test_readers_skip_files_of_no_complete_run(tmp_path):
+    from kgpipe.kg.export.convert import ExportConfig, ExportFormat, export
+
+    out = tmp_path / "run"
+    _write(out, sample.DOCUMENTS)
+    expected = read_table(out, Triple).num_rows
+    (good,) = (out / "parquet" / "triples").rglob("*.parquet")
+    # What a killed run of an older kgpipe left: Beam's temporary folder and a run without a manifest.
+    temp = out / "parquet" / "triples" / "beam-temp-run-killed-1"
+    temp.mkdir()
+    (temp / "x.parquet").write_bytes(good.read_bytes())
+    (out / "parquet" / "triples" / "run-killed-00000-of-00001.parquet").write_bytes(good.read_bytes())
+    assert read_table(out, Triple).num_rows == expected
+    result = export(out, tmp_path / "nt", ExportConfig(format=ExportFormat.NTRIPLES))
+    assert result["triples"] == expected
