@@ -42,7 +42,7 @@ def rotary(x, positions_dim: int):
 class GlobalPointerHead(keras.layers.Layer):
     """Efficient GlobalPointer over encoder outputs.
 
-    Call: ``hidden`` float [batch_size, seq_length, hidden_size], ``mask`` bool/int
+    Call: ``hidden`` float [batch_size, seq_length, hidden_size], ``token_mask`` bool/int
     [batch_size, seq_length] (true for real tokens) -> float32 scores
     [batch_size, num_labels, seq_length, seq_length]; ``scores[b, t, i, j]`` scores tokens
     ``i..j`` (inclusive) as label ``t``.
@@ -61,7 +61,7 @@ class GlobalPointerHead(keras.layers.Layer):
         self.label_bias.build((None, None, 2 * self.head_size))
         self.built = True
 
-    def call(self, hidden, mask=None):
+    def call(self, hidden, token_mask=None):
         x = self.query_key(ops.cast(hidden, "float32"))  # [b, n, 2d]
         query = rotary(x[..., ::2], self.head_size)
         key = rotary(x[..., 1::2], self.head_size)
@@ -71,8 +71,8 @@ class GlobalPointerHead(keras.layers.Layer):
         seq_length = ops.shape(scores)[-1]
         index = ops.arange(seq_length)
         valid = ops.cast(index[:, None] <= index[None, :], "float32")[None, None]
-        if mask is not None:
-            m = ops.cast(mask, "float32")
+        if token_mask is not None:
+            m = ops.cast(token_mask, "float32")
             valid = valid * m[:, None, :, None] * m[:, None, None, :]
         return scores * valid + NEGATIVE * (1.0 - valid)
 

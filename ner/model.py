@@ -156,7 +156,7 @@ class NerModel(keras.Model):
             hidden = self.bilstm(hidden, mask=mask, training=training)
         hidden = self.output_dropout(hidden[:, 1:], training=training)
         content = mask[:, 1:]
-        return {name: head(hidden, mask=content) if isinstance(head, GlobalPointerHead)
+        return {name: head(hidden, token_mask=content) if isinstance(head, GlobalPointerHead)
                 else head(hidden) for name, head in self.heads.items()}
 
     def build_all(self, lexicon_dim: int | None = None):

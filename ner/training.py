@@ -209,7 +209,8 @@ def pad_batch(batch: list[Instance], lexicon_dim: int, rng: np.random.Generator 
     for row, x in enumerate(batch):
         f, n = x.features, len(x.features)
         token_ids[row, :n], bigram_ids[row, :n], lexicon[row, :n] = f.token_ids, f.bigram_ids, f.lexicon
-        tags[row, :n - 2] = x.tags
+        if not num_span_labels:
+            tags[row, :n - 2] = x.tags
         lengths[row] = n - 2
     if rng is not None:
         content = np.zeros_like(token_ids, bool)
