@@ -293,11 +293,13 @@ def evaluate_tagger(tagger, examples, heads=None, batch_size=64) -> dict:
 
 def _model_dirs(given: list[str] | str | None) -> list[str]:
     """``--model`` as given, or the bundled default model (as ``kgpipe run`` uses)."""
-    if given:
-        return [given] if isinstance(given, str) else list(given)
     from kgpipe.pipeline.handlers import default_model_dir
+    from kgpipe.pipeline.preflight import ModelInfo
 
-    return [default_model_dir()]
+    paths = ([given] if isinstance(given, str) else list(given)) if given else [default_model_dir()]
+    for path in paths:
+        ModelInfo.read(path)  # A missing or broken directory: one readable line before TensorFlow loads.
+    return paths
 
 
 def run_eval(args) -> int:

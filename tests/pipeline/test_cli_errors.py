@@ -146,3 +146,23 @@ def test_ner_predict_uses_the_bundled_model_and_starts_quietly():
     assert done.stderr == "", done.stderr  # No TensorFlow, absl or Beam start-up lines.
     (record,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert {"华为", "深圳"} <= {m["text"] for m in record["mentions"]}
+
+
+def test_ner_commands_check_the_model_directory_first(tmp_path, capsys):
+    assert main(["ner", "predict", "--model", str(tmp_path), "华为"]) == 2
+    assert _error_line(capsys) == (f"kgpipe ner: error: --model {str(tmp_path)!r} is not a kgpipe NER model: "
+                                   f"{tmp_path / 'config.json'} is missing")
+
+
+def test_the_summary_table_prints_summary_json_names_and_numbers(capsys):
+    from kgpipe.pipeline.cli import _print_summary
+
+    counts = {"documents": 40, "ner_windows": 41, "links": 131, "links_kb": 73, "links_nil": 58,
+              "entities_linked": 50, "triples": 4224}
+    _print_summary({"run_id": "run-x", "output": "out", "counts": counts, "dead_letters": {"read": 2},
+                    "seconds": 3.5, "ner": {"ner_seconds": 1.25}, "padding_waste": 0.184,
+                    "throughput": {"ner_chars_per_second": None, "documents_per_second": 11.4}})
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line.split()[1] for line in lines if line.startswith("  ") and ":" not in line}
+    assert {key: rows[key] for key in counts} == {key: f"{value:,}" for key, value in counts.items()}
+    assert rows["dead_letters"] == "2" and rows["ner_chars_per_second"] == "-" and rows["seconds"] == "3.5"
