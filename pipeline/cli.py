@@ -45,6 +45,11 @@ kgpipe options:
   --rdf_compression C     none|gzip
   --incremental           skip documents seen in earlier runs in DIR; append a new run
   --no_progress           no progress log lines
+  --append                add this run to a DIR that holds runs of other inputs or settings
+  --overwrite             replace the runs DIR holds, once this run is complete
+
+Global flags (before `run`): -v/--verbose shows TensorFlow/Beam start-up lines, --debug tracebacks.
+Exit codes: 0 done, 1 failed while running (DIR unchanged), 2 bad flags/input/output/model/KB, 130 interrupted.
 
 Runner examples:
   --runner DirectRunner --direct_running_mode multi_processing --direct_num_workers 4
