@@ -1,9 +1,13 @@
 """Bulk-loading a run directory into an Oxigraph database (pyoxigraph, on disk).
 
-Each run goes into its own named graph. Loading is staged: the shards are
-bulk-loaded into a staging graph first and moved over the run's graph in one
-transaction (SPARQL ``MOVE``) only when every shard has loaded, so reloading a
-run replaces it and a failed load leaves the earlier graph (or none) in place.
+Each run goes into its own named graph. Every shard is parsed first (about a
+seventh of the bulk load's time), so a shard that does not parse fails the load
+before the store is touched and the run's earlier graph stays as it was. Only
+then is the run's graph removed and bulk-loaded again, so reloading a run
+replaces it; should the bulk load itself fail (disk full, I/O), the run's graph
+is removed rather than left half-loaded. Staging in a second graph and moving
+it (SPARQL ``MOVE``) was measured 9x slower than the bulk load, as Oxigraph
+moves quads one by one in a transaction.
 """
 
 from __future__ import annotations
@@ -17,8 +21,6 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kgpipe.kg.stores.runs import LoadResult, RunShards, StoreError, StoreKind, find_runs
-
-STAGING_PREFIX = "urn:kgpipe:staging:"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,11 +36,6 @@ class OxigraphConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.path, (str, os.PathLike)) or not str(self.path):
             raise ValueError(f"`path` must name a database directory. Received: path={self.path!r}")
-
-
-def staging_iri(run_id: str) -> str:
-    """The graph a run is loaded into before it replaces the run's graph."""
-    return STAGING_PREFIX + run_id
 
 
 def open_store(config: OxigraphConfig) -> ox.Store:
@@ -63,23 +60,44 @@ def graph_size(store: ox.Store, graph_iri: str) -> int:
     return int(rows[0][0].value)
 
 
+def check_shard(path: Path) -> int:
+    """Parses a shard strictly without loading it; returns its triple count.
+
+    Raises:
+        SyntaxError: At the first line that is not valid N-Triples.
+    """
+    if path.name.endswith(".gz"):
+        with gzip.open(path, "rb") as handle:
+            return sum(1 for _ in ox.parse(handle, format=ox.RdfFormat.N_TRIPLES))
+    return sum(1 for _ in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 def load_run(store: ox.Store, run: RunShards) -> int:
     """Loads one run into its named graph, replacing it; returns its triple count.
 
     Raises:
-        StoreError: If a shard fails to parse or load; the staging graph is dropped and
-            the run's graph is left as it was.
+        StoreError: If a shard does not parse (the run's graph is left unchanged) or the bulk
+            load fails (the run's graph is removed, never left half-loaded).
     """
-    staging = staging_iri(run.run_id)
-    store.update(f"DROP SILENT GRAPH <{staging}>")
     try:
         for path in run.paths:
-            _bulk_load(store, path, ox.NamedNode(staging))
-        store.update(f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{run.graph_iri}>")
+            check_shard(path)
     except (OSError, SyntaxError, ValueError) as error:
-        store.update(f"DROP SILENT GRAPH <{staging}>")
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise StoreError(f"oxigraph: loading run {run.run_id} failed ({first}); its graph was left unchanged") from None
+        raise StoreError(f"oxigraph: run {run.run_id} not loaded ({_first_line(error)}); "
+                         f"its graph was left unchanged") from None
+    graph = ox.NamedNode(run.graph_iri)
+    store.remove_graph(graph)
+    try:
+        for path in run.paths:
+            _bulk_load(store, path, graph)
+    except (OSError, SyntaxError, ValueError) as error:
+        store.remove_graph(graph)
+        raise StoreError(f"oxigraph: loading run {run.run_id} failed ({_first_line(error)}); "
+                         f"its graph was removed, not left half-loaded") from None
     return graph_size(store, run.graph_iri)
 
 

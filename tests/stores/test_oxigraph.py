@@ -48,7 +48,22 @@ def test_failed_load_leaves_the_earlier_graph(run_copy, tmp_path):
         oxigraph.load(run_copy, oxigraph.OxigraphConfig(str(db)))
     store = ox.Store.read_only(str(db))
     assert oxigraph.graph_size(store, GRAPH) == loaded.rows
-    assert graphs(db) == [GRAPH]  # No staging graph left behind.
+    assert graphs(db) == [GRAPH]
+
+
+def test_bulk_load_failing_midway_removes_the_run_graph(run_copy, tmp_path, monkeypatch):
+    db = tmp_path / "ox"
+    oxigraph.load(run_copy, oxigraph.OxigraphConfig(str(db)))
+    real = oxigraph._bulk_load
+
+    def half_then_fail(store, path, graph):
+        real(store, path, graph)
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(oxigraph, "_bulk_load", half_then_fail)
+    with pytest.raises(StoreError, match="removed, not left half-loaded"):
+        oxigraph.load(run_copy, oxigraph.OxigraphConfig(str(db)))
+    assert graphs(db) == []
 
 
 def test_failed_first_load_leaves_no_graph(run_copy, tmp_path):
