@@ -220,6 +220,15 @@ def recover(output_dir: str | os.PathLike[str], keep: Iterable[str] = ()) -> lis
     return done
 
 
+def discard(output_dir: str | os.PathLike[str], run_id: str) -> bool:
+    """Deletes a failed run's staging folder unless a commit journal needs it (``recover`` does); True if gone."""
+    staged = staging_dir(output_dir, run_id)
+    if (staged / JOURNAL).exists():
+        return False
+    shutil.rmtree(staged, ignore_errors=True)
+    return not staged.exists()
+
+
 def pending(output_dir: str | os.PathLike[str]) -> list[str]:
     """Staging folders in ``DIR`` (runs in progress or killed), relative to ``DIR``."""
     root = Path(output_dir) / STAGING_DIR

@@ -224,3 +224,14 @@ def test_readers_skip_files_of_no_complete_run(tmp_path):
     assert read_table(out, Triple).num_rows == expected
     result = export(out, tmp_path / "nt", ExportConfig(format=ExportFormat.NTRIPLES))
     assert result["triples"] == expected
+
+
+def test_discard_removes_a_failed_runs_staging_but_not_a_journaled_commit(tmp_path, monkeypatch):
+    _stage(tmp_path, "run-failed", 1)
+    assert commit.discard(tmp_path, "run-failed") and not commit.pending(tmp_path)
+    _committed_run(tmp_path)
+    record = _stage(tmp_path, RUN, 3)
+    _failing_move(monkeypatch, 2, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        commit.commit(tmp_path, record)
+    assert not commit.discard(tmp_path, RUN) and commit.pending(tmp_path) == [f"_staging/{RUN}"]
