@@ -1,4 +1,4 @@
-"""``kgpipe ner ...`` commands: train, eval, predict, import-albert.
+"""``kgpipe ner ...`` commands: train, eval, predict, label, import-albert, pretrain.
 
 TensorFlow is imported inside the command functions only, so ``kgpipe --help`` stays fast.
 """
@@ -58,8 +58,45 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     importer.add_argument("--checkpoint", required=True, help="directory with the TF1 checkpoint, "
                           "albert_config*.json and vocab.txt")
     importer.add_argument("--out", required=True, help="output directory")
+    importer.add_argument("--config", default=None,
+                          help="the checkpoint's config JSON (default: albert_config*.json beside it)")
+    importer.add_argument("--vocab", default=None,
+                          help="the vocabulary (default: vocab.txt beside the checkpoint)")
     importer.set_defaults(func=run_import_albert)
+    _add_pretrain(commands)
     return parser
+
+
+def _add_pretrain(commands) -> None:
+    pretrain = commands.add_parser("pretrain", help="ALBERT masked-LM pre-training on raw text "
+                                   "(whole-word masking; resumable; writes an encoder directory)")
+    pretrain.add_argument("--unlabelled", nargs="+", required=True, metavar="PATH",
+                          help="text files: lines, TSV (last column), JSON (text field), "
+                          "column files")
+    pretrain.add_argument("--out", required=True, help="encoder directory; also holds the run "
+                          "state (pretrain/), so the same --out resumes")
+    pretrain.add_argument("--config", default="tiny",
+                          help="tiny|small|base|large or a JSON file of AlbertConfig fields")
+    pretrain.add_argument("--time-budget", type=float, default=3600.0,
+                          help="seconds of training in all, resumes included")
+    pretrain.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0: none)")
+    pretrain.add_argument("--export-tf1", default=None, metavar="DIR",
+                          help="also write an albert_zh (brightmart layout) TF1 checkpoint")
+    pretrain.add_argument("--exclude-tail", type=int, default=1000,
+                          help="drop the last N sentences (at most 10%%) of labelled files: the "
+                          "dev slices ner train cuts")
+    pretrain.add_argument("--seq-length", type=int, default=128)
+    pretrain.add_argument("--batch-size", type=int, default=32)
+    pretrain.add_argument("--learning-rate", type=float, default=5e-4)
+    pretrain.add_argument("--warmup-steps", type=int, default=500)
+    pretrain.add_argument("--eval-seconds", type=float, default=300.0,
+                          help="held-out MLM loss/accuracy every N seconds")
+    pretrain.add_argument("--checkpoint-seconds", type=float, default=300.0)
+    pretrain.add_argument("--dev-segments", type=int, default=256)
+    pretrain.add_argument("--threads", type=int, default=0,
+                          help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
+    pretrain.add_argument("--seed", type=int, default=0)
+    pretrain.set_defaults(func=run_pretrain)
 
 
 def _add_train(commands) -> None:
@@ -363,9 +400,36 @@ def run_label(args) -> int:
 def run_import_albert(args) -> int:
     from kgpipe.ner.checkpoints import import_checkpoint
 
-    result = import_checkpoint(args.checkpoint, args.out)
+    result = import_checkpoint(args.checkpoint, args.out, config_path=args.config,
+                               vocab_path=args.vocab)
     if result is not None:
         print(result)
+    return 0
+
+
+def run_pretrain(args) -> int:
+    import logging
+
+    import tensorflow as tf
+
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from kgpipe.ner.albert_pretrain import PretrainConfig, pretrain
+
+    run = PretrainConfig(
+        unlabelled=tuple(args.unlabelled), exclude_tail=args.exclude_tail,
+        seq_length=args.seq_length, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        warmup_steps=args.warmup_steps, time_budget=args.time_budget,
+        eval_seconds=args.eval_seconds, checkpoint_seconds=args.checkpoint_seconds,
+        dev_segments=args.dev_segments, max_steps=args.max_steps, seed=args.seed)
+    report = pretrain(run, args.config, args.out)
+    if args.export_tf1:
+        from kgpipe.ner.albert_tf1 import export_tf1
+
+        report["export_tf1"] = str(export_tf1(args.out, args.export_tf1))
+    print(json.dumps(report))
     return 0
 
 
