@@ -84,7 +84,7 @@ class CandidateGenerator:
         if not found and self.fuzzy and len(key) >= 2:
             found = self._fuzzy(key)
         if self.ngram_keys and key and (self.ngram_always or (self.fuzzy and not found)):
-            found = self._merge(found, self._ngram(key))
+            found = merge_candidates(found, self._ngram(key))
         if self.ngram_always:
             found.sort(key=lambda c: (-c.retrieval, -c.match, c.entity_index))
         else:
@@ -103,20 +103,6 @@ class CandidateGenerator:
                        for entity, prior, is_name in self.index.postings(key_index))
         return out
 
-    @staticmethod
-    def _merge(first: list[RawCandidate], second: list[RawCandidate]) -> list[RawCandidate]:
-        """One candidate per entity: the better (match, prior), with the higher retrieval score."""
-        best: dict[int, RawCandidate] = {}
-        for candidate in [*first, *second]:
-            current = best.get(candidate.entity_index)
-            if current is None:
-                best[candidate.entity_index] = candidate
-                continue
-            winner = max(current, candidate, key=lambda c: (c.match, c.alias_prior, -c.fuzzy))
-            best[candidate.entity_index] = dataclasses.replace(
-                winner, retrieval=max(current.retrieval, candidate.retrieval))
-        return list(best.values())
-
     def _fuzzy(self, key: str) -> list[RawCandidate]:
         best: dict[int, RawCandidate] = {}
         pool = [key_index for key_index, _dice in self.index.similar_keys(key, self.fuzzy_pool)]
@@ -132,6 +118,19 @@ class CandidateGenerator:
                 if current is None or (candidate.match, candidate.alias_prior) > (current.match, current.alias_prior):
                     best[entity] = candidate
         return list(best.values())
+
+
+def merge_candidates(first: list[RawCandidate], second: list[RawCandidate]) -> list[RawCandidate]:
+    """One candidate per entity: the better (match, prior), with the higher retrieval score."""
+    best: dict[int, RawCandidate] = {}
+    for candidate in [*first, *second]:
+        current = best.get(candidate.entity_index)
+        if current is None:
+            best[candidate.entity_index] = candidate
+            continue
+        winner = max(current, candidate, key=lambda c: (c.match, c.alias_prior, -c.fuzzy))
+        best[candidate.entity_index] = dataclasses.replace(winner, retrieval=max(current.retrieval, candidate.retrieval))
+    return list(best.values())
 
 
 def fuzzy_match(key: str, alias_key: str, cjk_edit_cost: float = 3.0) -> float:

@@ -185,7 +185,7 @@ def predicted_set(link: Link, set_threshold: float | None) -> list[str]:
     return [link.entity_id, *extra]
 
 
-def _set_counts(groups: tuple[frozenset[str], ...], predicted: list[str]) -> tuple[int, int, int]:
+def set_counts(groups: tuple[frozenset[str], ...], predicted: list[str]) -> tuple[int, int, int]:
     """(true positives, predicted targets, gold targets); predictions in one group count once."""
     hit_groups, predicted_targets = set(), 0
     for entity_id in predicted:
@@ -216,7 +216,7 @@ def score(pairs: Sequence[tuple[object, Link]], k: int, seconds: float = 0.0,
     in_candidates = sum(1 for g, link in in_kb
                         if frozenset().union(*g) & {c.entity_id for c in link.alternatives[:k]})
     precision, recall = _ratio(true_nil, predicted_nil), _ratio(true_nil, gold_nil)
-    counts = [_set_counts(g, predicted_set(link, set_threshold)) for g, link in pairs]
+    counts = [set_counts(g, predicted_set(link, set_threshold)) for g, link in pairs]
     set_p = _ratio(sum(c[0] for c in counts), sum(c[1] for c in counts))
     set_r = _ratio(sum(c[0] for c in counts), sum(c[2] for c in counts))
     errors = tuple(

@@ -25,7 +25,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, LCSseq, Levenshtein
 
-from kgpipe.linking.candidates import CandidateGenerator, RawCandidate, fuzzy_match
+from kgpipe.linking.candidates import CandidateGenerator, RawCandidate, fuzzy_match, merge_candidates
 from kgpipe.linking.features import ContextModel, type_compatibility
 from kgpipe.linking.index import AliasIndex
 from kgpipe.linking.memory import ExampleMemory
@@ -192,7 +192,7 @@ class Featurizer:
         if pieces:
             merged = list(found)
             for piece in pieces:
-                merged = CandidateGenerator._merge(merged, self.generator(piece))
+                merged = merge_candidates(merged, self.generator(piece))
             found = sorted(merged, key=lambda c: (-c.retrieval, -c.match, c.entity_index))
             found = found[: self.spec.max_candidates]
         if votes:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kgpipe.linking.evaluation import GoldDocument, _set_counts
+from kgpipe.linking.evaluation import GoldDocument, set_counts
 from kgpipe.linking.index import AliasIndex
 from kgpipe.linking.memory import ExampleMemory
 from kgpipe.linking.normalize import normalize
@@ -131,7 +131,7 @@ def set_f1(ranked, groups, nil_threshold: float, set_threshold: float, top_k: in
         predicted = []
         if pairs and pairs[0][0] >= nil_threshold:
             predicted = [pairs[0][1]] + [name for p, name in pairs[1:top_k] if p >= set_threshold]
-        for position, value in enumerate(_set_counts(targets, predicted)):
+        for position, value in enumerate(set_counts(targets, predicted)):
             counts[position] += value
     precision, recall = counts[0] / max(1, counts[1]), counts[0] / max(1, counts[2])
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
