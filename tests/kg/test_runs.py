@@ -235,3 +235,19 @@ def test_discard_removes_a_failed_runs_staging_but_not_a_journaled_commit(tmp_pa
     with pytest.raises(KeyboardInterrupt):
         commit.commit(tmp_path, record)
     assert not commit.discard(tmp_path, RUN) and commit.pending(tmp_path) == [f"_staging/{RUN}"]
+
+
+def test_overwrite_replaces_every_earlier_run_only_once_complete(tmp_path, monkeypatch):
+    _committed_run(tmp_path)
+    commit.commit(tmp_path, _stage(tmp_path, "run-other", 1, documents=sample.DOCUMENTS[:1]))
+    before = _visible(tmp_path)
+    record = _stage(tmp_path, "run-new", 2, documents=sample.DOCUMENTS[1:])
+    _failing_move(monkeypatch, 5, OSError(5, "Input/output error"))
+    with pytest.raises(commit.CommitError):
+        commit.commit(tmp_path, record, replace_all=True)
+    assert _visible(tmp_path) == before  # Both earlier runs are still there.
+    monkeypatch.undo()
+    commit.commit(tmp_path, record, replace_all=True)
+    assert manifest.completed_runs(tmp_path) == ["run-new"]
+    assert sorted(read_table(tmp_path, Document).column("id").to_pylist()) == sorted(d.id for d in sample.DOCUMENTS[1:])
+    assert commit.check_runs(tmp_path)[0] == []
