@@ -70,7 +70,7 @@ def tree_rss(pid: int) -> int:
 
 def measure(corpus: Path, out: Path, extra: list[str]) -> dict:
     """Runs ``kgpipe run`` on ``corpus``; returns peak tree RSS, wall time and the summary."""
-    command = [str(ROOT / ".venv" / "bin" / "kgpipe"), "run", "--input", str(corpus), "--output", str(out),
+    command = [str(Path(sys.executable).parent / "kgpipe"), "run", "--input", str(corpus), "--output", str(out),
                "--no_progress", *extra]
     shutil.rmtree(out, ignore_errors=True)
     started, peak = time.monotonic(), 0

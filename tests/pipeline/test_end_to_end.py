@@ -154,6 +154,8 @@ def test_same_triples_on_every_runner(small_input, reference_run, tmp_path, runn
     other = _run([small_input], out, *runner_flags)
     assert other["run_id"] == summary["run_id"]
     assert other["counts"] == summary["counts"]
+    # The model loads once per worker process (RunInference's shared handle), not per bundle or thread.
+    assert summary["ner"]["model_loads"] == 1 and 1 <= other["ner"]["model_loads"] <= 2
     assert _snapshot(out) == expected
 
 
