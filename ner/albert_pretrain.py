@@ -325,6 +325,7 @@ def pretrain(run: PretrainConfig, encoder_config: str, out: str | os.PathLike) -
             record, losses, last_eval = _log(work, model, dev_batches, step, seconds, losses), [], seconds
         if seconds - last_save >= run.checkpoint_seconds:
             save_state(model, state, step, seconds)
+            write_encoder_dir(model, tokenizer, out, {**record, "steps": step, "partial": True})
             last_save = seconds
     if losses or not record:
         record = _log(work, model, dev_batches, step, seconds, losses)

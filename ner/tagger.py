@@ -195,21 +195,18 @@ class MentionTagger:
     def _batches(self, features: list[Features], batch_size: int):
         """``(padded length, text indices)`` of each model call, texts sorted by length.
 
-        TensorFlow pads to ``bucket_lengths`` (one traced graph per bucket); ONNX Runtime takes
-        any shape, so its batches are consecutive in length order and padded to their longest.
+        Both group texts by ``bucket_lengths`` (so a batch of mixed lengths does not pad short
+        rows to the longest). TensorFlow pads to the bucket (one traced graph per bucket); ONNX
+        Runtime takes any shape, so it pads to the longest row of the batch.
         """
         order = sorted(range(len(features)), key=lambda i: len(features[i]))
-        if self._onnx is not None:
-            for k in range(0, len(order), batch_size):
-                chunk = order[k:k + batch_size]
-                yield len(features[chunk[-1]]), chunk
-            return
         groups: dict[int, list[int]] = {}
         for i in order:
             groups.setdefault(self.bucket_for(len(features[i])), []).append(i)
         for bucket, indices in groups.items():
             for k in range(0, len(indices), batch_size):
-                yield bucket, indices[k:k + batch_size]
+                chunk = indices[k:k + batch_size]
+                yield (len(features[chunk[-1]]) if self._onnx is not None else bucket), chunk
 
     def _run(self, bucket: int, batch: list[Features]) -> dict[str, np.ndarray]:
         import tensorflow as tf
