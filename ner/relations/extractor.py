@@ -1,0 +1,157 @@
+"""Relation model directory and batched prediction.
+
+Layout::
+
+    config.json    {"format": "kgpipe-re/1", "version", "model": RelationConfig,
+                    "predicates": [{"name", "subject_type", "object_type"}], "card": {...}}
+    vocab.json     {"chars": [...], "bigrams": [...]} (0 pad, 1 unknown)
+    weights.npz    float16 weights, keys ``NNNN:variable/path`` in ``model.weights`` order
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import json
+import os
+import unicodedata
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from kgpipe.ner.relations.data import Predicate
+from kgpipe.ner.relations.model import RelationConfig, RelationModel, decode
+
+FORMAT = "kgpipe-re/1"
+_SPECIALS = ("<pad>", "<unk>")
+
+
+def normalize_char(char: str) -> str:
+    """NFKC + lower case, one character in, one out (offsets stay character offsets)."""
+    folded = unicodedata.normalize("NFKC", char).lower()
+    return folded if len(folded) == 1 else char
+
+
+class CharVocab:
+    """Characters and character bigrams -> ids (0 pad, 1 unknown)."""
+
+    def __init__(self, chars: Sequence[str], bigrams: Sequence[str]):
+        self.chars, self.bigrams = list(chars), list(bigrams)
+        self.char_index = {c: i for i, c in enumerate(self.chars)}
+        self.bigram_index = {b: i for i, b in enumerate(self.bigrams)}
+
+    @classmethod
+    def build(cls, texts: Iterable[str], min_bigram_count: int = 2) -> "CharVocab":
+        chars, pairs = collections.Counter(), collections.Counter()
+        for text in texts:
+            norm = [normalize_char(c) for c in text]
+            chars.update(norm)
+            pairs.update(a + b for a, b in zip(norm, norm[1:] + ["\x00"]))
+        bigrams = [b for b, n in pairs.most_common() if n >= min_bigram_count]
+        return cls(list(_SPECIALS) + sorted(chars), list(_SPECIALS) + bigrams)
+
+    def encode(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """int32 [len(text)] character ids and bigram ids (character i with i + 1)."""
+        norm = [normalize_char(c) for c in text]
+        chars = np.array([self.char_index.get(c, 1) for c in norm], np.int32)
+        bigrams = np.array([self.bigram_index.get(a + b, 1) for a, b in zip(norm, norm[1:] + ["\x00"])],
+                           np.int32)
+        return chars, bigrams
+
+
+@dataclasses.dataclass(frozen=True)
+class Triple:
+    """A predicted triple: ``[start, end)`` character spans in the text and a confidence in (0, 1)."""
+
+    subject: tuple[int, int]
+    predicate: str
+    object: tuple[int, int]
+    confidence: float
+
+
+def pad_batch(vocab: CharVocab, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """``{"char_ids", "bigram_ids"}`` int32 [batch, longest text], right-padded with 0."""
+    n = max(1, max(len(t) for t in texts))
+    chars, bigrams = np.zeros((len(texts), n), np.int32), np.zeros((len(texts), n), np.int32)
+    for row, text in enumerate(texts):
+        chars[row, :len(text)], bigrams[row, :len(text)] = vocab.encode(text)
+    return {"char_ids": chars, "bigram_ids": bigrams}
+
+
+class RelationExtractorModel:
+    """A loaded relation model: ``predict(texts)`` -> triples per text."""
+
+    def __init__(self, model: RelationModel, vocab: CharVocab, predicates: Sequence[Predicate],
+                 version: str = "untrained", card: dict | None = None):
+        self.model, self.vocab, self.predicates = model, vocab, tuple(predicates)
+        self.config: RelationConfig = model.config
+        self.version, self.card = version, dict(card or {})
+
+    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Triple]]:
+        """Triples of each text (texts longer than ``max_length`` are read in consecutive windows).
+
+        Returns:
+            One list per text, sorted by (subject, predicate, object) offsets.
+        """
+        step = self.config.max_length
+        windows = [(i, s) for i, t in enumerate(texts) for s in range(0, max(len(t), 1), step)]
+        windows.sort(key=lambda w: len(texts[w[0]][w[1]:w[1] + step]))
+        out: list[list[Triple]] = [[] for _ in texts]
+        for b in range(0, len(windows), batch_size):
+            chunk = windows[b:b + batch_size]
+            pieces = [texts[i][s:s + step] for i, s in chunk]
+            scores = {k: np.asarray(v) for k, v in self.model(pad_batch(self.vocab, pieces)).items()}
+            for row, ((i, s), piece) in enumerate(zip(chunk, pieces)):
+                for ss, se, p, os_, oe, score in decode(scores["entity"][row], scores["head"][row],
+                                                        scores["tail"][row], len(piece)):
+                    out[i].append(Triple((s + ss, s + se), self.config.predicates[p], (s + os_, s + oe),
+                                         float(1.0 / (1.0 + np.exp(-score)))))
+        for triples in out:
+            triples.sort(key=lambda t: (t.subject, t.predicate, t.object))
+        return out
+
+    def save(self, path: str | os.PathLike, card: dict | None = None) -> str:
+        """Writes the model directory (float16 weights); returns the version string."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        stored = [np.asarray(v.numpy()) for v in self.model.weights]
+        stored = [a.astype(np.float16) if a.dtype.kind == "f" else a for a in stored]
+        digest = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in stored))
+        self.version = f"kgpipe-re-{digest.hexdigest()[:10]}"
+        np.savez(path / "weights.npz", **{f"{i:04d}:{v.path}": a
+                                          for i, (v, a) in enumerate(zip(self.model.weights, stored))})
+        (path / "vocab.json").write_text(json.dumps({"chars": self.vocab.chars, "bigrams": self.vocab.bigrams},
+                                                    ensure_ascii=False), encoding="utf-8")
+        self.card = {**self.card, **(card or {})}
+        meta = {"format": FORMAT, "version": self.version, "model": self.config.to_dict(),
+                "predicates": [dataclasses.asdict(p) for p in self.predicates], "card": self.card}
+        (path / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        return self.version
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "RelationExtractorModel":
+        """Loads a directory written by ``save``.
+
+        Raises:
+            ValueError: naming the file when it is missing or not a kgpipe relation model.
+        """
+        path = Path(path)
+        config_file = path / "config.json"
+        if not config_file.is_file() or not (path / "weights.npz").is_file():
+            raise ValueError(f"{path}: not a relation model directory (needs config.json and weights.npz)")
+        meta = json.loads(config_file.read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{config_file}: format must be {FORMAT!r}. Received: {meta.get('format')!r}")
+        vocab_data = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
+        model = RelationModel(RelationConfig.from_dict(meta["model"]))
+        model.build_all()
+        with np.load(path / "weights.npz") as weights:
+            arrays = [weights[k] for k in sorted(weights.files)]
+        if len(arrays) != len(model.weights):
+            raise ValueError(f"{path / 'weights.npz'}: {len(arrays)} arrays, the model has {len(model.weights)}")
+        for variable, array in zip(model.weights, arrays):
+            variable.assign(array.astype(variable.dtype))
+        return cls(model, CharVocab(vocab_data["chars"], vocab_data["bigrams"]),
+                   [Predicate(**p) for p in meta["predicates"]], meta["version"], meta.get("card"))

@@ -1,0 +1,186 @@
+"""GPLinker-style relation model over a character encoder, in ``keras.ops``.
+
+Encoder: character + bigram embeddings -> BiLSTM (the NER model's input features, without a
+pretrained encoder). Heads (Su 2022, GPLinker, efficient GlobalPointer variant):
+
+* ``entity``  [batch, 2, n, n]: ``[b, 0, i, j]`` scores characters ``i..j`` as a subject span,
+  ``[b, 1, i, j]`` as an object span (start <= end, with rotary positions);
+* ``head``    [batch, num_predicates, n, n]: ``[b, p, i, j]`` scores "a subject starting at ``i``
+  and an object starting at ``j`` stand in relation ``p``";
+* ``tail``    the same for the subjects' and objects' last characters.
+
+A triple is decoded (numpy, ``decode``) when its two spans, its head pair and its tail pair all
+score > 0. All positions are character indices of the text (no special tokens).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from kgpipe.ner.globalpointer import NEGATIVE, rotary
+
+
+@dataclasses.dataclass(frozen=True)
+class RelationConfig:
+    """Sizes of the relation model.
+
+    Attributes:
+        predicates: predicate names (head label order).
+        vocab_size, bigram_vocab_size: rows of the character and bigram embeddings.
+        max_length: characters per window (longer texts are read in consecutive windows).
+    """
+
+    predicates: tuple[str, ...]
+    vocab_size: int
+    bigram_vocab_size: int
+    embedding_dim: int = 128
+    bigram_dim: int = 64
+    lstm_units: int = 128
+    head_size: int = 64
+    dropout: float = 0.1
+    max_length: int = 160
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "predicates", tuple(self.predicates))
+        if not self.predicates or len(set(self.predicates)) != len(self.predicates):
+            raise ValueError(f"`predicates` must be distinct and non-empty. Received: {self.predicates!r}")
+        for name in ("vocab_size", "bigram_vocab_size", "embedding_dim", "bigram_dim", "lstm_units",
+                     "head_size", "max_length"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 2 or (name == "head_size" and value % 2):
+                raise ValueError(f"`{name}` must be an integer >= 2 (head_size even). Received: "
+                                 f"{name}={value!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={self.dropout!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RelationConfig":
+        return cls(**data)
+
+
+class PairPointer(keras.layers.Layer):
+    """Efficient GlobalPointer with optional rotary positions and start <= end mask.
+
+    Call: ``hidden`` float [batch, n, hidden], ``token_mask`` [batch, n] -> float32
+    [batch, num_labels, n, n].
+    """
+
+    def __init__(self, num_labels: int, head_size: int, use_rotary: bool = True,
+                 upper_triangle: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        # === Layers ===
+        self.num_labels, self.head_size = num_labels, head_size
+        self.use_rotary, self.upper_triangle = use_rotary, upper_triangle
+        self.query_key = keras.layers.Dense(2 * head_size, name="query_key", dtype="float32")
+        self.label_bias = keras.layers.Dense(2 * num_labels, name="label_bias", dtype="float32")
+
+    def build(self, input_shape):
+        self.query_key.build(input_shape)
+        self.label_bias.build((None, None, 2 * self.head_size))
+        self.built = True
+
+    def call(self, hidden, token_mask=None):
+        x = self.query_key(ops.cast(hidden, "float32"))
+        query, key = x[..., ::2], x[..., 1::2]
+        if self.use_rotary:
+            query, key = rotary(query, self.head_size), rotary(key, self.head_size)
+        scores = ops.einsum("bmd,bnd->bmn", query, key) / float(np.sqrt(self.head_size))
+        bias = ops.transpose(self.label_bias(x), (0, 2, 1)) / 2.0  # [b, 2t, n]
+        scores = scores[:, None] + bias[:, ::2, None, :] + bias[:, 1::2, :, None]
+        n = ops.shape(scores)[-1]
+        valid = ops.ones((1, 1, n, n), "float32")
+        if self.upper_triangle:
+            index = ops.arange(n)
+            valid = ops.cast(index[:, None] <= index[None, :], "float32")[None, None]
+        if token_mask is not None:
+            m = ops.cast(token_mask, "float32")
+            valid = valid * m[:, None, :, None] * m[:, None, None, :]
+        return scores * valid + NEGATIVE * (1.0 - valid)
+
+    def get_config(self):
+        return {**super().get_config(), "num_labels": self.num_labels, "head_size": self.head_size,
+                "use_rotary": self.use_rotary, "upper_triangle": self.upper_triangle}
+
+
+class RelationModel(keras.Model):
+    """See the module docstring. Inputs: ``{"char_ids", "bigram_ids"}`` int32 [batch, n] (0 pads).
+
+    Returns ``{"entity", "head", "tail"}`` float32 score tensors.
+    """
+
+    def __init__(self, config: RelationConfig, **kwargs):
+        super().__init__(**kwargs)
+        # === Layers ===
+        self.config = config
+        self.char_embeddings = keras.layers.Embedding(config.vocab_size, config.embedding_dim,
+                                                      name="char_embeddings")
+        self.bigram_embeddings = keras.layers.Embedding(config.bigram_vocab_size, config.bigram_dim,
+                                                        name="bigram_embeddings")
+        self.dropout = keras.layers.Dropout(config.dropout)
+        self.bilstm = keras.layers.Bidirectional(
+            keras.layers.LSTM(config.lstm_units, return_sequences=True), name="bilstm")
+        p = len(config.predicates)
+        self.entity = PairPointer(2, config.head_size, name="entity")
+        self.head = PairPointer(p, config.head_size, use_rotary=False, upper_triangle=False, name="head")
+        self.tail = PairPointer(p, config.head_size, use_rotary=False, upper_triangle=False, name="tail")
+
+    def call(self, inputs, training=False):
+        chars = inputs["char_ids"]
+        mask = ops.not_equal(chars, 0)
+        bigram = self.bigram_embeddings(inputs["bigram_ids"])
+        previous = ops.pad(bigram[:, :-1], ((0, 0), (1, 0), (0, 0)))
+        x = ops.concatenate([self.char_embeddings(chars), previous, bigram], axis=-1)
+        x = self.dropout(x, training=training)
+        hidden = self.dropout(self.bilstm(x, mask=mask, training=training), training=training)
+        return {"entity": self.entity(hidden, token_mask=mask), "head": self.head(hidden, token_mask=mask),
+                "tail": self.tail(hidden, token_mask=mask)}
+
+    def build_all(self) -> None:
+        """Creates every weight by calling the model once on a dummy batch."""
+        self({"char_ids": np.array([[2, 3]], np.int32), "bigram_ids": np.array([[2, 2]], np.int32)})
+
+    def get_config(self):
+        return {**super().get_config(), "config": self.config.to_dict()}
+
+
+def decode(entity: np.ndarray, head: np.ndarray, tail: np.ndarray, length: int,
+           threshold: float = 0.0) -> list[tuple[int, int, int, int, int, float]]:
+    """Triples from one sentence's scores (numpy).
+
+    Args:
+        entity: [2, n, n]; head, tail: [num_predicates, n, n] (one row of the model output).
+        length: real characters in the row.
+
+    Returns:
+        ``(subject_start, subject_end, predicate_index, object_start, object_end, score)`` with
+        ``end`` exclusive and ``score`` the smallest of the four logits, sorted by position.
+    """
+    entity, head, tail = entity[:, :length, :length], head[:, :length, :length], tail[:, :length, :length]
+    subjects = [(i, j, entity[0, i, j]) for i, j in zip(*np.nonzero(entity[0] > threshold))]
+    objects = [(i, j, entity[1, i, j]) for i, j in zip(*np.nonzero(entity[1] > threshold))]
+    triples = []
+    for sh, st, s_score in subjects:
+        for oh, ot, o_score in objects:
+            both = np.nonzero((head[:, sh, oh] > threshold) & (tail[:, st, ot] > threshold))[0]
+            for p in both.tolist():
+                score = float(min(s_score, o_score, head[p, sh, oh], tail[p, st, ot]))
+                triples.append((int(sh), int(st) + 1, p, int(oh), int(ot) + 1, score))
+    return sorted(triples)
+
+
+def pair_targets(rows: Sequence[Sequence[tuple[int, int, int]]], num_labels: int, n: int) -> np.ndarray:
+    """Dense float32 targets [batch, num_labels, n, n] from ``(label, i, j)`` per row."""
+    out = np.zeros((len(rows), num_labels, n, n), np.float32)
+    for b, row in enumerate(rows):
+        for label, i, j in row:
+            if i < n and j < n:
+                out[b, label, i, j] = 1.0
+    return out

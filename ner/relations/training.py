@@ -1,0 +1,169 @@
+"""Training loop for the relation model: time-budgeted, dev-selected, resumable.
+
+Model selection (written before training): the saved model is the one with the best dev
+triple-level micro F1, evaluated every ``eval_every`` steps and at the end; ties keep the earlier.
+``DIR/last/`` holds the latest weights and ``DIR/state.json`` the step and best F1, so a killed
+run resumes from its last evaluation (the optimizer state starts afresh).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from kgpipe.ner.relations.data import Example, Predicate
+from kgpipe.ner.relations.evaluation import score_triples
+from kgpipe.ner.relations.extractor import CharVocab, RelationExtractorModel, pad_batch
+from kgpipe.ner.relations.model import RelationConfig, RelationModel, pair_targets
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (``time_budget`` in seconds; 0 means no limit)."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    time_budget: float = 0.0
+    eval_every: int = 200
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "eval_every"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={getattr(self, name)!r}")
+        if self.learning_rate <= 0 or self.time_budget < 0:
+            raise ValueError(f"`learning_rate` must be > 0 and `time_budget` >= 0. Received: "
+                             f"learning_rate={self.learning_rate!r}, time_budget={self.time_budget!r}")
+
+
+def targets(examples: Sequence[Example], predicates: dict[str, int], n: int) -> dict[str, np.ndarray]:
+    """Dense targets for one batch: ``entity`` [b, 2, n, n], ``head``/``tail`` [b, P, n, n]."""
+    entity, head, tail = [], [], []
+    for example in examples:
+        e, h, t = set(), set(), set()
+        for triple in example.triples:
+            (ss, se), (os_, oe), p = triple.subject, triple.object, predicates[triple.predicate]
+            if max(se, oe) > n:
+                continue
+            e.update({(0, ss, se - 1), (1, os_, oe - 1)})
+            h.add((p, ss, os_))
+            t.add((p, se - 1, oe - 1))
+        entity.append(sorted(e)), head.append(sorted(h)), tail.append(sorted(t))
+    return {"entity": pair_targets(entity, 2, n), "head": pair_targets(head, len(predicates), n),
+            "tail": pair_targets(tail, len(predicates), n)}
+
+
+def batches(examples: Sequence[Example], batch_size: int, rng: np.random.Generator) -> list[list[Example]]:
+    """Shuffled batches of similar lengths (sorted within pools of 20 batches)."""
+    order = rng.permutation(len(examples))
+    pool = batch_size * 20
+    out = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start:start + pool], key=lambda i: len(examples[i].text))
+        out += [[examples[i] for i in chunk[b:b + batch_size]] for b in range(0, len(chunk), batch_size)]
+    return [out[i] for i in rng.permutation(len(out))]
+
+
+def evaluate(extractor: RelationExtractorModel, examples: Sequence[Example], batch_size: int = 32) -> dict:
+    """Triple-level scores of ``extractor`` on ``examples`` (``evaluation.score_triples``)."""
+    predicted = extractor.predict([e.text for e in examples], batch_size=batch_size)
+    return score_triples((e.strings(), {(e.text[t.subject[0]:t.subject[1]], t.predicate,
+                                         e.text[t.object[0]:t.object[1]]) for t in p})
+                         for e, p in zip(examples, predicted))
+
+
+def _train_step(model: RelationModel, optimizer):
+    import tensorflow as tf
+
+    from kgpipe.ner.globalpointer import globalpointer_loss
+
+    spec = ({"char_ids": tf.TensorSpec([None, None], tf.int32), "bigram_ids": tf.TensorSpec([None, None], tf.int32)},
+            {k: tf.TensorSpec([None, None, None, None], tf.float32) for k in ("entity", "head", "tail")})
+
+    @tf.function(input_signature=spec)
+    def step(inputs, gold):
+        with tf.GradientTape() as tape:
+            scores = model(inputs, training=True)
+            loss = tf.add_n([tf.reduce_mean(globalpointer_loss(scores[k], gold[k])) for k in gold])
+        grads = tape.gradient(loss, model.trainable_variables)
+        grads, _ = tf.clip_by_global_norm(grads, 5.0)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+    return step
+
+
+def train(train_examples: Sequence[Example], dev_examples: Sequence[Example], predicates: Sequence[Predicate],
+          out: str | Path, model_config: dict | None = None, config: TrainConfig = TrainConfig(),
+          log: Callable[[str], None] = print, card: dict | None = None) -> dict:
+    """Trains and writes the dev-selected model to ``out`` (see the module docstring).
+
+    Args:
+        model_config: ``RelationConfig`` fields other than predicates and vocabulary sizes.
+
+    Returns:
+        ``{"steps", "best_f1", "best_step", "history": [...], "losses": [...]}``.
+    """
+    import keras
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    state_file = out / "state.json"
+    state = json.loads(state_file.read_text()) if state_file.is_file() else None
+    if state is not None and (out / "last" / "config.json").is_file():
+        extractor = RelationExtractorModel.load(out / "last")
+        log(f"resuming from step {state['steps']} (best dev F1 {state['best_f1']:.4f})")
+    else:
+        vocab = CharVocab.build(e.text for e in train_examples)
+        rc = RelationConfig(predicates=tuple(p.name for p in predicates), vocab_size=len(vocab.chars),
+                            bigram_vocab_size=len(vocab.bigrams), **(model_config or {}))
+        model = RelationModel(rc)
+        model.build_all()
+        extractor = RelationExtractorModel(model, vocab, predicates)
+        state = {"steps": 0, "best_f1": -1.0, "best_step": 0, "history": [], "losses": [], "epoch": 0}
+    model, rc = extractor.model, extractor.config
+    keras.utils.set_random_seed(config.seed + state["steps"])
+    index = {p: i for i, p in enumerate(rc.predicates)}
+    optimizer = keras.optimizers.Adam(config.learning_rate)
+    step = _train_step(model, optimizer)
+    started, rng = time.monotonic(), np.random.default_rng(config.seed + state["epoch"])
+    meta = {**(card or {}), "train_sentences": len(train_examples), "dev_sentences": len(dev_examples)}
+
+    def checkpoint() -> None:
+        scores = evaluate(extractor, dev_examples)
+        f1 = scores["micro"]["f1"]
+        state["history"].append({"step": state["steps"], "dev": scores["micro"],
+                                 "seconds": round(time.monotonic() - started, 1)})
+        log(f"step {state['steps']}: dev P {scores['micro']['precision']:.4f} R {scores['micro']['recall']:.4f} "
+            f"F1 {f1:.4f}")
+        if f1 > state["best_f1"]:
+            state.update(best_f1=f1, best_step=state["steps"])
+            extractor.save(out, {**meta, "dev": scores, "step": state["steps"]})
+        extractor.save(out / "last")
+        state_file.write_text(json.dumps(state, indent=1))
+
+    while state["epoch"] < config.epochs:
+        for batch in batches(train_examples, config.batch_size, rng):
+            texts = [e.text[:rc.max_length] for e in batch]
+            inputs = pad_batch(extractor.vocab, texts)
+            loss = float(step(inputs, targets(batch, index, inputs["char_ids"].shape[1])))
+            state["steps"] += 1
+            state["losses"].append(round(loss, 4))
+            if state["steps"] % 20 == 0:
+                log(f"epoch {state['epoch']} step {state['steps']} loss {np.mean(state['losses'][-20:]):.4f} "
+                    f"({time.monotonic() - started:.0f}s)")
+            if state["steps"] % config.eval_every == 0:
+                checkpoint()
+            if config.time_budget and time.monotonic() - started > config.time_budget:
+                break
+        else:
+            state["epoch"] += 1
+            continue
+        break
+    checkpoint()
+    return state

@@ -1,0 +1,144 @@
+"""``kgpipe re ...`` commands: train, eval and predict the relation-extraction model.
+
+TensorFlow is imported inside the command functions only, so ``kgpipe --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def default_relation_model_dir() -> str:
+    """Path of the bundled relation model (``kgpipe/ner/relations/default_model``)."""
+    import importlib.resources
+
+    return str(importlib.resources.files("kgpipe.ner.relations").joinpath("default_model"))
+
+
+def _default_schema() -> str:
+    return str(Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "duie" / "schema.json")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Registers ``re`` and its sub-commands."""
+    parser = subparsers.add_parser("re", help="relation extraction: train, eval, predict (DuIE format)")
+    commands = parser.add_subparsers(dest="re_command", required=True)
+    train = commands.add_parser("train", help="train a GPLinker-style model; keeps the best dev F1")
+    train.add_argument("--data", required=True, help="DuIE JSON lines (text, spo_list)")
+    train.add_argument("--schema", required=True, help="DuIE schema.json (predicate, subject_type, object_type)")
+    train.add_argument("--out", required=True, help="model directory (resumes if it holds state.json)")
+    train.add_argument("--dev", type=int, default=500, help="sentences cut from the tail of --data for dev")
+    train.add_argument("--epochs", type=int, default=20)
+    train.add_argument("--batch-size", type=int, default=16)
+    train.add_argument("--learning-rate", type=float, default=3e-3)
+    train.add_argument("--time-budget", type=float, default=0, help="seconds of training (0: no limit)")
+    train.add_argument("--eval-every", type=int, default=100, help="steps between dev evaluations")
+    train.add_argument("--lstm-units", type=int, default=128)
+    train.add_argument("--embedding-dim", type=int, default=128)
+    train.add_argument("--head-size", type=int, default=64)
+    train.add_argument("--max-length", type=int, default=160, help="characters per window")
+    train.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: default)")
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(func=run_train)
+    evaluate = commands.add_parser("eval", help="triple-level micro P/R/F1, overall and per predicate")
+    evaluate.add_argument("--model", default=None, help="model directory (default: the bundled model)")
+    evaluate.add_argument("--data", required=True, help="DuIE JSON lines")
+    evaluate.add_argument("--range", default=":", help="sentences START:END of --data (0-based)")
+    evaluate.add_argument("--unknown", default="error", choices=("error", "skip"),
+                          help="a predicate the model does not know: an error or counted and skipped")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.set_defaults(func=run_eval)
+    predict = commands.add_parser("predict", help="triples of texts given as arguments or on stdin")
+    predict.add_argument("--model", default=None, help="model directory (default: the bundled model)")
+    predict.add_argument("text", nargs="*", help="texts (default: one per line on stdin)")
+    predict.set_defaults(func=run_predict)
+    return parser
+
+
+def _range(text: str) -> slice:
+    try:
+        start, end = text.split(":")
+        return slice(int(start) if start.strip() else None, int(end) if end.strip() else None)
+    except ValueError:
+        raise ValueError(f"--range must be START:END (integers, either may be empty). Received: {text!r}") from None
+
+
+def _load(path: str | None):
+    from kgpipe.ner.relations.extractor import RelationExtractorModel
+
+    return RelationExtractorModel.load(path or default_relation_model_dir())
+
+
+def _report(report, stream=sys.stderr) -> None:
+    print(f"read {report.sentences} sentences, {report.triples} triples; dropped: {report.unlocatable} "
+          f"not in the text, {report.unknown_predicates} unknown predicates; {report.type_mismatches} "
+          f"type mismatches with the schema", file=stream)
+    for line in report.examples[:5]:
+        print(f"  {line}", file=stream)
+
+
+def run_train(args) -> int:
+    from kgpipe.ner.relations.data import read_duie, read_schema
+
+    predicates = read_schema(args.schema)
+    examples, report = read_duie(args.data, predicates)
+    _report(report)
+    if not 0 < args.dev < len(examples):
+        raise ValueError(f"--dev must be between 1 and {len(examples) - 1}. Received: --dev {args.dev}")
+    import tensorflow as tf
+
+    from kgpipe.ner.relations.training import TrainConfig, train
+
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                         time_budget=args.time_budget, eval_every=args.eval_every, seed=args.seed)
+    model_config = {"lstm_units": args.lstm_units, "embedding_dim": args.embedding_dim,
+                    "head_size": args.head_size, "max_length": args.max_length}
+    card = {"data": f"{args.data}: sentences 0..{len(examples) - args.dev - 1} (train), last {args.dev} (dev)",
+            "command": "kgpipe re train " + " ".join(sys.argv[3:] if len(sys.argv) > 3 else []),
+            "objects": "@value slot only; subjects/objects at their first occurrence in the text"}
+    state = train(examples[:-args.dev], examples[-args.dev:], predicates, args.out, model_config, config,
+                  log=lambda line: print(line, flush=True), card=card)
+    print(f"best dev F1 {state['best_f1']:.4f} at step {state['best_step']} of {state['steps']}; "
+          f"model in {args.out}")
+    return 0
+
+
+def run_eval(args) -> int:
+    from kgpipe.ner.relations.data import read_duie
+
+    extractor = _load(args.model)
+    examples, report = read_duie(args.data, extractor.predicates, unknown=args.unknown, lines=_range(args.range))
+    _report(report)
+    from kgpipe.ner.relations.training import evaluate
+
+    started = time.perf_counter()
+    scores = evaluate(extractor, examples)
+    scores["seconds"] = round(time.perf_counter() - started, 2)
+    scores["model"] = extractor.version
+    if args.json:
+        print(json.dumps(scores, ensure_ascii=False, indent=1))
+        return 0
+    micro = scores["micro"]
+    print(f"{extractor.version}: {scores['sentences']} sentences, {scores['seconds']} s")
+    print(f"{'predicate':<10} {'P':>6} {'R':>6} {'F1':>6} {'gold':>5}")
+    for name, s in [("micro", micro)] + sorted(scores["per_predicate"].items(), key=lambda kv: -kv[1]["gold"]):
+        print(f"{name:<10} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['gold']:5d}")
+    return 0
+
+
+def run_predict(args) -> int:
+    extractor = _load(args.model)
+    texts = args.text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    for text, triples in zip(texts, extractor.predict(texts)):
+        print(json.dumps({"text": text, "spo_list": [
+            {"subject": text[t.subject[0]:t.subject[1]], "subject_span": list(t.subject), "predicate": t.predicate,
+             "object": {"@value": text[t.object[0]:t.object[1]]}, "object_span": list(t.object),
+             "confidence": round(t.confidence, 4)} for t in triples]}, ensure_ascii=False))
+    return 0

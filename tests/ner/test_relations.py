@@ -1,0 +1,113 @@
+"""Relation extraction: DuIE reader errors, decoding, triple scores, a tiny overfit with save/reload."""
+
+import json
+
+import numpy as np
+import pytest
+
+from kgpipe.ner.relations.data import Predicate, read_duie, read_schema
+from kgpipe.ner.relations.evaluation import score_triples
+from kgpipe.ner.relations.model import decode
+
+SCHEMA = [{"predicate": "创始人", "subject_type": "企业", "object_type": {"@value": "人物"}},
+          {"predicate": "出生地", "subject_type": "人物", "object_type": {"@value": "地点"}},
+          {"predicate": "作者", "subject_type": "图书作品", "object_type": {"@value": "人物"}}]
+SENTENCES = [
+    ("星河科技由张明远创立", [("星河科技", "创始人", "张明远", "企业", "人物")]),
+    ("李文清出生于杭州", [("李文清", "出生地", "杭州", "人物", "地点")]),
+    ("《远山》是王思雨写的小说", [("远山", "作者", "王思雨", "图书作品", "人物")]),
+    ("蓝海公司的创始人是陈立", [("蓝海公司", "创始人", "陈立", "企业", "人物")]),
+]
+
+
+def _spo(subject, predicate, obj, subject_type, object_type):
+    return {"subject": subject, "predicate": predicate, "object": {"@value": obj},
+            "subject_type": subject_type, "object_type": {"@value": object_type}}
+
+
+def _write(tmp_path, sentences=SENTENCES, schema=SCHEMA):
+    data, schema_file = tmp_path / "data.json", tmp_path / "schema.json"
+    data.write_text("".join(json.dumps({"text": t, "spo_list": [_spo(*s) for s in spo]}, ensure_ascii=False) + "\n"
+                            for t, spo in sentences), encoding="utf-8")
+    schema_file.write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    return data, schema_file
+
+
+def test_reader_locates_first_occurrence_and_keeps_value_slot(tmp_path):
+    sentences = [("张三和张三的公司甲乙公司", [("甲乙公司", "创始人", "张三", "企业", "人物")])]
+    data, schema = _write(tmp_path, sentences)
+    examples, report = read_duie(data, read_schema(schema))
+    assert examples[0].triples[0].subject == (8, 12) and examples[0].triples[0].object == (0, 2)
+    assert examples[0].strings() == {("甲乙公司", "创始人", "张三")}
+    assert (report.sentences, report.triples, report.unlocatable) == (1, 1, 0)
+
+
+def test_unknown_predicate_names_file_and_line_or_is_counted(tmp_path):
+    data, schema = _write(tmp_path, SENTENCES[:1] + [("甲是乙的父亲", [("甲", "父亲", "乙", "人物", "人物")])])
+    with pytest.raises(ValueError, match=r"data\.json:2: predicate '父亲' is not in the schema"):
+        read_duie(data, read_schema(schema))
+    examples, report = read_duie(data, read_schema(schema), unknown="skip")
+    assert report.unknown_predicates == 1 and len(examples) == 2 and examples[1].triples == ()
+
+
+def test_spans_not_in_text_are_counted_with_their_line(tmp_path):
+    data, schema = _write(tmp_path, [("李文清出生于杭州", [("李文清", "出生地", "上海", "人物", "地点")])])
+    examples, report = read_duie(data, read_schema(schema))
+    assert report.unlocatable == 1 and examples[0].triples == ()
+    assert report.examples[0].startswith(f"{data}:1:") and "'上海'" in report.examples[0]
+
+
+def test_schema_that_is_not_duie_is_one_clear_error(tmp_path):
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps([{"name": "x"}]), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"schema\.json: entry 0 is not a DuIE schema entry"):
+        read_schema(path)
+
+
+def test_type_mismatch_against_schema_is_counted(tmp_path):
+    data, schema = _write(tmp_path, [("李文清出生于杭州", [("李文清", "出生地", "杭州", "企业", "地点")])])
+    _, report = read_duie(data, read_schema(schema))
+    assert report.type_mismatches == 1
+
+
+def test_decode_needs_spans_head_and_tail_pairs():
+    n, neg = 6, -5.0
+    entity, head, tail = (np.full((k, n, n), neg, np.float32) for k in (2, 3, 3))
+    entity[0, 0, 1] = 2.0      # subject chars 0..1
+    entity[1, 3, 5] = 1.0      # object chars 3..5
+    head[2, 0, 3] = 3.0        # predicate 2: subject head 0, object head 3
+    tail[2, 1, 5] = 0.5
+    head[1, 0, 3] = 3.0        # predicate 1 has a head pair but no tail pair: not decoded
+    assert decode(entity, head, tail, n) == [(0, 2, 2, 3, 6, 0.5)]
+    assert decode(entity, head, tail, 4) == []  # the object runs past the real length
+
+
+def test_score_triples_micro_and_per_predicate():
+    gold = [{("a", "p", "b"), ("c", "q", "d")}, {("e", "p", "f")}]
+    predicted = [{("a", "p", "b"), ("c", "p", "d")}, set()]
+    scores = score_triples(zip(gold, predicted))
+    assert scores["micro"]["correct"] == 1 and scores["micro"]["predicted"] == 2 and scores["micro"]["gold"] == 3
+    assert scores["micro"]["precision"] == pytest.approx(0.5)
+    assert scores["micro"]["f1"] == pytest.approx(2 * 0.5 * (1 / 3) / (0.5 + 1 / 3))
+    assert scores["per_predicate"]["p"]["gold"] == 2 and scores["per_predicate"]["q"]["recall"] == 0.0
+
+
+@pytest.mark.slow
+def test_tiny_model_overfits_saves_and_reloads_identically(tmp_path):
+    from kgpipe.ner.relations.extractor import RelationExtractorModel
+    from kgpipe.ner.relations.training import TrainConfig, evaluate, train
+
+    data, schema = _write(tmp_path)
+    predicates = read_schema(schema)
+    examples, _ = read_duie(data, predicates)
+    tiny = {"embedding_dim": 32, "bigram_dim": 16, "lstm_units": 32, "head_size": 16, "dropout": 0.0}
+    state = train(examples, examples, predicates, tmp_path / "model", tiny,
+                  TrainConfig(epochs=150, batch_size=4, learning_rate=2e-2, eval_every=50), log=lambda _: None)
+    assert np.mean(state["losses"][-10:]) < 0.2 * np.mean(state["losses"][:10])
+    assert state["best_f1"] == 1.0
+    loaded = RelationExtractorModel.load(tmp_path / "model")
+    assert evaluate(loaded, examples)["micro"]["f1"] == 1.0
+    again = RelationExtractorModel.load(tmp_path / "model")
+    texts = [t for t, _ in SENTENCES]
+    assert loaded.predict(texts) == again.predict(texts)
+    assert loaded.version.startswith("kgpipe-re-") and loaded.version == again.version
