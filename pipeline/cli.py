@@ -107,6 +107,7 @@ def _run(argv: Sequence[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from kgpipe.pipeline.commands import kb, kg, load, ner
+    from kgpipe.pipeline.commands import re as relations
 
     parser = argparse.ArgumentParser(
         prog="kgpipe", description="Build knowledge graphs from raw text: NER, entity linking, Parquet + RDF."
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb.add_link_parser(commands)
     kg.add_parser(commands)
     load.add_parser(commands)
+    relations.add_parser(commands)
     return parser
 
 
