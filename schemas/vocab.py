@@ -63,6 +63,60 @@ class KGP(DefinedNamespace):
     documentCount: URIRef
     mentionCount: URIRef
     tripleCount: URIRef
+    # Typed relations (DuIE 2.0 predicates + birthPlace; see RELATION_PREDICATES)
+    relationOf: URIRef
+    RelationStatement: URIRef
+    confidence: URIRef
+    relationModel: URIRef
+    alumniOf: URIRef
+    guest: URIRef
+    voiceOf: URIRef
+    themeSong: URIRef
+    spokesperson: URIRef
+    inAlbum: URIRef
+    father: URIRef
+    author: URIRef
+    releaseDate: URIRef
+    mother: URIRef
+    majorCode: URIRef
+    landArea: URIRef
+    postalCode: URIRef
+    boxOffice: URIRef
+    registeredCapital: URIRef
+    protagonist: URIRef
+    wife: URIRef
+    screenwriter: URIRef
+    climate: URIRef
+    singer: URIRef
+    awardReceived: URIRef
+    principal: URIRef
+    founder: URIRef
+    capital: URIRef
+    husband: URIRef
+    dynasty: URIRef
+    playsRole: URIRef
+    area: URIRef
+    headquarters: URIRef
+    ancestralHome: URIRef
+    population: URIRef
+    producer: URIRef
+    studyLength: URIRef
+    locatedInCity: URIRef
+    chairperson: URIRef
+    lyricist: URIRef
+    basedOn: URIRef
+    productionCompany: URIRef
+    director: URIRef
+    composer: URIRef
+    starring: URIRef
+    presenter: URIRef
+    foundingDate: URIRef
+    shortName: URIRef
+    elevation: URIRef
+    artName: URIRef
+    nationality: URIRef
+    officialLanguage: URIRef
+    birthPlace: URIRef
 
 
 # Standard vocabularies the triple builder uses beside KGP.
@@ -147,3 +201,64 @@ def class_for_kb_type(kb_type: str) -> URIRef:
     """
     name = kb_type.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
     return _KB_TYPE_CLASSES.get(_key(name), KGP.Entity)
+
+# Relation-model predicate (DuIE 2.0 Chinese names) -> (KGP local name, whether the object is an
+# entity). The other predicates (dates, numbers, names) have a literal object.
+RELATION_PREDICATES: dict[str, tuple[str, bool]] = {
+    "毕业院校": ("alumniOf", True),
+    "嘉宾": ("guest", True),
+    "配音": ("voiceOf", True),
+    "主题曲": ("themeSong", True),
+    "代言人": ("spokesperson", True),
+    "所属专辑": ("inAlbum", True),
+    "父亲": ("father", True),
+    "作者": ("author", True),
+    "上映时间": ("releaseDate", False),
+    "母亲": ("mother", True),
+    "专业代码": ("majorCode", False),
+    "占地面积": ("landArea", False),
+    "邮政编码": ("postalCode", False),
+    "票房": ("boxOffice", False),
+    "注册资本": ("registeredCapital", False),
+    "主角": ("protagonist", True),
+    "妻子": ("wife", True),
+    "编剧": ("screenwriter", True),
+    "气候": ("climate", True),
+    "歌手": ("singer", True),
+    "获奖": ("awardReceived", True),
+    "校长": ("principal", True),
+    "创始人": ("founder", True),
+    "首都": ("capital", True),
+    "丈夫": ("husband", True),
+    "朝代": ("dynasty", False),
+    "饰演": ("playsRole", True),
+    "面积": ("area", False),
+    "总部地点": ("headquarters", True),
+    "祖籍": ("ancestralHome", True),
+    "人口数量": ("population", False),
+    "制片人": ("producer", True),
+    "修业年限": ("studyLength", False),
+    "所在城市": ("locatedInCity", True),
+    "董事长": ("chairperson", True),
+    "作词": ("lyricist", True),
+    "改编自": ("basedOn", True),
+    "出品公司": ("productionCompany", True),
+    "导演": ("director", True),
+    "作曲": ("composer", True),
+    "主演": ("starring", True),
+    "主持人": ("presenter", True),
+    "成立日期": ("foundingDate", False),
+    "简称": ("shortName", False),
+    "海拔": ("elevation", False),
+    "号": ("artName", False),
+    "国籍": ("nationality", True),
+    "官方语言": ("officialLanguage", True),
+    "出生地": ("birthPlace", True)
+}
+
+
+def property_for_predicate(predicate: str) -> tuple[URIRef, bool] | None:
+    """Returns the KGP property of a relation-model predicate and whether its object is an
+    entity; ``None`` for a predicate the ontology does not know."""
+    entry = RELATION_PREDICATES.get(predicate)
+    return None if entry is None else (KGP[entry[0]], entry[1])

@@ -46,3 +46,28 @@ def test_mapped_classes_are_in_the_ontology():
     g = _ontology()
     for cls in {vocab.class_for_label(l) for l in ("PER", "LOC", "ORG", "HP", "HC", "BOOK", "EVENT", "POSITION")}:
         assert (cls, rdflib.RDFS.subClassOf, KGP.Entity) in g
+
+
+def test_relation_predicates_cover_the_duie_schema_and_the_ontology(shared_data):
+    import json
+
+    g = _ontology()
+    duie = {e["predicate"] for e in json.loads((shared_data / "duie" / "schema.json").read_text("utf-8"))}
+    assert duie <= set(vocab.RELATION_PREDICATES) and len(duie) == 48
+    for name, (local, is_entity) in vocab.RELATION_PREDICATES.items():
+        prop, entity = vocab.property_for_predicate(name)
+        assert entity is is_entity
+        kind = OWL.ObjectProperty if is_entity else OWL.DatatypeProperty
+        assert (prop, RDF.type, kind) in g, name
+        assert rdflib.Literal(name, lang="zh") in set(g.objects(prop, rdflib.RDFS.label)), name
+    assert vocab.property_for_predicate("不存在") is None
+
+
+def test_clear_standard_matches():
+    g = _ontology()
+    schema = rdflib.Namespace("https://schema.org/")
+    for zh, target in (("作者", schema.author), ("出生地", schema.birthPlace), ("创始人", schema.founder),
+                       ("导演", schema.director)):
+        assert (vocab.property_for_predicate(zh)[0], OWL.equivalentProperty, target) in g
+    wife = vocab.property_for_predicate("妻子")[0]
+    assert (wife, rdflib.RDFS.subPropertyOf, schema.spouse) in g
