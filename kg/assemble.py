@@ -72,11 +72,14 @@ class RunAssembler:
         self.config = config
         self.builder = TripleBuilder(config, relation_extractors)
 
-    def document(self, document: Document, mentions: Sequence[Mention], links: Sequence[Link]) -> DocumentRecords:
-        """Returns the document's records and triples (mentions and links put in document order)."""
+    def document(self, document: Document, mentions: Sequence[Mention], links: Sequence[Link],
+                 typed_relations: Sequence = ()) -> DocumentRecords:
+        """Returns the document's records and triples (mentions and links put in document order;
+        ``typed_relations``: ``kg.text_relations.TypedRelation`` records of the relation model)."""
         mentions = tuple(sorted(mentions, key=lambda m: (m.start, m.end, m.label)))
         links = tuple(sorted(links, key=lambda l: (l.start, l.end)))
-        triples = (*self.builder.document_triples(document), *self.builder.mention_triples(document, mentions, links))
+        triples = (*self.builder.document_triples(document), *self.builder.mention_triples(document, mentions, links,
+                                                                                   typed_relations))
         return DocumentRecords(
             document=document,
             mentions=mentions,

@@ -26,6 +26,7 @@ from kgpipe.kg import iri as iris
 from kgpipe.kg.export.rdf import format_double
 from kgpipe.kg.products.facts import ProductFacts
 from kgpipe.kg.relations import BrandOfProduct, RelationExtractor, ResolvedMention
+from kgpipe.kg.text_relations import TypedRelation, typed_relation_triples
 from kgpipe.schemas import vocab
 from kgpipe.schemas.records import Document, Entity, Link, Mention, TermKind, Triple
 from kgpipe.schemas.text import sentence_spans
@@ -192,7 +193,8 @@ class TripleBuilder:
 
     # ---- mentions ----------------------------------------------------------------------
 
-    def mention_triples(self, document: Document, mentions: Sequence[Mention], links: Sequence[Link]) -> list[Triple]:
+    def mention_triples(self, document: Document, mentions: Sequence[Mention], links: Sequence[Link],
+                        typed_relations: Sequence[TypedRelation] = ()) -> list[Triple]:
         """Returns mention nodes with provenance, their entities, and text relations.
 
         Mentions and links align by ``(start, end)``; a mention may lack a link
@@ -226,6 +228,9 @@ class TripleBuilder:
             for rel in extractor.extract(document, resolved):
                 out.append(self._triple(rel.subject, rel.predicate, rel.object, doc_id=document.id,
                                         start=rel.start, end=rel.end, confidence=rel.confidence))
+        if typed_relations:  # from the relation model (kg.text_relations)
+            out.extend(typed_relation_triples(document, resolved, typed_relations, self._triple, self._base,
+                                              self._run)[0])
         for f in self.product_facts.extract(document, resolved, self._base):
             out.append(self._triple(f.subject, f.predicate, f.object, f.kind, f.datatype, f.language,
                                     doc_id=document.id, start=f.start, end=f.end, confidence=f.confidence))

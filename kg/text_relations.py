@@ -1,0 +1,128 @@
+"""Typed relations read from text by a relation model, as triples with statement-level provenance.
+
+The model runs in ``pipeline/`` (TensorFlow stays out of ``kg``) and hands each document plain
+``TypedRelation`` records: character spans of subject and object, the model's predicate name
+(DuIE's Chinese names, mapped to KGP properties by ``schemas.vocab.RELATION_PREDICATES``), the
+sentence span, a confidence and the model version. ``typed_relation_triples`` turns them into
+
+* the plain statement ``subject kgp:<property> object`` (object: an entity IRI, or for date,
+  number and name predicates a string literal of the object span), with the sentence as its
+  provenance columns, and
+* a reified ``kgp:RelationStatement`` carrying the document (``prov:wasDerivedFrom``), the
+  sentence offsets, ``kgp:confidence`` and ``kgp:relationModel``.
+
+A subject (or entity object) span is resolved to the entity of the mention with the same span,
+else of the mention overlapping it most (at least half of the span); a relation whose span
+meets no mention, or whose predicate the ontology lacks, is left out and counted in ``skipped``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+from kgpipe.kg import iri as iris
+from kgpipe.kg.export.rdf import format_double
+from kgpipe.kg.relations import ResolvedMention
+from kgpipe.schemas.records import Document, TermKind, Triple
+from kgpipe.schemas.vocab import KGP, PROV, RDF, XSD, property_for_predicate
+
+
+@dataclasses.dataclass(frozen=True)
+class TypedRelation:
+    """One relation the model read: ``[start, end)`` character offsets in the document.
+
+    Attributes:
+        subject, object: Spans of the subject and object.
+        predicate: The model's predicate name (e.g. ``"创始人"``).
+        sentence: Span of the sentence it was read from.
+        confidence: In [0, 1].
+        model: Version of the relation model.
+    """
+
+    subject: tuple[int, int]
+    predicate: str
+    object: tuple[int, int]
+    sentence: tuple[int, int]
+    confidence: float
+    model: str
+
+    def __post_init__(self) -> None:
+        for name in ("subject", "object", "sentence"):
+            start, end = getattr(self, name)
+            if not 0 <= start < end:
+                raise ValueError(f"`{name}` must be a span 0 <= start < end. Received: {name}={(start, end)!r}")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"`confidence` must be in [0, 1]. Received: confidence={self.confidence!r}")
+
+
+def resolve(span: tuple[int, int], mentions: Sequence[ResolvedMention]) -> ResolvedMention | None:
+    """The mention with ``span``, else the one overlapping it most (>= half of it); ties by position."""
+    best, best_overlap = None, 0
+    for mention in sorted(mentions, key=lambda m: (m.start, m.end, m.entity)):
+        if (mention.start, mention.end) == span:
+            return mention
+        overlap = min(span[1], mention.end) - max(span[0], mention.start)
+        if overlap > best_overlap:
+            best, best_overlap = mention, overlap
+    return best if 2 * best_overlap >= span[1] - span[0] else None
+
+
+TripleFactory = Callable[..., Triple]  # TripleBuilder._triple's signature
+
+
+def typed_relation_triples(document: Document, mentions: Sequence[ResolvedMention],
+                           relations: Sequence[TypedRelation], make: TripleFactory, base_iri: str,
+                           run_iri: str) -> tuple[list[Triple], int]:
+    """Triples of ``relations`` (see the module docstring).
+
+    Returns:
+        The triples, and how many relations were skipped (no mention, unknown predicate, or a
+        relation of an entity with itself).
+    """
+    out: list[Triple] = []
+    skipped, seen = 0, set()
+    for relation in relations:
+        found = property_for_predicate(relation.predicate)
+        subject = resolve(relation.subject, mentions)
+        if found is None or subject is None:
+            skipped += 1
+            continue
+        prop, object_is_entity = found
+        if object_is_entity:
+            target = resolve(relation.object, mentions)
+            if target is None or target.entity == subject.entity:
+                skipped += 1
+                continue
+            obj, kind, datatype = target.entity, TermKind.IRI, None
+        else:
+            obj, kind, datatype = document.text[relation.object[0]:relation.object[1]], TermKind.LITERAL, str(XSD.string)
+        key = (subject.entity, str(prop), obj)
+        if key in seen:
+            continue
+        seen.add(key)
+        start, end = relation.sentence
+        out.append(make(subject.entity, str(prop), obj, kind, datatype, doc_id=document.id, start=start, end=end,
+                        confidence=relation.confidence))
+        out.extend(_statement(document, relation, subject.entity, str(prop), obj, kind, datatype, make, base_iri,
+                              run_iri))
+    return out, skipped
+
+
+def _statement(document: Document, relation: TypedRelation, subject: str, prop: str, obj: str, kind: TermKind,
+               datatype: str | None, make: TripleFactory, base_iri: str, run_iri: str) -> list[Triple]:
+    start, end = relation.sentence
+    node = f"{base_iri}relation/{iris._digest(document.id, subject, prop, obj, str(start), str(end))}"
+    literal, integer = TermKind.LITERAL, str(XSD.integer)
+    return [
+        make(node, str(RDF.type), str(KGP.RelationStatement)),
+        make(node, str(RDF.subject), subject),
+        make(node, str(RDF.predicate), prop),
+        make(node, str(RDF.object), obj, kind, datatype),
+        make(node, str(PROV.wasDerivedFrom), iris.document_iri(base_iri, document.id)),
+        make(node, str(KGP.startOffset), str(start), literal, integer),
+        make(node, str(KGP.endOffset), str(end), literal, integer),
+        make(node, str(KGP.confidence), format_double(relation.confidence), literal, str(XSD.double)),
+        make(node, str(KGP.relationModel), relation.model, literal, str(XSD.string)),
+        make(node, str(PROV.wasGeneratedBy), run_iri),
+    ]
