@@ -107,6 +107,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=0)
     args = parser.parse_args()
+    import kgpipe.kg.assemble  # noqa: F401  (every import up front: a long run must not fail at its end)
+    import kgpipe.kg.export.rdf  # noqa: F401
     from kgpipe.linking.linker import EntityLinker, LinkerConfig
     from kgpipe.ner.tagger import MentionTagger
     from kgpipe.pipeline.handlers import NerConfig, default_model_dir
@@ -122,7 +124,9 @@ def main() -> None:
     documents = clock.time("read", read)[:args.limit or None]
     chars = sum(len(d.text) for d in documents)
     mentions = tag(clock, tagger, documents, NerConfig(model_dir=None))
+    print(f"so far: {dict(clock.seconds)}", flush=True)
     annotated = clock.time("link", lambda: [(d, mentions[d.id], linker.link(d, mentions[d.id])) for d in documents])
+    print(f"so far: {dict(clock.seconds)}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         triples = {p: build_and_write(clock, documents, annotated, linker, p, Path(tmp)) for p in ("compact", "full")}
     ner = sum(clock.seconds[s] for s in ("windows", "featurise", "model", "decode"))
