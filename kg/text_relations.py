@@ -12,8 +12,12 @@ sentence span, a confidence and the model version. ``typed_relation_triples`` tu
   sentence offsets, ``kgp:confidence`` and ``kgp:relationModel``.
 
 A subject (or entity object) span is resolved to the entity of the mention with the same span,
-else of the mention overlapping it most (at least half of the span); a relation whose span
-meets no mention, or whose predicate the ontology lacks, is left out and counted in ``skipped``.
+else of the mention overlapping it most (at least half of the span); a span that meets no
+mention (the relation model found an entity NER missed, e.g. a book title) gets a minted NIL
+entity of its own, keyed ``RE|<surface>`` (so the same surface is one node across documents and
+runs; it is not merged with NER's NIL nodes, keyed by NER label), typed ``kgp:Entity`` with its
+surface as label. A relation whose predicate the ontology lacks, or that relates an entity to
+itself, is left out and counted in ``skipped``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from kgpipe.kg import iri as iris
 from kgpipe.kg.export.rdf import format_double
 from kgpipe.kg.relations import ResolvedMention
 from kgpipe.schemas.records import Document, TermKind, Triple
-from kgpipe.schemas.vocab import KGP, PROV, RDF, XSD, property_for_predicate
+from kgpipe.schemas.vocab import KGP, PROV, RDF, RDFS, XSD, property_for_predicate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,35 +81,47 @@ def typed_relation_triples(document: Document, mentions: Sequence[ResolvedMentio
     """Triples of ``relations`` (see the module docstring).
 
     Returns:
-        The triples, and how many relations were skipped (no mention, unknown predicate, or a
-        relation of an entity with itself).
+        The triples (with those of minted entities), and how many relations were skipped
+        (unknown predicate, or a relation of an entity with itself).
     """
     out: list[Triple] = []
-    skipped, seen = 0, set()
+    skipped, seen, minted = 0, set(), set()
+
+    def entity(span: tuple[int, int]) -> str:
+        mention = resolve(span, mentions)
+        if mention is not None:
+            return mention.entity
+        surface = document.text[span[0]:span[1]].strip() or document.text[span[0]:span[1]]
+        iri = iris.nil_iri(base_iri, f"RE|{surface}")
+        if iri not in minted:
+            minted.add(iri)
+            out.extend([make(iri, str(RDF.type), str(KGP.Entity)),
+                        make(iri, str(RDFS.label), surface, TermKind.LITERAL, None, iris.language_tag(document.language)),
+                        make(iri, str(KGP.minted), "true", TermKind.LITERAL, str(XSD.boolean))])
+        return iri
+
     for relation in relations:
         found = property_for_predicate(relation.predicate)
-        subject = resolve(relation.subject, mentions)
-        if found is None or subject is None:
+        if found is None:
             skipped += 1
             continue
         prop, object_is_entity = found
+        subject = entity(relation.subject)
         if object_is_entity:
-            target = resolve(relation.object, mentions)
-            if target is None or target.entity == subject.entity:
+            obj, kind, datatype = entity(relation.object), TermKind.IRI, None
+            if obj == subject:
                 skipped += 1
                 continue
-            obj, kind, datatype = target.entity, TermKind.IRI, None
         else:
             obj, kind, datatype = document.text[relation.object[0]:relation.object[1]], TermKind.LITERAL, str(XSD.string)
-        key = (subject.entity, str(prop), obj)
+        key = (subject, str(prop), obj)
         if key in seen:
             continue
         seen.add(key)
         start, end = relation.sentence
-        out.append(make(subject.entity, str(prop), obj, kind, datatype, doc_id=document.id, start=start, end=end,
+        out.append(make(subject, str(prop), obj, kind, datatype, doc_id=document.id, start=start, end=end,
                         confidence=relation.confidence))
-        out.extend(_statement(document, relation, subject.entity, str(prop), obj, kind, datatype, make, base_iri,
-                              run_iri))
+        out.extend(_statement(document, relation, subject, str(prop), obj, kind, datatype, make, base_iri, run_iri))
     return out, skipped
 
 

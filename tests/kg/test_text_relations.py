@@ -51,12 +51,24 @@ def test_literal_predicates_take_the_object_text():
     assert [(t.object, t.object_kind) for t in date] == [("2010年", TermKind.LITERAL)]
 
 
-def test_spans_without_mentions_and_unknown_predicates_are_left_out():
+def test_unknown_predicates_and_self_relations_are_left_out():
     doc, mentions, links = _records()
-    rels = [TypedRelation((0, 4), "创始人", (13, 15), (0, 12), 0.9, "m"),   # object span: no mention
-            TypedRelation((0, 4), "不存在", (9, 11), (0, 12), 0.9, "m")]     # predicate not in the ontology
+    rels = [TypedRelation((0, 4), "不存在", (9, 11), (0, 12), 0.9, "m"),     # predicate not in the ontology
+            TypedRelation((0, 4), "创始人", (0, 3), (0, 12), 0.9, "m")]      # the same entity twice
     triples = _builder().mention_triples(doc, mentions, links, rels)
     assert not [t for t in triples if t.subject.startswith(f"{BASE}relation/") or t.predicate == str(KGP.founder)]
+
+
+def test_a_span_without_mention_gets_a_minted_entity():
+    from kgpipe.kg import iri as iris
+
+    doc, mentions, links = _records()
+    rel = TypedRelation((0, 4), "创始人", (12, 13), (0, 12), 0.9, "m")   # "它": NER found nothing there
+    triples = _builder().mention_triples(doc, mentions, links, [rel])
+    minted = iris.nil_iri(BASE, "RE|它")
+    assert [t.object for t in triples if t.predicate == str(KGP.founder)] == [minted]
+    facts = {(t.predicate, t.object) for t in triples if t.subject == minted}
+    assert (str(KGP.minted), "true") in facts and (str(RDF.type), str(KGP.Entity)) in facts
 
 
 def test_resolve_prefers_exact_span_then_overlap_of_half():
