@@ -172,9 +172,16 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
     linker_handle = shared.Shared()
     linked = tagged["documents"] | "LinkMentions" >> beam.ParDo(
         T.LinkMentionsFn(linker_config, linker_handle)).with_outputs(T.DEAD, main="linked")
+    documents, relations_dead = linked.linked, ()
+    if config.relations:  # --relations: (document, mentions, links) gains its TypedRelations
+        from kgpipe.pipeline.relations import ExtractRelationsFn
+
+        extracted = linked.linked | "ExtractRelations" >> beam.ParDo(
+            ExtractRelationsFn(config.relation_model_dir)).with_outputs(T.DEAD, main="documents")
+        documents, relations_dead = extracted.documents, (extracted[T.DEAD],)
     builder = BuilderConfig(run_id=plan.run_id, base_iri=config.base_iri, extractor=plan.extractor,
                             kb_language=config.kb_language, provenance=config.provenance)
-    assembled = linked.linked | "AssembleDocuments" >> beam.ParDo(T.AssembleDocumentFn(builder)).with_outputs(
+    assembled = documents | "AssembleDocuments" >> beam.ParDo(T.AssembleDocumentFn(builder)).with_outputs(
         T.DEAD, T.PAIRS, T.ENTITIES, main="records")
     records = assembled.records
     entity_triples = (
@@ -199,7 +206,7 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
     _rdf(entity_triples.triples, plan, "Entities", part="entities")
     _rdf(cooccurrence, plan, "Cooccurrence", part="cooccurrence")
     dead = (
-        read[T.DEAD], tagged[T.DEAD], linked[T.DEAD], assembled[T.DEAD], entity_triples[T.DEAD]
+        read[T.DEAD], tagged[T.DEAD], linked[T.DEAD], assembled[T.DEAD], entity_triples[T.DEAD], *relations_dead
     ) | "AllDeadLetters" >> beam.Flatten()
     _ = (
         dead
@@ -285,18 +292,29 @@ def run(argv: Sequence[str] | None = None, test_pipeline: beam.Pipeline | None =
         _check_other_runs(plan)
         if not _is_local(config.output_dir):
             _clear_staging(plan)
-        started = time.monotonic()
-        root = test_pipeline or beam.Pipeline(runner=runner, options=options)
-        build(root, plan)
-        result = root.run()
-        result.wait_until_finish()
-        summary = _summary(plan, result, time.monotonic() - started)
-        if config.progress:
-            _PROGRESS.info("pipeline done in %.1fs; committing run %s into %s", summary["seconds"], plan.run_id,
-                           config.output_dir)
-        _write_run_node(plan, summary)
-        _write_json(plan.output("summary.json"), summary)
-        _commit(plan, summary)
+        try:
+            summary = _execute(plan, options, runner, test_pipeline)
+        except BaseException:
+            if _is_local(config.output_dir):  # Leave no temporary files behind (a kill leaves them to recover()).
+                commit.discard(config.output_dir, plan.run_id)
+            raise
+    return summary
+
+
+def _execute(plan: RunPlan, options: PipelineOptions, runner: Any, test_pipeline: beam.Pipeline | None):
+    """Runs the pipeline into the staging folder, then commits the run; returns the summary."""
+    started = time.monotonic()
+    root = test_pipeline or beam.Pipeline(runner=runner, options=options)
+    build(root, plan)
+    result = root.run()
+    result.wait_until_finish()
+    summary = _summary(plan, result, time.monotonic() - started)
+    if plan.config.progress:
+        _PROGRESS.info("pipeline done in %.1fs; committing run %s into %s", summary["seconds"], plan.run_id,
+                       plan.config.output_dir)
+    _write_run_node(plan, summary)
+    _write_json(plan.output("summary.json"), summary)
+    _commit(plan, summary)
     return summary
 
 

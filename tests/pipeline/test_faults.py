@@ -135,6 +135,7 @@ def test_a_rerun_that_fails_part_way_leaves_the_earlier_run_intact(killed_then_r
     with pytest.raises(OSError, match="No space left"):
         run(argv)
     assert _visible(out) == before
+    assert not commit.pending(out)  # The failed run removed its own staging folder.
     assert _consistent(validate_run(out))
     monkeypatch.undo()
     again = run(argv)  # The next attempt removes the failed one's staging folder and replaces the run.
