@@ -64,6 +64,17 @@ def _check_supported(model) -> None:
     odd = [name for name, head in model.heads.items() if type(head) is not CrfHead]
     if odd:
         problems.append(f"heads {odd} are not CrfHead")
+    if not problems:  # any weight beyond the translated ones means a layer the graph lacks
+        enc = model.encoder
+        used = [enc.word_embeddings.embeddings, enc.token_type_embeddings.embeddings,
+                enc.position_embeddings.embeddings, *enc.embedding_norm.weights,
+                *enc.embedding_projection.weights, model.bigram_embeddings.embeddings,
+                *model.bigram_projection.weights, *model.lexicon_projection.weights,
+                *model.bilstm.weights, *(w for head in model.heads.values() for w in head.weights)]
+        ids = {id(w) for w in used}
+        extra = [w.path for w in model.weights if id(w) not in ids]
+        if extra:
+            problems.append(f"weights the exporter does not translate: {extra}")
     if problems:
         raise OnnxUnsupported("the ONNX path covers embeddings + BiLSTM + CRF heads only; "
                               "this model has " + ", ".join(problems))

@@ -122,3 +122,24 @@ def test_default_model_same_mentions_on_msra_sample(shared_data):
     assert [[s[:3] for s in spans] for spans in got] == [[s[:3] for s in spans] for spans in expected]
     worst = max(abs(a[3] - b[3]) for x, y in zip(got, expected) for a, b in zip(x, y))
     assert worst < 1e-4
+
+
+def test_a_layer_the_exporter_does_not_know_is_unsupported():
+    import keras
+
+    from kgpipe.ner.model import NerModel
+    from kgpipe.ner.onnx_runtime import OnnxUnsupported, export_onnx
+
+    class WithExtraLayer(NerModel):
+        def __init__(self, config, **kwargs):
+            super().__init__(config, **kwargs)
+            self.extra_dense = keras.layers.Dense(2, name="extra_dense")
+
+        def build_all(self, lexicon_dim=None):
+            super().build_all(lexicon_dim)
+            self.extra_dense.build((None, 3))
+
+    model = WithExtraLayer(bilstm_model(tiny_featurizer()).config)
+    model.build_all()
+    with pytest.raises(OnnxUnsupported, match="extra_dense"):
+        export_onnx(model)
