@@ -19,6 +19,7 @@ binary search per gram plus at most ``posting_budget`` accumulated postings.
 
 from __future__ import annotations
 
+import math
 import pathlib
 import threading
 
@@ -166,16 +167,24 @@ class NgramIndex:
         starts, ends, n_grams = self.query_grams(key)
         if not len(starts):
             return []
-        df = (ends - starts).astype(np.float64)
-        idf = np.log1p(self.n_keys / df)
+        # A query has a dozen grams or so: plain Python beats numpy's per-call cost here.
+        starts, ends = starts.tolist(), ends.tolist()
+        top_idf = math.log1p(self.n_keys)
+        idf = [math.log1p(self.n_keys / (b - a)) for a, b in zip(starts, ends)]
         # Grams absent from the index still count in the query norm (at the highest IDF).
-        missing = n_grams - len(starts)
-        norm = np.sqrt(np.sum(idf ** 2) + missing * np.log1p(self.n_keys) ** 2)
-        used = max(1, int(np.searchsorted(np.cumsum(df), self.posting_budget, side="right")))
-        ranges = list(zip(starts[:used].tolist(), ends[:used].tolist()))
-        keys = np.concatenate([self.keys[a:b] for a, b in ranges])
-        weights = np.concatenate([self.weights[a:b] for a, b in ranges]) * np.repeat(
-            (idf[:used] / norm).astype(np.float32), df[:used].astype(np.int64))
+        norm = math.sqrt(sum(v * v for v in idf) + (n_grams - len(starts)) * top_idf * top_idf)
+        read, used = 0, 0
+        for a, b in zip(starts, ends):
+            if used and read + b - a > self.posting_budget:
+                break
+            read, used = read + b - a, used + 1
+        if used == 1:
+            keys = self.keys[starts[0]:ends[0]]
+            weights = self.weights[starts[0]:ends[0]] * np.float32(idf[0] / norm)
+        else:
+            keys = np.concatenate([self.keys[a:b] for a, b in zip(starts[:used], ends[:used])])
+            weights = np.concatenate([self.weights[a:b] * np.float32(w / norm)
+                                      for a, b, w in zip(starts[:used], ends[:used], idf)])
         self.postings_read += len(keys)
         accumulator = self._accumulator()
         np.add.at(accumulator, keys, weights)
@@ -192,4 +201,4 @@ class NgramIndex:
             tied = found_scores >= kth  # everything tied with the k-th, so ties break by key index
             found, found_scores = found[tied], found_scores[tied]
         order = np.lexsort((found, -found_scores))[:k]
-        return [(int(found[i]), float(min(1.0, found_scores[i]))) for i in order]
+        return list(zip(found[order].tolist(), np.minimum(found_scores[order], 1.0).tolist()))
