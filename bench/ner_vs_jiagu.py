@@ -65,10 +65,11 @@ def lac_tool():
     return spans
 
 
-def kgpipe_tool(tagger, labels):
+def kgpipe_tool(tagger, labels, heads=None):
     def spans(texts):
         tagger._cache.clear()  # cold: tokenisation counts in every round
-        return [[s[:3] for s in found if s[2] in labels] for found in tagger.predict_spans(texts)]
+        return [[s[:3] for s in found if s[2] in labels]
+                for found in tagger.predict_spans(texts, heads=heads)]
 
     return spans
 
@@ -113,6 +114,8 @@ def main(argv=None):
                         help="slices of the data, one per round (each tool runs each slice)")
     parser.add_argument("--passes", type=int, default=1, help="times over all rounds")
     parser.add_argument("--runtime", default=None, help="MentionTagger runtime (default: automatic)")
+    parser.add_argument("--with-head", action="append", default=[],
+                        help="also time the model decoding only this head (repeatable), e.g. msra")
     parser.add_argument("--with-tensorflow", action="store_true",
                         help="also time the same model on the TensorFlow runtime")
     args = parser.parse_args(argv)
@@ -127,6 +130,9 @@ def main(argv=None):
     texts, gold = [p.text for p in pieces], [p.spans for p in pieces]
     labels = {label for spans in gold for _, _, label in spans}
     tools = {f"kgpipe-{tagger.runtime}": kgpipe_tool(tagger, labels), "jiagu-0.2.3": jiagu_spans}
+    if args.with_head:  # the same model decoding only the head(s) for the test's labels
+        name = f"kgpipe-{tagger.runtime}-{'+'.join(args.with_head)}-head"
+        tools[name] = kgpipe_tool(tagger, labels, heads=args.with_head)
     if args.with_tensorflow and tagger.runtime != "tensorflow":
         tf_tagger = MentionTagger(tagger.model, tagger.featurizer, version=tagger.version)
         tools["kgpipe-tensorflow"] = kgpipe_tool(tf_tagger, labels)
