@@ -48,6 +48,7 @@ setup(
     package_data={
         "kgpipe.schemas": ["*.ttl"],
         "kgpipe.ner": ["default_model/*", "default_model/**/*"],
+        "kgpipe.ner.relations": ["default_model/*"],
         "kgpipe.linking": ["default_kb/*"],
         "kgpipe.pipeline": ["sample/*"],
     },

@@ -56,6 +56,11 @@ class KgpipeOptions(PipelineOptions):
                             help="Mixed precision for NER (auto: on for GPU).")
         parser.add_argument("--dictionary_mentions", action="store_true",
                             help="Also find KB aliases the NER model missed (Aho-Corasick).")
+        parser.add_argument("--relations", action="store_true",
+                            help="Read typed relations (founder, author, ...) with the relation model (off by "
+                                 "default: the bundled model is below its accuracy floor, see its MODEL_CARD).")
+        parser.add_argument("--relation_model", default=None,
+                            help="Relation model directory from `kgpipe re train` (implies --relations).")
         parser.add_argument("--base_iri", default=DEFAULT_BASE_IRI, help="Base IRI of minted resources.")
         parser.add_argument("--provenance", default=Provenance.COMPACT.value, choices=[p.value for p in Provenance],
                             help="Per-mention provenance: compact (one node per mention with offsets, label, score, "
@@ -116,6 +121,8 @@ class RunConfig:
         max_batch_size: Most windows per NER batch.
         device, mixed_precision: NER placement (``None``: automatic).
         dictionary_mentions: Add KB-dictionary mentions to NER's.
+        relations: Run the relation-extraction stage.
+        relation_model_dir: Relation model directory (``None``: the bundled one).
         base_iri: Base of minted IRIs.
         provenance: Per-mention provenance statements (``kg.builder.Provenance``).
         rdf_shards: N-Triples shard count (0: runner's choice).
@@ -140,6 +147,8 @@ class RunConfig:
     device: str | None = None
     mixed_precision: bool | None = None
     dictionary_mentions: bool = False
+    relations: bool = False
+    relation_model_dir: str | None = None
     base_iri: str = DEFAULT_BASE_IRI
     provenance: Provenance = Provenance.COMPACT
     rdf_shards: int = 0
@@ -193,6 +202,8 @@ class RunConfig:
             device=opts.device,
             mixed_precision=tri_state(opts.mixed_precision),
             dictionary_mentions=opts.dictionary_mentions,
+            relations=bool(opts.relations or opts.relation_model),
+            relation_model_dir=opts.relation_model,
             base_iri=opts.base_iri,
             provenance=Provenance(opts.provenance),
             rdf_shards=opts.rdf_shards,
@@ -217,6 +228,7 @@ class RunConfig:
             "device": self.device,
             "mixed_precision": self.mixed_precision,
             **({"linker": linker_version(self.linker_dir)} if self.linker_dir else {}),
+            **({"relations": self.relation_model_dir or "bundled"} if self.relations else {}),
         }
 
 

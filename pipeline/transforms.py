@@ -337,9 +337,9 @@ class AssembleDocumentFn(_TriplesFn):
         self._mentions = _counter("mentions")
 
     def process(self, element) -> Iterator:
-        document, mentions, links = element
+        document, mentions, links, *typed = element  # (..., [TypedRelation]) with --relations
         try:
-            records = self._assembler.document(document, mentions, links)
+            records = self._assembler.document(document, mentions, links, typed[0] if typed else ())
         except Exception as error:  # The document and its mentions are still written.
             _counter("documents_partial").inc()
             yield beam.pvalue.TaggedOutput(DEAD, _dead(document.id, "triples", error, document.text))
