@@ -169,6 +169,24 @@ def train_linker(index_path: str | pathlib.Path, gold: Sequence[GoldDocument], o
               time.perf_counter() - started)
     metrics = {"fit_mentions": len(fit.spans), "calibration_mentions": len(calibration.spans),
                "fit_candidate_recall": _candidate_recall(fit), "calibration_candidate_recall": _candidate_recall(calibration)}
+    chosen, model = _choose(fit, calibration, config, metrics)
+    ranked = _ranked(calibration, model.predict(calibration.x))
+    nil_threshold = calibrate_nil(ranked, calibration.groups)
+    grid = [round(0.05 * step, 2) for step in range(1, 20)]
+    set_threshold = max(grid, key=lambda t: (set_f1(ranked, calibration.groups, nil_threshold, t, config.top_k), t))
+    metrics.update(calibration_accuracy=round(accuracy(ranked, calibration.groups, nil_threshold), 4),
+                   calibration_set_f1=round(set_f1(ranked, calibration.groups, nil_threshold, set_threshold,
+                                                   config.top_k), 4),
+                   train_seconds=round(time.perf_counter() - started, 1))
+    logistic = model.to_json() if chosen == "logistic" else None
+    spec = dataclasses.replace(draft, model=chosen, nil_threshold=nil_threshold, set_threshold=set_threshold,
+                               logistic=logistic, metrics=metrics)
+    save_linker_dir(out, spec, model)
+    return spec
+
+
+def _choose(fit: _Rows, calibration: _Rows, config: TrainConfig, metrics: dict) -> tuple[str, object]:
+    """Fits each model kind; keeps the best calibration top-1 accuracy (ties: logistic)."""
     fitted, scores = {}, {}
     for kind in config.models:
         model = LogisticModel.fit(fit.x, fit.y) if kind == "logistic" else BoostedModel.fit(fit.x, fit.y)
@@ -176,19 +194,8 @@ def train_linker(index_path: str | pathlib.Path, gold: Sequence[GoldDocument], o
         scores[kind] = accuracy(_ranked(calibration, model.predict(calibration.x)), calibration.groups, 0.0)
         metrics[f"calibration_accuracy_{kind}"] = round(scores[kind], 4)
     chosen = max(config.models, key=lambda kind: (scores[kind], kind == "logistic"))
-    ranked = _ranked(calibration, fitted[chosen].predict(calibration.x))
-    nil_threshold = calibrate_nil(ranked, calibration.groups)
-    grid = [round(0.05 * step, 2) for step in range(1, 20)]
-    set_threshold = max(grid, key=lambda t: (set_f1(ranked, calibration.groups, nil_threshold, t, config.top_k), t))
-    metrics.update(chosen=chosen, calibration_accuracy=round(accuracy(ranked, calibration.groups, nil_threshold), 4),
-                   calibration_set_f1=round(set_f1(ranked, calibration.groups, nil_threshold, set_threshold,
-                                                   config.top_k), 4),
-                   train_seconds=round(time.perf_counter() - started, 1))
-    logistic = fitted[chosen].to_json() if chosen == "logistic" else None
-    spec = dataclasses.replace(draft, model=chosen, nil_threshold=nil_threshold, set_threshold=set_threshold,
-                               logistic=logistic, metrics=metrics)
-    save_linker_dir(out, spec, fitted[chosen])
-    return spec
+    metrics["chosen"] = chosen
+    return chosen, fitted[chosen]
 
 
 def _write_memory(index: AliasIndex, gold: Sequence[GoldDocument], out: pathlib.Path,
