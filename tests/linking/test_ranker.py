@@ -194,3 +194,18 @@ def test_chip_cdn_shared_data_reader(shared_data, tmp_path):
     assert len(documents) == stats.mentions == 1000
     assert 0 < stats.unknown_targets < 0.1 * stats.targets and stats.nil_mentions < 100
     assert documents[0].sources[0].endswith(f"train.json:{4 * 5000 + 2}")  # 4 lines per item, after "["
+
+
+def test_ccks2019_reader(chip, tmp_path):
+    _, index, _ = chip
+    path = tmp_path / "dev.json"
+    lines = [{"text_id": "1", "text": "患者高血压多年", "mention_data": [
+                 {"kb_id": "C0", "mention": "高血压", "offset": "2"}, {"kb_id": "NIL_Disease", "mention": "多年", "offset": "5"}]},
+             {"text_id": "2", "text": "骨质疏松", "mention_data": [{"kb_id": "C7", "mention": "骨质疏松", "offset": "1"}]}]
+    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n", "utf-8")
+    opened = AliasIndex.open(index)
+    with pytest.raises(GoldError, match=r"dev.json:2: mention '骨质疏松' does not match the text at offset 1"):
+        load_gold(path, GoldFormat.CCKS2019, opened)
+    (first,) = load_gold(path, GoldFormat.CCKS2019, opened, items=slice(0, 1))
+    assert [m.text for m in first.mentions] == ["高血压", "多年"]
+    assert first.target_groups() == ((frozenset({"C0"}),), ()) and first.sources == (f"{path}:1",) * 2
