@@ -56,7 +56,9 @@ def one(store: str, run: str, target: str, virtuoso_ports: str) -> dict:
 
 def _child(store: str, run: str, target: str, ports: str) -> dict:
     done = subprocess.run([sys.executable, __file__, "--one", store, "--run", run, "--target", target,
-                           "--virtuoso_ports", ports], capture_output=True, text=True, check=True)
+                           "--virtuoso_ports", ports], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{store} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

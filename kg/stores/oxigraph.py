@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kgpipe.kg.stores.runs import LoadResult, RunShards, StoreError, StoreKind, find_runs
+from kgpipe.kg.stores.runs import LoadResult, RunShards, StoreError, StoreKind, check_shards, find_runs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,18 +60,6 @@ def graph_size(store: ox.Store, graph_iri: str) -> int:
     return int(rows[0][0].value)
 
 
-def check_shard(path: Path) -> int:
-    """Parses a shard strictly without loading it; returns its triple count.
-
-    Raises:
-        SyntaxError: At the first line that is not valid N-Triples.
-    """
-    if path.name.endswith(".gz"):
-        with gzip.open(path, "rb") as handle:
-            return sum(1 for _ in ox.parse(handle, format=ox.RdfFormat.N_TRIPLES))
-    return sum(1 for _ in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
-
-
 def _first_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
@@ -83,12 +71,7 @@ def load_run(store: ox.Store, run: RunShards) -> int:
         StoreError: If a shard does not parse (the run's graph is left unchanged) or the bulk
             load fails (the run's graph is removed, never left half-loaded).
     """
-    try:
-        for path in run.paths:
-            check_shard(path)
-    except (OSError, SyntaxError, ValueError) as error:
-        raise StoreError(f"oxigraph: run {run.run_id} not loaded ({_first_line(error)}); "
-                         f"its graph was left unchanged") from None
+    check_shards(run, "oxigraph")
     graph = ox.NamedNode(run.graph_iri)
     store.remove_graph(graph)
     try:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import gzip
 import os
 from pathlib import Path
 from typing import Any
+
+import pyoxigraph as ox
 
 from kgpipe.kg import manifest
 from kgpipe.kg.export.rdf import run_graph_iri
@@ -133,3 +136,31 @@ def find_runs(output_dir: str | os.PathLike[str], run_id: str | None = None) -> 
             raise StoreError(f"run {record['run_id']}: shard(s) named in its manifest are missing: {missing[:3]}")
         runs.append(RunShards(record["run_id"], base, run_graph_iri(base, record["run_id"]), paths))
     return runs
+
+
+def check_shard(path: Path) -> int:
+    """Parses a shard strictly (pyoxigraph) without loading it; returns its triple count.
+
+    Raises:
+        SyntaxError: At the first line that is not valid N-Triples.
+    """
+    if path.name.endswith(".gz"):
+        with gzip.open(path, "rb") as handle:
+            return sum(1 for _ in ox.parse(handle, format=ox.RdfFormat.N_TRIPLES))
+    return sum(1 for _ in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+
+
+def check_shards(run: RunShards, store: str) -> int:
+    """Parses every shard of a run before a store is touched (about a seventh of a bulk load's time).
+
+    Returns:
+        The number of N-Triples lines (duplicates included).
+
+    Raises:
+        StoreError: Naming the store, the run and the first bad line; nothing was loaded.
+    """
+    try:
+        return sum(check_shard(path) for path in run.paths)
+    except (OSError, SyntaxError, ValueError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise StoreError(f"{store}: run {run.run_id} not loaded ({first}); its graph was left unchanged") from None
