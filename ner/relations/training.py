@@ -78,6 +78,14 @@ def evaluate(extractor: RelationExtractorModel, examples: Sequence[Example], bat
                          for e, p in zip(examples, predicted))
 
 
+def set_threads(threads: int) -> None:
+    """Limits TensorFlow to ``threads`` intra-op and inter-op threads (call before any model)."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
 def _train_step(model: RelationModel, optimizer):
     import tensorflow as tf
 

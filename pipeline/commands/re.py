@@ -89,13 +89,10 @@ def run_train(args) -> int:
     _report(report)
     if not 0 < args.dev < len(examples):
         raise ValueError(f"--dev must be between 1 and {len(examples) - 1}. Received: --dev {args.dev}")
-    import tensorflow as tf
-
-    from kgpipe.ner.relations.training import TrainConfig, train
+    from kgpipe.ner.relations.training import TrainConfig, set_threads, train
 
     if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+        set_threads(args.threads)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          time_budget=args.time_budget, eval_every=args.eval_every, seed=args.seed)
     model_config = {"lstm_units": args.lstm_units, "embedding_dim": args.embedding_dim,
