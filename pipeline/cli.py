@@ -31,6 +31,7 @@ kgpipe options:
   --output DIR            output directory (local or any Beam filesystem, e.g. gs://)
   --model DIR             NER model directory (default: bundled model)
   --kb PATH               KB file (jsonl/csv/tsv/ttl/nt/CCKS/Wikidata) or `kgpipe kb build` index
+  --linker DIR            trained linker from `kgpipe link train` (its KB unless --kb; default: unsupervised)
   --input_format F        auto|jsonl|text|tsv|parquet (default: by extension)
   --tsv_columns A,B       column names of header-less TSV (the text column is `text`)
   --language TAG          language of documents that name none (default: zh)
