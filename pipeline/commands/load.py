@@ -20,7 +20,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "load", help="Bulk-load a run's output into Oxigraph, Virtuoso or LadybugDB (idempotent).",
         description="Loads DIR's runs (or --run_id) into a store. RDF stores (oxigraph, virtuoso) get one named "
                     "graph per run, <base>graph/<run id>, replaced on reload; ladybug (an embedded property-graph "
-                    "database with Cypher) is rebuilt from DIR/parquet. A failed load leaves the store as it was.")
+                    "database with Cypher) is rebuilt from DIR/parquet. Shards are parsed before the store is touched; "
+                    "a failed load never leaves a half-loaded graph under the run's name.")
     load.add_argument("output_dir", metavar="DIR", help="run output directory")
     load.add_argument("--store", required=True, choices=[k.value for k in StoreKind])
     load.add_argument("--run_id", help="only this run (default: every run with a manifest in DIR)")
