@@ -111,3 +111,16 @@ def test_tiny_model_overfits_saves_and_reloads_identically(tmp_path):
     texts = [t for t, _ in SENTENCES]
     assert loaded.predict(texts) == again.predict(texts)
     assert loaded.version.startswith("kgpipe-re-") and loaded.version == again.version
+
+
+def test_cli_names_a_missing_model_directory_and_an_unknown_predicate(tmp_path, capsys):
+    from kgpipe.pipeline.cli import main
+
+    data, schema = _write(tmp_path)
+    assert main(["re", "eval", "--model", str(tmp_path / "nope"), "--data", str(data)]) == 2
+    assert "nope: not a relation model directory" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"text": "甲是乙的父亲", "spo_list": [_spo("甲", "父亲", "乙", "人物", "人物")]},
+                              ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["re", "train", "--data", str(bad), "--schema", str(schema), "--out", str(tmp_path / "m")]) == 2
+    assert "bad.json:1: predicate '父亲' is not in the schema" in capsys.readouterr().err
