@@ -54,7 +54,8 @@ setup(
     },
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "test": ["pytest>=8", "pytest-timeout>=2.3"],
+        # jax: tests/ner/test_backends.py runs the model under KERAS_BACKEND=jax too.
+        "test": ["pytest>=8", "pytest-timeout>=2.3", "jax[cpu]>=0.4.30"],
         # On a CUDA machine: TensorFlow's bundled CUDA libraries.
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
         # bench/ner_vs_jiagu.py compares against Jiagu's documented seg + ner use.

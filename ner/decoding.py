@@ -238,7 +238,8 @@ def decode_globalpointer(scores: np.ndarray, lengths: np.ndarray, labels: Sequen
         scores: float [batch_size, num_labels, seq_length, seq_length] head output.
         lengths: int [batch_size] content tokens per row (spans beyond are ignored).
         labels: label of each score channel.
-        nested: keep every span above the threshold (nested and overlapping); otherwise keep
+        nested: keep every span above the threshold (nested and overlapping; one label per
+            exact span, the best, since downstream records key mentions by span); otherwise keep
             the best-scoring non-overlapping ones (``ner.decoding.merge_spans`` order).
 
     Returns:
@@ -251,10 +252,16 @@ def decode_globalpointer(scores: np.ndarray, lengths: np.ndarray, labels: Sequen
         found = np.argwhere(block > threshold)
         spans = [(int(s), int(e) + 1, labels[t], float(1.0 / (1.0 + np.exp(-block[t, s, e]))))
                  for t, s, e in found if s <= e]
-        if not nested:
-            spans = merge_spans(spans)
-        out.append(sorted(spans, key=lambda c: (c[0], c[1], c[2])))
+        out.append(best_per_span(spans) if nested else merge_spans(spans))
     return out
+
+
+def best_per_span(spans: Sequence[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """One span per exact ``(start, end)``: the best score, then the first label; sorted by position."""
+    best: dict[tuple[int, int], tuple[int, int, str, float]] = {}
+    for span in sorted(spans, key=lambda c: (-c[3], c[2])):
+        best.setdefault(span[:2], span)
+    return sorted(best.values(), key=lambda c: (c[0], c[1], c[2]))
 
 
 def path_spans(paths: np.ndarray, lengths: np.ndarray, tags: Sequence[str]) -> list[list[tuple[int, int, str]]]:

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kgpipe.ner.decoding import decode_batch, decode_globalpointer, merge_spans
+from kgpipe.ner.decoding import best_per_span, decode_batch, decode_globalpointer, merge_spans
 from kgpipe.ner.features import Featurizer, Features
 from kgpipe.ner.tokenizer import Encoding
 
@@ -36,8 +36,6 @@ class MentionTagger:
     def __init__(self, model, featurizer: Featurizer, *, version: str, device: str | None = None,
                  mixed_precision: bool = False, jit_compile: bool = False,
                  runtime: str = "tensorflow"):
-        import tensorflow as tf
-
         config = model.config
         self.model = model
         self.featurizer = featurizer
@@ -55,17 +53,9 @@ class MentionTagger:
         self._lexicon_dim = featurizer.lexicon_dim
         dtype = "bfloat16" if mixed_precision else "float32"
         self._lexicon_dtype = np.float32
-        spec = [tf.TensorSpec([None, None], tf.int32, name="token_ids"),
-                tf.TensorSpec([None, None], tf.int32, name="bigram_ids"),
-                tf.TensorSpec([None, None, self._lexicon_dim], tf.float32, name="lexicon")]
-
-        def serve(token_ids, bigram_ids, lexicon):
-            outputs = model({"token_ids": token_ids, "bigram_ids": bigram_ids,
-                             "lexicon": lexicon}, training=False)
-            return {name: tf.cast(v, tf.float32) for name, v in outputs.items()}
-
         self._dtype = dtype
-        self.serve = tf.function(serve, input_signature=spec, jit_compile=jit_compile)
+        self.serve = (_tf_serve(model, self._lexicon_dim, jit_compile) if _backend() == "tensorflow"
+                      else _portable_serve(model, jit_compile))
         self.jit_compile = jit_compile
         self.fixed_rows = 64  # Rows of every XLA call (= predict_spans' default batch_size).
         if runtime not in RUNTIMES:
@@ -94,17 +84,15 @@ class MentionTagger:
         the defaults (``runtime="onnx"`` raises ``OnnxUnsupported`` for other models).
         """
         import keras
-        import tensorflow as tf
 
         from kgpipe.ner.model_dir import load_model_dir
 
-        has_gpu = bool(tf.config.list_physical_devices("GPU"))
         if device is None:
-            device = "/GPU:0" if has_gpu else "/CPU:0"
+            device = "/GPU:0" if _has_gpu() else "/CPU:0"
         on_gpu = "GPU" in device.upper()
         mixed_precision = on_gpu if mixed_precision is None else mixed_precision
         jit_compile = on_gpu if jit_compile is None else jit_compile
-        with tf.device(device):
+        with _device_scope(device):
             if mixed_precision:
                 previous = keras.config.dtype_policy()
                 keras.config.set_dtype_policy("mixed_bfloat16")
@@ -209,8 +197,6 @@ class MentionTagger:
                 yield (len(features[chunk[-1]]) if self._onnx is not None else bucket), chunk
 
     def _run(self, bucket: int, batch: list[Features]) -> dict[str, np.ndarray]:
-        import tensorflow as tf
-
         # Under XLA every distinct shape compiles anew: pad the rows too, so each
         # bucket runs at one shape [fixed_rows, bucket] and compiles once.
         rows = max(self.fixed_rows, len(batch)) if self.jit_compile else len(batch)
@@ -224,9 +210,9 @@ class MentionTagger:
         lexicon[:len(batch)][real] = np.concatenate([f.lexicon for f in batch])
         if self._onnx is not None:
             return self._onnx(token_ids, bigram_ids, lexicon)
-        with tf.device(self.device or "/CPU:0"):
+        with _device_scope(self.device or "/CPU:0"):
             outputs = self.serve(token_ids, bigram_ids, lexicon)
-        return {name: v.numpy()[:len(batch)] for name, v in outputs.items()}
+        return {name: np.asarray(v)[:len(batch)] for name, v in outputs.items()}
 
     def _decode(self, batch: list[Features], emissions: dict[str, np.ndarray],
                 heads: Sequence[str] | None) -> list[list[CharSpan]]:
@@ -248,8 +234,7 @@ class MentionTagger:
         out = []
         for f, row_candidates, row_nested in zip(batch, candidates, nested):
             offsets = f.offsets
-            spans = sorted(set(merge_spans(row_candidates) + row_nested),
-                           key=lambda c: (c[0], c[1], c[2]))
+            spans = best_per_span(merge_spans(row_candidates) + row_nested)
             out.append([(offsets[s][0], offsets[e - 1][1], label, score)
                         for s, e, label, score in spans])
         return out
@@ -314,3 +299,70 @@ def _onnx_or_tf(model) -> str:
     except OnnxUnsupported:
         return "tensorflow"
     return "onnx"
+
+
+# --- backends: TensorFlow serves through tf.function; other Keras backends (JAX on machines
+# without TensorFlow) through a jitted stateless call of the same keras.ops model.
+def _backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+def _has_gpu() -> bool:
+    if _backend() == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if _backend() == "jax":
+        import jax
+
+        return jax.default_backend() == "gpu"
+    return False
+
+
+def _device_scope(device: str):
+    """``tf.device`` under TensorFlow; JAX places arrays on its default device itself."""
+    if _backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.device(device)
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def _tf_serve(model, lexicon_dim: int, jit_compile: bool):
+    """A ``tf.function`` over the model with a fixed signature (SavedModel-exportable)."""
+    import tensorflow as tf
+
+    spec = [tf.TensorSpec([None, None], tf.int32, name="token_ids"),
+            tf.TensorSpec([None, None], tf.int32, name="bigram_ids"),
+            tf.TensorSpec([None, None, lexicon_dim], tf.float32, name="lexicon")]
+
+    def serve(token_ids, bigram_ids, lexicon):
+        outputs = model({"token_ids": token_ids, "bigram_ids": bigram_ids,
+                         "lexicon": lexicon}, training=False)
+        return {name: tf.cast(v, tf.float32) for name, v in outputs.items()}
+
+    return tf.function(serve, input_signature=spec, jit_compile=jit_compile)
+
+
+def _portable_serve(model, jit_compile: bool):
+    """The model as a pure function of its variables (``stateless_call``), jitted under JAX."""
+    from keras import ops
+
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+
+    def call(trainable, non_trainable, token_ids, bigram_ids, lexicon):
+        outputs, _ = model.stateless_call(
+            trainable, non_trainable,
+            {"token_ids": token_ids, "bigram_ids": bigram_ids, "lexicon": lexicon}, training=False)
+        return {name: ops.cast(v, "float32") for name, v in outputs.items()}
+
+    if jit_compile and _backend() == "jax":
+        import jax
+
+        call = jax.jit(call)
+    return lambda *inputs: call(trainable, non_trainable, *inputs)

@@ -28,6 +28,12 @@ def test_decode_nested_keeps_inner_and_outer_spans():
     assert got[0][3] == pytest.approx(1 / (1 + np.exp(-3.0)))
 
 
+def test_decode_nested_keeps_one_label_per_exact_span():
+    scores = _scores(8, [(0, 2, 4, 1.0), (1, 2, 4, 2.5), (0, 2, 3, 0.5)])
+    got = decode_globalpointer(scores, np.array([8]), LABELS, nested=True)[0]
+    assert [s[:3] for s in got] == [(2, 4, "bod"), (2, 5, "sym")]
+
+
 def test_decode_flat_keeps_best_non_overlapping():
     scores = _scores(8, [(0, 0, 0, 3.0), (1, 0, 3, 2.0), (1, 2, 6, 4.0)])
     got = decode_globalpointer(scores, np.array([8]), LABELS, nested=False)[0]
