@@ -12,7 +12,7 @@ sentence span, a confidence and the model version. ``typed_relation_triples`` tu
   sentence offsets, ``kgp:confidence`` and ``kgp:relationModel``.
 
 A subject (or entity object) span is resolved to the entity of the mention with the same span,
-else of the mention overlapping it most (at least half of the span); a span that meets no
+else of the mention overlapping it most (more than half of the span); a span that meets no
 mention (the relation model found an entity NER missed, e.g. a book title) gets a minted NIL
 entity of its own, keyed ``RE|<surface>`` (so the same surface is one node across documents and
 runs; it is not merged with NER's NIL nodes, keyed by NER label), typed ``kgp:Entity`` with its
@@ -61,7 +61,8 @@ class TypedRelation:
 
 
 def resolve(span: tuple[int, int], mentions: Sequence[ResolvedMention]) -> ResolvedMention | None:
-    """The mention with ``span``, else the one overlapping it most (>= half of it); ties by position."""
+    """The mention with ``span``, else the one overlapping it most (more than half of it; a longer span
+    such as 山东高密 over the mention 山东 is an entity of its own); ties by position."""
     best, best_overlap = None, 0
     for mention in sorted(mentions, key=lambda m: (m.start, m.end, m.entity)):
         if (mention.start, mention.end) == span:
@@ -69,7 +70,7 @@ def resolve(span: tuple[int, int], mentions: Sequence[ResolvedMention]) -> Resol
         overlap = min(span[1], mention.end) - max(span[0], mention.start)
         if overlap > best_overlap:
             best, best_overlap = mention, overlap
-    return best if 2 * best_overlap >= span[1] - span[0] else None
+    return best if 2 * best_overlap > span[1] - span[0] else None
 
 
 TripleFactory = Callable[..., Triple]  # TripleBuilder._triple's signature

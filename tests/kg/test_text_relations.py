@@ -77,6 +77,7 @@ def test_resolve_prefers_exact_span_then_overlap_of_half():
     assert resolve((0, 2), ms).entity == "e:2"
     assert resolve((1, 4), ms).entity == "e:1"
     assert resolve((3, 9), ms) is None
+    assert resolve((0, 8), ms) is None  # half of the span only: not that entity
 
 
 def test_bad_relation_values_are_rejected():
