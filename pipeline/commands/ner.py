@@ -410,11 +410,10 @@ def run_import_albert(args) -> int:
 def run_pretrain(args) -> int:
     import logging
 
-    import tensorflow as tf
+    from kgpipe.ner.relations.training import set_threads  # pipeline/ imports no TensorFlow itself
 
     if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+        set_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from kgpipe.ner.albert_pretrain import PretrainConfig, pretrain
 
