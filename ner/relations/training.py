@@ -3,7 +3,8 @@
 Model selection (written before training): the saved model is the one with the best dev
 triple-level micro F1, evaluated every ``eval_every`` steps and at the end; ties keep the earlier.
 ``DIR/last/`` holds the latest weights and ``DIR/state.json`` the step and best F1, so a killed
-run resumes from its last evaluation (the optimizer state starts afresh).
+run resumes from its last evaluation, skipping the batches of the epoch it already trained on
+(the optimizer state starts afresh).
 """
 
 from __future__ import annotations
@@ -155,12 +156,15 @@ def train(train_examples: Sequence[Example], dev_examples: Sequence[Example], pr
         extractor.save(out / "last")
         state_file.write_text(json.dumps(state, indent=1))
 
+    # Batches of the current epoch already trained on (a resumed run skips them).
+    done = state.get("epoch_step", state["steps"] if state["epoch"] == 0 else 0)
     while state["epoch"] < config.epochs:
-        for batch in batches(train_examples, config.batch_size, rng):
+        for batch in batches(train_examples, config.batch_size, rng)[done:]:
             texts = [e.text[:rc.max_length] for e in batch]
             inputs = pad_batch(extractor.vocab, texts)
             loss = float(step(inputs, targets(batch, index, inputs["char_ids"].shape[1])))
             state["steps"] += 1
+            state["epoch_step"] = state.get("epoch_step", done) + 1
             state["losses"].append(round(loss, 4))
             if state["steps"] % 20 == 0:
                 log(f"epoch {state['epoch']} step {state['steps']} loss {np.mean(state['losses'][-20:]):.4f} "
@@ -171,6 +175,7 @@ def train(train_examples: Sequence[Example], dev_examples: Sequence[Example], pr
                 break
         else:
             state["epoch"] += 1
+            state["epoch_step"], done = 0, 0
             continue
         break
     checkpoint()
