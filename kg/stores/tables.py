@@ -20,6 +20,7 @@ classes); documents, mentions and links from their own tables.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 
@@ -170,13 +171,17 @@ def _documents(output_dir: str | os.PathLike[str], run_id: str, base: str) -> li
 
 
 def _mentions(output_dir: str | os.PathLike[str], run_id: str, base: str) -> list[dict]:
+    document_iri = functools.lru_cache(maxsize=None)(lambda doc_id: iris.document_iri(base, doc_id))
     spans: dict[tuple[str, int, int], dict] = {}
     for kind in (Mention, Link):
-        for r in read_table(output_dir, kind, run_id).to_pylist():
+        table = read_table(output_dir, kind, run_id, ["doc_id", "start", "end", "text", "label", "score"])
+        for r in table.to_pylist():
             key = (r["doc_id"], r["start"], r["end"])
-            row = spans.setdefault(key, {"iri": iris.mention_iri(base, *key), "doc_id": key[0], "start_offset": key[1],
-                                         "end_offset": key[2], "text": r["text"], "label": r["label"],
-                                         "ner_score": None, "link_score": None, "run_id": run_id})
+            row = spans.get(key)
+            if row is None:  # iris.mention_iri, with the document's IRI encoded once per document.
+                row = spans[key] = {"iri": f"{document_iri(key[0])}#char={key[1]},{key[2]}", "doc_id": key[0],
+                                    "start_offset": key[1], "end_offset": key[2], "text": r["text"],
+                                    "label": r["label"], "ner_score": None, "link_score": None, "run_id": run_id}
             row["ner_score" if kind is Mention else "link_score"] = r["score"]
     return [spans[key] for key in sorted(spans)]
 
@@ -215,7 +220,7 @@ def build_tables(output_dir: str | os.PathLike[str], run_id: str | None = None) 
         documents += _documents(output_dir, rid, base)
         run_mentions = _mentions(output_dir, rid, base)
         mentions += run_mentions
-        in_document += [{"from": m["iri"], "to": iris.document_iri(base, m["doc_id"])} for m in run_mentions]
+        in_document += [{"from": m["iri"], "to": m["iri"].rpartition("#char=")[0]} for m in run_mentions]
     return _tables(entities, documents, mentions, in_document, refers_to, relations)
 
 

@@ -37,6 +37,7 @@ def test_load_answers_the_questions_and_reload_replaces(store_run, tmp_path):
     assert graphs(db) == [GRAPH]
     assert ask(db, SPARQL["brands"]) == [("华为", "手机"), ("小米", "充电宝")]
     assert ask(db, SPARQL["orgs_people"]) == [("腾讯", "马化腾", "1"), ("阿里巴巴", "马云", "1")]
+    assert ask(db, SPARQL["orgs_people_by_statement"]) == ask(db, SPARQL["orgs_people"])
 
 
 def test_failed_load_leaves_the_earlier_graph(run_copy, tmp_path):

@@ -46,3 +46,15 @@ def test_cooccurrence_count_is_the_sentence_count(store_run):
     rows = build_tables(store_run).relations["CO_OCCURS_WITH"].to_pylist()
     pair = [r for r in rows if {r["from"], r["to"]} == {E1, E2}]
     assert [r["count"] for r in pair] == [1]  # 马云 and 阿里巴巴 share one sentence.
+
+
+def test_mention_and_document_iris_match_the_rdf(store_run):
+    from kgpipe.kg import iri as iris
+
+    tables = build_tables(store_run)
+    base = "https://w3id.org/kgpipe/resource/"
+    for row in tables.mentions.to_pylist():
+        assert row["iri"] == iris.mention_iri(base, row["doc_id"], row["start_offset"], row["end_offset"])
+    documents = set(tables.documents["iri"].to_pylist())
+    assert set(tables.in_document["to"].to_pylist()) <= documents
+    assert len(tables.refers_to) == len(tables.mentions) == 12
