@@ -59,7 +59,7 @@ setup(
         # On a CUDA machine: TensorFlow's bundled CUDA libraries.
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
         # bench/ner_vs_jiagu.py compares against Jiagu's documented seg + ner use.
-        "bench": ["jiagu>=0.2.3,<0.3"],
+        "bench": ["jiagu>=0.2.3,<0.3", "kuzu>=0.11.3,<0.12"],  # kuzu: bench/store_load.py (archived; LadybugDB vs Kuzu)
     },
     entry_points={"console_scripts": ["kgpipe=kgpipe.pipeline.cli:main"]},
 )
