@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 from kgpipe.kg.products.attributes import Attribute, AttributeExtractor, AttributeName
 from kgpipe.kg.products.categories import CategoryClassifier
+from kgpipe.schemas.scores import Score
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,28 +33,6 @@ class LabelledTitle:
     text: str
     category: str
     attributes: dict[str, frozenset[str]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Scores:
-    """Counts and micro precision/recall/F1 of one attribute (or all)."""
-
-    true_positives: int
-    predicted: int
-    gold: int
-
-    @property
-    def precision(self) -> float:
-        return self.true_positives / self.predicted if self.predicted else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.true_positives / self.gold if self.gold else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def value_text(attribute: Attribute) -> str:
@@ -90,7 +69,7 @@ def evaluate(titles: Iterable[LabelledTitle], extractor: AttributeExtractor | No
     """Returns the scores of ``titles``.
 
     Returns:
-        ``{"attributes": {name: Scores, "all": Scores}, "category_accuracy", "top_level_accuracy",
+        ``{"attributes": {name: Score, "all": Score}, "category_accuracy", "top_level_accuracy",
         "titles", "errors"}``; errors are ``(title id, attribute, gold, predicted)``.
     """
     extractor = extractor or AttributeExtractor()
@@ -121,7 +100,7 @@ def evaluate(titles: Iterable[LabelledTitle], extractor: AttributeExtractor | No
         top = classifier.tree.ancestors(gold_category.id)[-1]
         if match is not None and classifier.tree.ancestors(match.category.id)[-1] == top:
             top_correct += 1
-    scores = {name: Scores(*count) for name, count in counts.items()}
-    scores["all"] = Scores(*(sum(c[i] for c in counts.values()) for i in range(3)))
+    scores = {name: Score(*count) for name, count in counts.items()}
+    scores["all"] = Score(*(sum(c[i] for c in counts.values()) for i in range(3)))
     return {"attributes": scores, "category_accuracy": correct / total if total else 0.0,
             "top_level_accuracy": top_correct / total if total else 0.0, "titles": total, "errors": errors}
