@@ -81,7 +81,7 @@ def main(argv=None) -> int:
               "unknown_gold_targets": f"{stats.unknown_targets} of {stats.targets}",
               "load_average": os.getloadavg(), "cpus": os.cpu_count()}
     report["exact_only"] = _linker_row(exact, documents, gold)
-    unsupervised = EntityLinker.load(LinkerConfig(kb_path=args.kb, top_k=20))
+    unsupervised = EntityLinker.load(LinkerConfig(kb_path=args.kb, top_k=20, ngram_candidates=20))
     report["unsupervised_fuzzy_ngram"] = _linker_row(unsupervised, documents, gold)
     trained = EntityLinker.load(LinkerConfig(linker_dir=args.linker, top_k=20))
     featurizer = trained._scorer.featurizer

@@ -26,8 +26,10 @@ class LinkerConfig:
             its prior); 1 treats all scripts alike.
         max_candidates: Candidates scored per mention.
         ngram_candidates: Alias keys taken from character n-gram retrieval
-            (:mod:`linking.ngram`) for mentions without exact or fuzzy candidates
-            (with a trained ranker: for every mention); 0 turns it off.
+            (:mod:`linking.ngram`) for mentions without exact or fuzzy candidates, in the
+            unsupervised linker (a trained ranker uses its own setting, for every mention).
+            Off (0) by default: on 300 news articles it took 6-9x the linking CPU and the
+            8 decisions it changed were 7 wrong links of NIL mentions (BENCHMARKS.md).
         linker_dir: A directory written by ``kgpipe link train``: its trained ranker
             and calibrated NIL threshold replace the weighted-mean scoring, and its
             KB is used when ``kb_path`` is ``None``.
@@ -57,7 +59,7 @@ class LinkerConfig:
     fuzzy_min_similarity: float = 0.75
     fuzzy_cjk_edit_cost: float = 3.0
     max_candidates: int = 30
-    ngram_candidates: int = 20
+    ngram_candidates: int = 0
     linker_dir: str | None = None
     dictionary_mentions: bool = False
     dictionary_min_length: int = 2

@@ -21,7 +21,7 @@ def add_link_parser(subparsers) -> argparse.ArgumentParser:
     evaluate.add_argument("--nil-threshold", type=float, default=None)
     evaluate.add_argument("--no-fuzzy", action="store_true", help="exact alias candidates only")
     evaluate.add_argument("--ngram-candidates", type=int, default=None,
-                          help="alias keys from n-gram retrieval when nothing matches exactly (0: off)")
+                          help="alias keys from n-gram retrieval when nothing matches exactly (default 0: off)")
     evaluate.add_argument("--errors", action="store_true", help="list the wrong decisions")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(func=run_eval)

@@ -76,7 +76,7 @@ def test_python_query_hashes_equal_the_vectorised_build_hashes():
 
 
 def test_ngram_candidates_serve_mentions_exact_and_fuzzy_miss(tiny_kb):
-    with_ngrams = EntityLinker.load(LinkerConfig(kb_path=tiny_kb))
+    with_ngrams = EntityLinker.load(LinkerConfig(kb_path=tiny_kb, ngram_candidates=20))
     without = EntityLinker.load(LinkerConfig(kb_path=tiny_kb, ngram_candidates=0))
     assert without.candidates("吉林省长春市朝阳区政府") == []
     found = [with_ngrams.index.entity_id(c.entity_index) for c in with_ngrams.candidates("吉林省长春市朝阳区政府")]
@@ -84,3 +84,8 @@ def test_ngram_candidates_serve_mentions_exact_and_fuzzy_miss(tiny_kb):
     assert [with_ngrams.index.entity_id(c.entity_index) for c in with_ngrams.candidates("华为手机业务部")] == ["Q160120"]
     # an exact alias keeps the unsupervised candidates as they were
     assert with_ngrams.candidates("苹果") == without.candidates("苹果")
+
+
+def test_unsupervised_linker_retrieves_no_ngram_candidates_by_default(tiny_kb):
+    assert LinkerConfig().ngram_candidates == 0
+    assert EntityLinker.load(LinkerConfig(kb_path=tiny_kb)).candidates("吉林省长春市朝阳区政府") == []
