@@ -67,7 +67,7 @@ _SUMMARY_ROWS = (
     ("links_kb", "mentions linked to a KB entity"),
     ("links_nil", "mentions not in the KB (NIL, minted)"),
     ("entities_linked", "distinct KB entities linked"),
-    ("triples", "triples"),
+    ("triples", "triples (besides the run node's own statements)"),
 )
 
 
