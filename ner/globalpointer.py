@@ -46,13 +46,18 @@ class GlobalPointerHead(keras.layers.Layer):
     [batch_size, seq_length] (true for real tokens) -> float32 scores
     [batch_size, num_labels, seq_length, seq_length]; ``scores[b, t, i, j]`` scores tokens
     ``i..j`` (inclusive) as label ``t``.
+
+    For pair scores (GPLinker's head/tail pointers, ``ner.relations``) ``use_rotary=False`` drops
+    the positions and ``upper_triangle=False`` keeps pairs with ``i > j``.
     """
 
-    def __init__(self, num_labels: int, head_size: int = 64, **kwargs):
+    def __init__(self, num_labels: int, head_size: int = 64, use_rotary: bool = True,
+                 upper_triangle: bool = True, **kwargs):
         super().__init__(**kwargs)
         # === Layers ===
         self.num_labels = num_labels
         self.head_size = head_size
+        self.use_rotary, self.upper_triangle = use_rotary, upper_triangle
         self.query_key = keras.layers.Dense(2 * head_size, name="query_key", dtype="float32")
         self.label_bias = keras.layers.Dense(2 * num_labels, name="label_bias", dtype="float32")
 
@@ -63,22 +68,25 @@ class GlobalPointerHead(keras.layers.Layer):
 
     def call(self, hidden, token_mask=None):
         x = self.query_key(ops.cast(hidden, "float32"))  # [b, n, 2d]
-        query = rotary(x[..., ::2], self.head_size)
-        key = rotary(x[..., 1::2], self.head_size)
+        query, key = x[..., ::2], x[..., 1::2]
+        if self.use_rotary:
+            query, key = rotary(query, self.head_size), rotary(key, self.head_size)
         scores = ops.einsum("bmd,bnd->bmn", query, key) / float(np.sqrt(self.head_size))
         bias = ops.transpose(self.label_bias(x), (0, 2, 1)) / 2.0  # [b, 2t, n]
         scores = scores[:, None] + bias[:, ::2, None, :] + bias[:, 1::2, :, None]
         seq_length = ops.shape(scores)[-1]
-        index = ops.arange(seq_length)
-        valid = ops.cast(index[:, None] <= index[None, :], "float32")[None, None]
+        valid = ops.ones((1, 1, seq_length, seq_length), "float32")
+        if self.upper_triangle:
+            index = ops.arange(seq_length)
+            valid = ops.cast(index[:, None] <= index[None, :], "float32")[None, None]
         if token_mask is not None:
             m = ops.cast(token_mask, "float32")
             valid = valid * m[:, None, :, None] * m[:, None, None, :]
         return scores * valid + NEGATIVE * (1.0 - valid)
 
     def get_config(self):
-        return {**super().get_config(), "num_labels": self.num_labels,
-                "head_size": self.head_size}
+        return {**super().get_config(), "num_labels": self.num_labels, "head_size": self.head_size,
+                "use_rotary": self.use_rotary, "upper_triangle": self.upper_triangle}
 
 
 def globalpointer_loss(scores, targets):

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kgpipe.ner.globalpointer import NEGATIVE, rotary
+from kgpipe.ner.globalpointer import GlobalPointerHead
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,50 +66,6 @@ class RelationConfig:
         return cls(**data)
 
 
-class PairPointer(keras.layers.Layer):
-    """Efficient GlobalPointer with optional rotary positions and start <= end mask.
-
-    Call: ``hidden`` float [batch, n, hidden], ``token_mask`` [batch, n] -> float32
-    [batch, num_labels, n, n].
-    """
-
-    def __init__(self, num_labels: int, head_size: int, use_rotary: bool = True,
-                 upper_triangle: bool = True, **kwargs):
-        super().__init__(**kwargs)
-        # === Layers ===
-        self.num_labels, self.head_size = num_labels, head_size
-        self.use_rotary, self.upper_triangle = use_rotary, upper_triangle
-        self.query_key = keras.layers.Dense(2 * head_size, name="query_key", dtype="float32")
-        self.label_bias = keras.layers.Dense(2 * num_labels, name="label_bias", dtype="float32")
-
-    def build(self, input_shape):
-        self.query_key.build(input_shape)
-        self.label_bias.build((None, None, 2 * self.head_size))
-        self.built = True
-
-    def call(self, hidden, token_mask=None):
-        x = self.query_key(ops.cast(hidden, "float32"))
-        query, key = x[..., ::2], x[..., 1::2]
-        if self.use_rotary:
-            query, key = rotary(query, self.head_size), rotary(key, self.head_size)
-        scores = ops.einsum("bmd,bnd->bmn", query, key) / float(np.sqrt(self.head_size))
-        bias = ops.transpose(self.label_bias(x), (0, 2, 1)) / 2.0  # [b, 2t, n]
-        scores = scores[:, None] + bias[:, ::2, None, :] + bias[:, 1::2, :, None]
-        n = ops.shape(scores)[-1]
-        valid = ops.ones((1, 1, n, n), "float32")
-        if self.upper_triangle:
-            index = ops.arange(n)
-            valid = ops.cast(index[:, None] <= index[None, :], "float32")[None, None]
-        if token_mask is not None:
-            m = ops.cast(token_mask, "float32")
-            valid = valid * m[:, None, :, None] * m[:, None, None, :]
-        return scores * valid + NEGATIVE * (1.0 - valid)
-
-    def get_config(self):
-        return {**super().get_config(), "num_labels": self.num_labels, "head_size": self.head_size,
-                "use_rotary": self.use_rotary, "upper_triangle": self.upper_triangle}
-
-
 class RelationModel(keras.Model):
     """See the module docstring. Inputs: ``{"char_ids", "bigram_ids"}`` int32 [batch, n] (0 pads).
 
@@ -128,9 +84,9 @@ class RelationModel(keras.Model):
         self.bilstm = keras.layers.Bidirectional(
             keras.layers.LSTM(config.lstm_units, return_sequences=True), name="bilstm")
         p = len(config.predicates)
-        self.entity = PairPointer(2, config.head_size, name="entity")
-        self.head = PairPointer(p, config.head_size, use_rotary=False, upper_triangle=False, name="head")
-        self.tail = PairPointer(p, config.head_size, use_rotary=False, upper_triangle=False, name="tail")
+        self.entity = GlobalPointerHead(2, config.head_size, name="entity")
+        self.head = GlobalPointerHead(p, config.head_size, use_rotary=False, upper_triangle=False, name="head")
+        self.tail = GlobalPointerHead(p, config.head_size, use_rotary=False, upper_triangle=False, name="tail")
 
     def call(self, inputs, training=False):
         chars = inputs["char_ids"]
