@@ -1,22 +1,20 @@
 """The product graph of the bundled sample: brand -> product -> category and attributes, asked with SPARQL.
 
-The sample run is built as in ``test_sample_run``: dictionary mentions and links
+The sample run is the ``linked_sample_run`` fixture (tests/conftest.py): dictionary mentions and links
 from the bundled KB over ``pipeline/sample/sample.jsonl``, written with
 ``kg.local.write_run``, validated, and loaded into pyoxigraph.
 """
 
 import json
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from kgpipe.kg.builder import BuilderConfig
-from kgpipe.kg.local import write_run
 from kgpipe.kg.validate import validate_run
 from kgpipe.schemas.records import Document
 
-SAMPLE = Path(__file__).resolve().parents[2] / "pipeline" / "sample" / "sample.jsonl"
+from tests.conftest import SAMPLE
+
 PREFIXES = """PREFIX kgp: <https://w3id.org/kgpipe/ontology#> PREFIX kgpc: <https://w3id.org/kgpipe/category/>
 PREFIX schema: <https://schema.org/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
@@ -39,27 +37,15 @@ CATEGORY_OF = PREFIXES + """SELECT ?name ?aboveName WHERE {
 
 
 @pytest.fixture(scope="module")
-def product_store(tmp_path_factory):
-    linker_module = pytest.importorskip("kgpipe.linking.linker")
-    linker = linker_module.EntityLinker.load(linker_module.LinkerConfig(dictionary_mentions=True))
-    documents, annotations, entity_ids = [], {}, set()
-    with open(SAMPLE, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            row = json.loads(line)
-            doc = Document(row["id"], row["text"], source=f"sample.jsonl:{number}", metadata={"kind": row["kind"]})
-            mentions = linker.detect_mentions(doc)
-            links = linker.link(doc, mentions)
-            documents.append(doc)
-            annotations[doc.id] = (mentions, links)
-            entity_ids |= {link.entity_id for link in links if link.entity_id}
-    out = tmp_path_factory.mktemp("product_sample")
-    write_run(out, BuilderConfig("run-product-sample", extractor="kgpipe/test ner=dictionary kb=default"),
-              documents, annotations, [linker.entity(i) for i in sorted(entity_ids)])
-    report = validate_run(out)
+def product_store(linked_sample_run):
+    report = validate_run(linked_sample_run)
     assert report.ok, report.to_text()
     store = ox.Store()
-    for path in sorted((out / "rdf").glob("*.nt")):
+    for path in sorted((linked_sample_run / "rdf").glob("*.nt")):
         store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES)
+    with open(SAMPLE, encoding="utf-8") as handle:
+        documents = [Document(row["id"], row["text"], metadata={"kind": row["kind"]})
+                     for row in map(json.loads, handle)]
     return store, documents
 
 

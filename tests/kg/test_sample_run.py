@@ -5,42 +5,14 @@ It stands in for the pipeline's sample run: real Links from ``linking`` over
 validated and loaded into pyoxigraph for the SPARQL questions.
 """
 
-import json
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from kgpipe.kg.builder import BuilderConfig
-from kgpipe.kg.local import write_run
 from kgpipe.kg.validate import validate_run
-from kgpipe.schemas.records import Document
 from tests.kg.test_store import BRANDS_OF_PRODUCTS, ORGS_WITH_PEOPLE
 
-SAMPLE = Path(__file__).resolve().parents[2] / "pipeline" / "sample" / "sample.jsonl"
-
-
-@pytest.fixture(scope="module")
-def linked_sample_run(tmp_path_factory):
-    linker_module = pytest.importorskip("kgpipe.linking.linker")
-    if not SAMPLE.exists():
-        pytest.skip(f"{SAMPLE} is missing")
-    linker = linker_module.EntityLinker.load(linker_module.LinkerConfig(dictionary_mentions=True))
-    documents, annotations, entity_ids = [], {}, set()
-    with open(SAMPLE, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            row = json.loads(line)
-            doc = Document(row["id"], row["text"], source=f"sample.jsonl:{number}", metadata={"kind": row["kind"]})
-            mentions = linker.detect_mentions(doc)
-            links = linker.link(doc, mentions)
-            documents.append(doc)
-            annotations[doc.id] = (mentions, links)
-            entity_ids |= {link.entity_id for link in links if link.entity_id}
-    entities = [linker.entity(i) for i in sorted(entity_ids)]
-    out = tmp_path_factory.mktemp("linked_sample")
-    write_run(out, BuilderConfig("run-linked-sample", extractor="kgpipe/test ner=dictionary kb=default"),
-              documents, annotations, entities)
-    return out
+from tests.conftest import SAMPLE
 
 
 @pytest.mark.slow

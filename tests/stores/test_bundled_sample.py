@@ -5,7 +5,6 @@ import pytest
 from kgpipe.kg.stores import oxigraph
 from kgpipe.kg.stores import virtuoso as vt
 from kgpipe.kg.stores.runs import find_runs
-from tests.kg.test_sample_run import linked_sample_run  # noqa: F401  (the fixture)
 from tests.stores.conftest import require
 from tests.stores.questions import CYPHER, SPARQL, normalise
 from tests.stores.test_oxigraph import ask
