@@ -45,9 +45,9 @@ class RelationReader:
     def load(cls, model_dir: str | None, batch_size: int = 32) -> "RelationReader":
         """Loads ``model_dir`` (``None``: the bundled relation model)."""
         from kgpipe.ner.relations.extractor import RelationExtractorModel
-        from kgpipe.pipeline.commands.re import default_relation_model_dir
+        from kgpipe.ner.relations import default_model_dir
 
-        return cls(RelationExtractorModel.load(model_dir or default_relation_model_dir()), batch_size)
+        return cls(RelationExtractorModel.load(model_dir or default_model_dir()), batch_size)
 
     def read(self, document: Document) -> list[TypedRelation]:
         spans = list(sentence_spans(document.text))

@@ -12,13 +12,6 @@ import time
 from pathlib import Path
 
 
-def default_relation_model_dir() -> str:
-    """Path of the bundled relation model (``kgpipe/ner/relations/default_model``)."""
-    import importlib.resources
-
-    return str(importlib.resources.files("kgpipe.ner.relations").joinpath("default_model"))
-
-
 def _default_schema() -> str:
     return str(Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "duie" / "schema.json")
 
@@ -68,9 +61,10 @@ def _range(text: str) -> slice:
 
 
 def _load(path: str | None):
+    from kgpipe.ner.relations import default_model_dir
     from kgpipe.ner.relations.extractor import RelationExtractorModel
 
-    return RelationExtractorModel.load(path or default_relation_model_dir())
+    return RelationExtractorModel.load(path or default_model_dir())
 
 
 def _report(report, stream=sys.stderr) -> None:
