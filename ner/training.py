@@ -101,6 +101,15 @@ class TrainConfig:
     freeze_embeddings: bool = False  # word/position/type tables and their LayerNorm
     bigrams: bool = True  # the bigram table (the featurizer always computes bigram ids)
     head_kind: str = "crf"  # every head's kind: "crf" or "globalpointer"
+    # Warm start from a kgpipe model directory (e.g. the bundled default, to adapt it to your
+    # text): its vocabularies, lexicon, word vectors, shapes and weights start the run; heads of
+    # the same name must have the same labels, and heads it lacks start from random weights.
+    init_model: str | None = None
+    # Outside name lists for mention replacement, (label, path) (``ner.augment.read_names``):
+    # read at training time only, never stored with the model.
+    augment_names: tuple[tuple[str, str], ...] = ()
+    augment_names_share: float = 0.5
+    augment_labels: tuple[str, ...] = ()  # replace only these labels' mentions (): all
 
     def __post_init__(self):
         if not self.corpora:
@@ -134,6 +143,25 @@ class TrainConfig:
                 if not os.path.isfile(os.path.join(self.encoder_dir, name)):
                     raise ValueError(f"encoder directory {self.encoder_dir!r} has no {name} "
                                      "(write one with `kgpipe ner import-albert` or `ner pretrain`)")
+        if self.init_model is not None:
+            if not os.path.isfile(os.path.join(self.init_model, "config.json")):
+                raise ValueError(f"--init-model {self.init_model!r} is not a kgpipe model directory "
+                                 "(no config.json)")
+            clashing = {"encoder_dir": self.encoder_dir, "pretrain_epochs": self.pretrain_epochs,
+                        "word_vectors_dim": self.word_vectors_dim,
+                        "gazetteer_folds": self.gazetteer_folds}
+            clashing = {k: v for k, v in clashing.items() if v}
+            if clashing:
+                raise ValueError("`init_model` takes its vocabularies, features and weights from "
+                                 f"the model directory; drop {sorted(clashing)}. Received: {clashing}")
+        if self.augment_names and not any(corpus.augment for corpus in self.corpora):
+            raise ValueError("`augment_names` needs a corpus with `augment` > 0")
+        for label, path in self.augment_names:
+            if not os.path.isfile(path):
+                raise ValueError(f"augment name list for {label}: no file {path!r}")
+        if not 0.0 <= self.augment_names_share <= 1.0:
+            raise ValueError("`augment_names_share` must be in [0, 1]. "
+                             f"Received: {self.augment_names_share}")
         with_dev = {corpus.name for corpus in self.corpora
                     if corpus.dev_size and not (corpus.auxiliary or corpus.head)}
         for name, weight in self.select:
@@ -297,9 +325,18 @@ class Trainer:
             else:
                 train[corpus.name], dev[corpus.name] = hold_out(examples, corpus.dev_size)
             if corpus.augment:
-                from kgpipe.ner.augment import replace_mentions
+                from kgpipe.ner.augment import read_names, replace_mentions
                 gold = train[corpus.name]
-                made = replace_mentions(gold, round(corpus.augment * len(gold)), seed=c.seed)
+                lower = not any(ch.isascii() and ch.isupper() for ex in gold for ch in ex.text)
+                names = {label: read_names(path, lowercase=lower)
+                         for label, path in c.augment_names if label in label_set(gold)}
+                made = replace_mentions(gold, round(corpus.augment * len(gold)), seed=c.seed,
+                                        names=names, names_share=c.augment_names_share,
+                                        labels=c.augment_labels or None)
+                if names:
+                    log.info("corpus %s: outside names for %s (%s)", corpus.name,
+                             ", ".join(f"{k}: {len(v)}" for k, v in names.items()),
+                             "lower-cased" if lower else "as written")
                 train[corpus.name] = train[corpus.name] + made
                 log.info("corpus %s: %d mention-replaced sentences", corpus.name, len(made))
             heads.append(HeadConfig(corpus.name, label_set(examples), kind=c.head_kind,
@@ -317,9 +354,17 @@ class Trainer:
         self.vocab_texts = texts
         resume = (self.out / "vocab").is_dir()
         encoder_config, encoder_tokenizer = self._check_encoder(resume)
+        base = c.model
+        if c.init_model:
+            base = self._init_model_config(heads)
+            if c.model is not None:  # the run's own name for the version string
+                base = dataclasses.replace(base, name=c.model.name)
         if resume:
             from kgpipe.ner.model_dir import load_featurizer, read_meta
             self.featurizer = load_featurizer(self.out / "vocab", read_meta(self.out / "vocab"))
+        elif c.init_model:
+            from kgpipe.ner.model_dir import load_featurizer, read_meta
+            self.featurizer = load_featurizer(c.init_model, read_meta(c.init_model))
         else:
             self.featurizer = build_featurizer(c, texts, encoder_tokenizer)
             if c.word_vectors_dim:
@@ -330,7 +375,6 @@ class Trainer:
                 labels = {label for head in heads for label in head.labels}
                 everything = [ex for exs in train.values() for ex in exs]
                 self.featurizer = self.featurizer.with_gazetteer(build_gazetteer(everything, labels))
-        base = c.model
         albert = dataclasses.replace(base.albert, vocab_size=len(self.featurizer.tokenizer))
         if encoder_config is not None:  # the encoder's shapes; our dropout
             albert = dataclasses.replace(
@@ -353,6 +397,21 @@ class Trainer:
         log.info("featurised %d training sequences in %.0fs; vocab %d, bigrams %d, lexicon dim %d",
                  len(self.train), time.time() - t0, len(self.featurizer.tokenizer),
                  len(self.featurizer.bigram_vocab), self.featurizer.lexicon_dim)
+
+    def _init_model_config(self, heads) -> NerConfig:
+        """The ``init_model``'s ``NerConfig``, after checking its heads against this run's."""
+        from kgpipe.ner.model_dir import read_meta
+
+        init = NerConfig.from_dict(read_meta(self.config.init_model)["model"])
+        theirs = {h.name: h for h in init.heads}
+        for head in heads:
+            if head.name in theirs and (theirs[head.name].labels, theirs[head.name].kind) != (
+                    head.labels, head.kind):
+                raise ValueError(
+                    f"--init-model {self.config.init_model!r}: its head {head.name!r} has labels "
+                    f"{list(theirs[head.name].labels)} ({theirs[head.name].kind}), this run's "
+                    f"corpus {head.name!r} has {list(head.labels)} ({head.kind})")
+        return init
 
     def _check_encoder(self, resume: bool):
         """The encoder's ``(AlbertConfig, Tokenizer)`` ((None, None) without ``encoder_dir``);
@@ -427,6 +486,8 @@ class Trainer:
             log.info("encoder weights from %s", c.encoder_dir)
         if c.pretrain_epochs:
             self._load_pretrained()
+        if c.init_model:
+            self._load_init_model()
         if c.freeze_embeddings:
             e = self.model.encoder
             for layer in (e.word_embeddings, e.position_embeddings, e.token_type_embeddings,
@@ -533,6 +594,32 @@ class Trainer:
         for name, variable in tables.items():
             matrix, covered = vectors[name]
             variable.assign(pretrain.scaled_like(variable.numpy(), matrix, covered))
+
+    def _load_init_model(self):
+        """Copies the ``init_model``'s weights by variable path (layer-name counters aside):
+        every shared variable must match; heads the init model lacks keep their random start."""
+        import re
+
+        from kgpipe.ner.model_dir import load_model_dir
+
+        def key(path: str) -> str:  # "ner_model_14/bilstm/forward_lstm_14/..." -> "bilstm/forward_lstm/..."
+            return re.sub(r"_\d+(?=/|$)", "", path.split("/", 1)[1])
+
+        init, _, _ = load_model_dir(self.config.init_model)
+        arrays = {key(v.path): v.numpy() for v in init.weights}
+        fresh = []
+        for v in self.model.weights:
+            array = arrays.get(key(v.path))
+            if array is None and "/head_" in "/" + key(v.path):
+                fresh.append(v.path)
+                continue
+            if array is None or tuple(array.shape) != tuple(v.shape):
+                raise ValueError(f"--init-model {self.config.init_model!r}: variable {key(v.path)!r} "
+                                 f"{'is missing' if array is None else f'has shape {array.shape}'}; "
+                                 f"this run's model needs {tuple(v.shape)}")
+            v.assign(array)
+        log.info("weights from %s (%d variables; %d head variables start fresh)",
+                 self.config.init_model, len(self.model.weights) - len(fresh), len(fresh))
 
     # --- state ------------------------------------------------------------------------------
     def _state_arrays(self):

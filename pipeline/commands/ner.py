@@ -129,6 +129,18 @@ def _add_train(commands) -> None:
     train.add_argument("--augment", action="append", default=[], metavar="NAME=FRACTION",
                        help="add FRACTION x its size of mention-replaced sentences to corpus NAME "
                             "(every entity swapped for another of its type; repeatable)")
+    train.add_argument("--augment-names", action="append", default=[], metavar="LABEL=PATH",
+                       help="outside names (one per line) for replaced mentions of LABEL, e.g. "
+                            "BRAND=brands.txt; read at training time only, never stored in the "
+                            "model (repeatable)")
+    train.add_argument("--augment-names-share", type=float, default=0.5, metavar="P",
+                       help="probability that a replaced LABEL mention takes an outside name "
+                            "(default 0.5; the rest take other training names)")
+    train.add_argument("--augment-labels", default="", metavar="LABEL[,LABEL]",
+                       help="replace only these labels' mentions in --augment (default: all)")
+    train.add_argument("--init-model", default=None, metavar="DIR",
+                       help="warm start from a kgpipe model directory (e.g. ner/default_model): "
+                            "its vocabularies, features and weights; heads it lacks start fresh")
     train.add_argument("--unlabelled", action="append", default=[], metavar="PATH",
                        help="raw text for pre-training the character and bigram embeddings: "
                             "JSON lines (text field), TSV (last column) or one text per line")
@@ -214,8 +226,8 @@ def _resolve_model_flags(args) -> None:
     args.encoder_lr = pick(args.encoder_lr, None, 1e-4)
     args.bigrams = args.bigrams == "on" or args.bigrams == "auto" and not encoder
     args.lexicon = args.lexicon == "on" or args.lexicon == "auto" and not encoder
-    args.gazetteer_folds = pick(args.gazetteer_folds, 5 if args.lexicon else 0,
-                                5 if args.lexicon else 0)
+    gazetteer = 5 if args.lexicon and not getattr(args, "init_model", None) else 0
+    args.gazetteer_folds = pick(args.gazetteer_folds, gazetteer, gazetteer)
     if args.buckets is None:
         args.buckets = ",".join(str(b) for b in (16, 32, 48, 64, 96, 128)
                                 if b < args.max_sequence_length) + f",{args.max_sequence_length}"
@@ -279,7 +291,10 @@ def train_config_from_args(args):
         select=tuple((name, float(w)) for name, w in _pairs(args.select, "--select")),
         seed=args.seed, encoder_dir=args.encoder, encoder_learning_rate=args.encoder_lr,
         layer_decay=args.layer_decay, freeze_embeddings=args.freeze_embeddings,
-        bigrams=args.bigrams, head_kind=args.head)
+        bigrams=args.bigrams, head_kind=args.head, init_model=args.init_model,
+        augment_names=tuple(_pairs(args.augment_names, "--augment-names")),
+        augment_names_share=args.augment_names_share,
+        augment_labels=tuple(x for x in args.augment_labels.split(",") if x))
 
 
 def run_train(args) -> int:

@@ -31,3 +31,33 @@ def test_reproducible_and_empty_without_mentions():
     assert replace_mentions([Example("今天下雨。", ())], 5) == []
     with pytest.raises(ValueError, match="count"):
         replace_mentions(TRAIN, -1)
+
+
+def test_outside_names_replace_only_the_chosen_labels():
+    outside = {"LOC": ["火星基地", "月球港"]}
+    made = replace_mentions(TRAIN, 200, seed=2, names=outside, names_share=1.0, labels=["LOC"])
+    assert made and all(len(ex.spans) == 2 for ex in made)
+    for ex in made:
+        (ps, pe, per), (ls, le, loc) = ex.spans
+        assert (per, loc) == ("PER", "LOC")
+        assert ex.text[ls:le] in {"火星基地", "月球港"}  # share 1.0: always an outside name
+        assert ex.text[ps:pe] in {"张三", "欧阳娜娜"}  # PER untouched, offsets still right
+        assert ex.text.startswith(ex.text[ps:pe])
+    half = replace_mentions(TRAIN, 400, seed=2, names=outside, names_share=0.5, labels=["LOC"])
+    surfaces = {ex.text[s:e] for ex in half for s, e, label in ex.spans if label == "LOC"}
+    assert surfaces == {"火星基地", "月球港", "北京", "呼和浩特"}
+    with pytest.raises(ValueError, match="names_share"):
+        replace_mentions(TRAIN, 1, names=outside, names_share=1.5)
+
+
+def test_read_names_splits_bracketed_forms_and_lowercases(tmp_path):
+    from kgpipe.ner.augment import read_names
+
+    path = tmp_path / "brands.txt"
+    path.write_text("法雷奥（VALEO）\nSASSOU JAPAN\n\n猎\nAdidas(阿迪达斯)\n", encoding="utf-8")
+    assert read_names(str(path)) == sorted({"法雷奥（VALEO）", "法雷奥", "VALEO", "SASSOU JAPAN",
+                                            "Adidas(阿迪达斯)", "Adidas", "阿迪达斯"})
+    assert "valeo" in read_names(str(path), lowercase=True)
+    (tmp_path / "empty.txt").write_text("猎\n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no name"):
+        read_names(str(tmp_path / "empty.txt"))
