@@ -98,3 +98,19 @@ def test_one_edit_typos_of_default_kb_aliases():
     assert alone["cjk"] > 800 and alone["cjk_linked"] <= 0.01 * alone["cjk"]
     in_context = _one_edit_typos(with_description=True)
     assert in_context["cjk_right"] >= 0.4 * in_context["cjk"]
+
+
+def test_cached_candidates_equal_fresh_ones_and_callers_cannot_change_them(tiny_kb):
+    from kgpipe.linking.candidates import CandidateGenerator
+
+    index = EntityLinker.load(LinkerConfig(kb_path=tiny_kb)).index
+    cached, fresh = CandidateGenerator(index), CandidateGenerator(index, cache_size=0)
+    keys = [normalize(k) for k in ("华为技术有线公司", "Huawey", "華為技術有限公司", "苹果", "没有这个")]
+    for key in keys * 2:
+        assert cached(key) == fresh(key)
+    first = cached(keys[0])
+    first.clear()  # a caller's list is its own
+    assert cached(keys[0]) == fresh(keys[0]) != []
+    assert cached._cached.cache_info().hits == len(keys) + 2  # second pass + the two reads above
+    with pytest.raises(ValueError, match="cache_size=-1"):
+        CandidateGenerator(index, cache_size=-1)
