@@ -136,7 +136,7 @@ def main(argv=None):
         name = f"kgpipe-{tagger.runtime}-{'+'.join(args.with_head)}-head"
         tools[name] = kgpipe_tool(tagger, labels, heads=args.with_head)
     if args.with_tensorflow and tagger.runtime != "tensorflow":
-        tf_tagger = MentionTagger(tagger.model, tagger.featurizer, version=tagger.version)
+        tf_tagger = MentionTagger.load(args.model, runtime="tensorflow")
         tools["kgpipe-tensorflow"] = kgpipe_tool(tf_tagger, labels)
     lac = lac_tool()
     if lac is not None:

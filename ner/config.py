@@ -7,7 +7,7 @@ import json
 import os
 from typing import Any
 
-from kgpipe.ner.albert import AlbertConfig
+from kgpipe.ner.albert_config import AlbertConfig
 from kgpipe.ner.schemes import TagScheme, tag_set
 
 

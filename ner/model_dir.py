@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,14 @@ from kgpipe.ner.lexicon import Lexicon, build_lexicon
 from kgpipe.ner.tokenizer import Tokenizer
 
 FORMAT = "kgpipe-ner/1"
+_LSTM_COUNTER = re.compile(r"^(bilstm/(?:forward|backward)_lstm)_\d+/")
+
+
+def weight_key(path: str) -> str:
+    """A weight's path without the model's own name and Keras' layer counters, the same in
+    every process: ``ner_model_14/bilstm/forward_lstm_14/lstm_cell/kernel`` ->
+    ``bilstm/forward_lstm/lstm_cell/kernel`` (also for ``weights.npz`` keys after ``NNNN:``)."""
+    return _LSTM_COUNTER.sub(r"\1/", path.split("/", 1)[1])
 
 
 def weights_hash(arrays: list[np.ndarray]) -> str:

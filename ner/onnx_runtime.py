@@ -20,9 +20,14 @@ BiLSTM, heads other than ``CrfHead``) raise ``OnnxUnsupported``; callers then ke
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+import os
+from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
+
+from kgpipe.ner.config import NerConfig
+from kgpipe.ner.model_dir import weight_key
 
 OPSET = 17  # LayerNormalization
 
@@ -47,10 +52,63 @@ class OnnxConfig:
                              f"Received: intra_op_threads={self.intra_op_threads!r}")
 
 
-def _check_supported(model) -> None:
-    from kgpipe.ner.model import CrfHead
+@dataclasses.dataclass(frozen=True)
+class StoredWeights:
+    """A model's config and float32 weights by ``weight_key``: all the ONNX path needs.
 
-    config = model.config
+    ``from_model_dir`` reads a model directory without Keras or TensorFlow, so a CPU tagger
+    on ONNX Runtime starts without importing either; ``from_model`` takes a built Keras model.
+    """
+
+    config: NerConfig
+    arrays: Mapping[str, np.ndarray]
+
+    @classmethod
+    def from_model(cls, model) -> "StoredWeights":
+        prefix = model.name + "/"  # a weight outside the model's own scope keeps its full path
+
+        return cls(model.config, {weight_key(v.path) if v.path.startswith(prefix) else v.path:
+                                  np.asarray(v.numpy(), np.float32) for v in model.weights})
+
+    @classmethod
+    def from_model_dir(cls, path: str | os.PathLike) -> "StoredWeights":
+        from kgpipe.ner.model_dir import read_meta
+
+        config = NerConfig.from_dict(read_meta(path)["model"])
+        with np.load(Path(path) / "weights.npz") as data:
+            # Legacy directories of 0-layer models carry an unused transformer layer (as
+            # ``ner.model_dir.load_weights`` skips it).
+            arrays = {weight_key(k.split(":", 1)[1]): data[k].astype(np.float32) for k in sorted(data.files)
+                      if not (config.albert.num_hidden_layers == 0 and "/albert/group_" in k)}
+        return cls(config, arrays)
+
+    def head(self, name: str, part: str) -> np.ndarray:
+        """``part`` of head ``name``: transitions, start, end, emission/kernel, emission/bias."""
+        return self.arrays[f"head_{name}/{part}"]
+
+
+def _expected_keys(config: NerConfig) -> set[str]:
+    lstm = [f"bilstm/{d}_lstm/lstm_cell/{w}" for d in ("forward", "backward")
+            for w in ("kernel", "recurrent_kernel", "bias")]
+    heads = [f"head_{h.name}/{w}" for h in config.heads
+             for w in ("transitions", "start", "end", "emission/kernel", "emission/bias")]
+    return {"albert/word_embeddings/embeddings", "albert/token_type_embeddings/embeddings",
+            "albert/position_embeddings/embeddings", "albert/embedding_norm/gamma",
+            "albert/embedding_norm/beta", "albert/embedding_projection/kernel",
+            "albert/embedding_projection/bias", "bigram_embeddings/embeddings",
+            "bigram_projection/kernel", "lexicon_projection/kernel", "lexicon_projection/bias",
+            *lstm, *heads}
+
+
+def _stored(model) -> StoredWeights:
+    return model if isinstance(model, StoredWeights) else StoredWeights.from_model(model)
+
+
+def check_supported(model) -> None:
+    """Raises ``OnnxUnsupported`` unless ``model`` (Keras ``NerModel`` or ``StoredWeights``)
+    is in the family the ONNX graph translates."""
+    stored = _stored(model)
+    config = stored.config
     albert = config.albert
     problems = []
     if albert.num_hidden_layers:
@@ -61,30 +119,24 @@ def _check_supported(model) -> None:
         problems.append("lstm_units=0 (no BiLSTM)")
     if not config.bigram_vocab_size or not config.lexicon_dim:
         problems.append("no bigram or lexicon input")
-    odd = [name for name, head in model.heads.items() if type(head) is not CrfHead]
+    odd = [h.name for h in config.heads if h.kind != "crf"]
     if odd:
-        problems.append(f"heads {odd} are not CrfHead")
+        problems.append(f"heads {odd} are not CRF heads")
     if not problems:  # any weight beyond the translated ones means a layer the graph lacks
-        enc = model.encoder
-        used = [enc.word_embeddings.embeddings, enc.token_type_embeddings.embeddings,
-                enc.position_embeddings.embeddings, *enc.embedding_norm.weights,
-                *enc.embedding_projection.weights, model.bigram_embeddings.embeddings,
-                *model.bigram_projection.weights, *model.lexicon_projection.weights,
-                *model.bilstm.weights, *(w for head in model.heads.values() for w in head.weights)]
-        ids = {id(w) for w in used}
-        extra = [w.path for w in model.weights if id(w) not in ids]
-        if extra:
-            problems.append(f"weights the exporter does not translate: {extra}")
+        expected, present = _expected_keys(config), set(stored.arrays)
+        if present - expected:
+            problems.append(f"weights the exporter does not translate: {sorted(present - expected)}")
+        if expected - present:
+            problems.append(f"weights missing: {sorted(expected - present)}")
     if problems:
         raise OnnxUnsupported("the ONNX path covers embeddings + BiLSTM + CRF heads only; "
                               "this model has " + ", ".join(problems))
 
 
-def _lstm_weights(layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _lstm_weights(stored: StoredWeights, direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keras LSTM (gates i, f, c, o in columns) -> ONNX W [4U, in], R [4U, U], B [8U] (i, o, f, c)."""
-    cell = layer.cell
-    kernel, recurrent, bias = (np.asarray(v.numpy(), np.float32)
-                               for v in (cell.kernel, cell.recurrent_kernel, cell.bias))
+    kernel, recurrent, bias = (stored.arrays[f"bilstm/{direction}_lstm/lstm_cell/{w}"]
+                               for w in ("kernel", "recurrent_kernel", "bias"))
     units = recurrent.shape[0]
 
     def reorder(x):
@@ -95,34 +147,29 @@ def _lstm_weights(layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.concatenate([reorder(bias), np.zeros(4 * units, np.float32)]))
 
 
-def _weights(model) -> dict[str, np.ndarray]:
+def _weights(stored: StoredWeights) -> dict[str, np.ndarray]:
     """Folded float32 weights of the graph, by initializer name."""
-    enc = model.encoder
-
-    def value(v):
-        return np.asarray(v.numpy(), np.float32)
-
-    bigram = value(model.bigram_embeddings.embeddings)
-    projection = value(model.bigram_projection.kernel)
+    a = stored.arrays
+    bigram = a["bigram_embeddings/embeddings"]
+    projection = a["bigram_projection/kernel"]
     d = bigram.shape[1]
-    layers = (model.bilstm.forward_layer, model.bilstm.backward_layer)
-    w, r, b = zip(*(_lstm_weights(layer) for layer in layers))
-    heads = list(model.heads.values())
-    projection_kernel = value(enc.embedding_projection.kernel).astype(np.float64)
-    projection_bias = value(enc.embedding_projection.bias).astype(np.float64)
+    w, r, b = zip(*(_lstm_weights(stored, direction) for direction in ("forward", "backward")))
+    names = [h.name for h in stored.config.heads]
+    projection_kernel = a["albert/embedding_projection/kernel"].astype(np.float64)
+    projection_bias = a["albert/embedding_projection/bias"].astype(np.float64)
     w = [wd.astype(np.float64) for wd in w]
     zeros = np.zeros(w[0].shape[0])
-    head_kernel = np.concatenate([value(h.emission.kernel) for h in heads], axis=1)
+    head_kernel = np.concatenate([stored.head(n, "emission/kernel") for n in names], axis=1)
     weights = {
-        "word_table": value(enc.word_embeddings.embeddings),
-        "position_table": (value(enc.position_embeddings.embeddings)
-                           + value(enc.token_type_embeddings.embeddings)[0]),
+        "word_table": a["albert/word_embeddings/embeddings"],
+        "position_table": (a["albert/position_embeddings/embeddings"]
+                           + a["albert/token_type_embeddings/embeddings"][0]),
         "bigram_cur_table": bigram @ projection[d:],
         "bigram_prev_table": bigram @ projection[:d],
-        "lexicon_kernel": value(model.lexicon_projection.kernel),
-        "lexicon_bias": value(model.lexicon_projection.bias),
-        "norm_gamma": value(enc.embedding_norm.gamma),
-        "norm_beta": value(enc.embedding_norm.beta),
+        "lexicon_kernel": a["lexicon_projection/kernel"],
+        "lexicon_bias": a["lexicon_projection/bias"],
+        "norm_gamma": a["albert/embedding_norm/gamma"],
+        "norm_beta": a["albert/embedding_norm/beta"],
         # (x @ P + p) @ W.T == x @ (W @ P.T).T + W @ p: one [E -> 4U] product per direction
         # instead of [E -> H] then [H -> 4U].
         "lstm_w": np.stack([wd @ projection_kernel.T for wd in w]),
@@ -130,7 +177,7 @@ def _weights(model) -> dict[str, np.ndarray]:
         "lstm_b": np.stack([bd + np.concatenate([wd @ projection_bias, zeros]) for wd, bd in zip(w, b)]),
         # [2, U, tags]: the forward half of the head kernels, then the backward half.
         "head_kernel": head_kernel.reshape(2, -1, head_kernel.shape[1]),
-        "head_bias": np.concatenate([value(h.emission.bias) for h in heads]),
+        "head_bias": np.concatenate([stored.head(n, "emission/bias") for n in names]),
     }
     return {name: v.astype(np.float32) for name, v in weights.items()}
 
@@ -173,7 +220,8 @@ def _nodes(units: int, epsilon: float, split: Sequence[int], head_names: Sequenc
 
 
 def export_onnx(model) -> bytes:
-    """The serialised ONNX model (a ``ModelProto``) computing ``model``'s emissions.
+    """The serialised ONNX model (a ``ModelProto``) computing ``model``'s emissions
+    (``model``: a Keras ``NerModel`` or its ``StoredWeights``).
 
     Inputs: ``token_ids`` int32 [batch, seq], ``bigram_ids`` int32 [batch, seq], ``lexicon``
     float32 [batch, seq, lexicon_dim]. Outputs: one float32 [batch, seq - 1, tags] per head,
@@ -185,11 +233,13 @@ def export_onnx(model) -> bytes:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    _check_supported(model)
-    weights = _weights(model)
-    units = model.config.lstm_units
-    heads = list(model.heads)
-    split = [model.heads[name].num_tags for name in heads]
+    stored = _stored(model)
+    check_supported(stored)
+    weights = _weights(stored)
+    config = stored.config
+    units = config.lstm_units
+    heads = [h.name for h in config.heads]
+    split = [len(h.tags) for h in config.heads]
     consts = {"zero_1d": np.array([0], np.int64), "one_1d": np.array([1], np.int64),
               "minus_one_1d": np.array([-1], np.int64),
               "max_1d": np.array([np.iinfo(np.int64).max], np.int64),
@@ -201,10 +251,10 @@ def export_onnx(model) -> bytes:
     inputs = [helper.make_tensor_value_info("token_ids", ints, ["batch", "seq"]),
               helper.make_tensor_value_info("bigram_ids", ints, ["batch", "seq"]),
               helper.make_tensor_value_info("lexicon", TensorProto.FLOAT,
-                                            ["batch", "seq", model.config.lexicon_dim])]
+                                            ["batch", "seq", config.lexicon_dim])]
     outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", "content", n])
                for name, n in zip(heads, split)]
-    epsilon = model.config.albert.layer_norm_epsilon
+    epsilon = config.albert.layer_norm_epsilon
     graph = helper.make_graph(_nodes(units, epsilon, split, heads), "kgpipe_ner", inputs, outputs,
                               initializers)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
@@ -226,7 +276,7 @@ class OnnxEmissions:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.config = config
-        self.head_names = tuple(model.heads)
+        self.head_names = tuple(h.name for h in model.config.heads)
         self.session = ort.InferenceSession(export_onnx(model), options,
                                             providers=["CPUExecutionProvider"])
 

@@ -47,19 +47,26 @@ class MentionTagger:
         self.bucket_lengths = config.bucket_lengths
         self.device = device
         self.mixed_precision = mixed_precision
-        self._heads = [(h, model.heads[h.name]) for h in config.heads]
-        self._crf = [(h.tags, head.transitions.numpy(), head.start.numpy(), head.end.numpy())
-                     if h.kind == "crf" else None for h, head in self._heads]
+        self._heads = list(config.heads)
+        self._crf = [_crf_parameters(model, h) if h.kind == "crf" else None for h in self._heads]
         self._lexicon_dim = featurizer.lexicon_dim
         dtype = "bfloat16" if mixed_precision else "float32"
         self._lexicon_dtype = np.float32
         self._dtype = dtype
-        self.serve = (_tf_serve(model, self._lexicon_dim, jit_compile) if _backend() == "tensorflow"
-                      else _portable_serve(model, jit_compile))
-        self.jit_compile = jit_compile
-        self.fixed_rows = 64  # Rows of every XLA call (= predict_spans' default batch_size).
         if runtime not in RUNTIMES:
             raise ValueError(f"`runtime` must be one of {RUNTIMES}. Received: runtime={runtime!r}")
+        from kgpipe.ner.onnx_runtime import StoredWeights
+
+        if isinstance(model, StoredWeights):  # loaded without Keras: ONNX Runtime only
+            if runtime != "onnx":
+                raise ValueError("a model read as StoredWeights runs on ONNX Runtime only; load "
+                                 f"it with MentionTagger.load(..., runtime={runtime!r})")
+            self.serve = None
+        else:
+            self.serve = (_tf_serve(model, self._lexicon_dim, jit_compile) if _backend() == "tensorflow"
+                          else _portable_serve(model, jit_compile))
+        self.jit_compile = jit_compile
+        self.fixed_rows = 64  # Rows of every XLA call (= predict_spans' default batch_size).
         self.runtime = runtime
         self._onnx = None
         if runtime == "onnx":
@@ -83,6 +90,11 @@ class MentionTagger:
         TensorFlow there, see BENCHMARKS.md), else TensorFlow. Explicit arguments override
         the defaults (``runtime="onnx"`` raises ``OnnxUnsupported`` for other models).
         """
+        if (device is None and runtime in (None, "onnx") and not mixed_precision and not jit_compile
+                and not _may_have_gpu()):
+            tagger = cls._load_onnx(model_dir, required=runtime == "onnx")
+            if tagger is not None:
+                return tagger
         import keras
 
         from kgpipe.ner.model_dir import load_model_dir
@@ -107,10 +119,35 @@ class MentionTagger:
         return cls(model, featurizer, version=meta["version"], device=device,
                    mixed_precision=mixed_precision, jit_compile=jit_compile, runtime=runtime)
 
+    @classmethod
+    def _load_onnx(cls, model_dir, *, required: bool) -> "MentionTagger | None":
+        """The CPU tagger on ONNX Runtime, read without importing Keras or TensorFlow (their
+        import is most of a worker's start-up); None when ONNX Runtime is missing or does not
+        translate the model, unless ``required``."""
+        from kgpipe.ner.model_dir import load_featurizer, read_meta
+        from kgpipe.ner.onnx_runtime import OnnxUnsupported, StoredWeights, check_supported
+
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            if required:
+                raise
+            return None
+        stored = StoredWeights.from_model_dir(model_dir)
+        try:
+            check_supported(stored)
+        except OnnxUnsupported:
+            if required:
+                raise
+            return None
+        meta = read_meta(model_dir)
+        return cls(stored, load_featurizer(model_dir, meta), version=meta["version"],
+                   device="/CPU:0", runtime="onnx")
+
     @property
     def head_labels(self) -> dict[str, tuple[str, ...]]:
         """Head name -> the labels that head emits (``predict_spans(heads=...)`` names)."""
-        return {head.name: head.labels for head, _ in self._heads}
+        return {head.name: head.labels for head in self._heads}
 
     def token_count(self, text: str) -> int:
         """Tokens of ``text`` including [CLS] and [SEP].
@@ -219,7 +256,7 @@ class MentionTagger:
         lengths = np.array([len(f.offsets) for f in batch])
         candidates: list[list] = [[] for _ in batch]
         nested: list[list] = [[] for _ in batch]  # spans of nested heads: kept as they are
-        for (head_config, _), crf in zip(self._heads, self._crf):
+        for head_config, crf in zip(self._heads, self._crf):
             if heads is not None and head_config.name not in heads:
                 continue
             if crf is None:
@@ -279,6 +316,9 @@ class MentionTagger:
         lexicon) of any batch size and returns per-head emission scores [batch, seq - 1, tags]."""
         import tensorflow as tf
 
+        if self.serve is None:
+            raise ValueError("this tagger was loaded for ONNX Runtime without Keras; load it with "
+                             "MentionTagger.load(model_dir, runtime='tensorflow') to export a SavedModel")
         module = tf.Module()
         # Keras 3 variables wrap tf.Variables; track the wrapped ones so they are saved.
         module.variables_ = [v.value for v in self.model.weights]
@@ -291,14 +331,34 @@ def _onnx_or_tf(model) -> str:
     try:
         import onnxruntime  # noqa: F401
 
-        from kgpipe.ner.onnx_runtime import OnnxUnsupported, _check_supported
+        from kgpipe.ner.onnx_runtime import OnnxUnsupported, check_supported
     except ImportError:
         return "tensorflow"
     try:
-        _check_supported(model)
+        check_supported(model)
     except OnnxUnsupported:
         return "tensorflow"
     return "onnx"
+
+
+def _crf_parameters(model, head) -> tuple:
+    """``(tags, transitions, start, end)`` of CRF head ``head`` (a ``HeadConfig``) as numpy."""
+    from kgpipe.ner.onnx_runtime import StoredWeights
+
+    if isinstance(model, StoredWeights):
+        return (head.tags, *(model.head(head.name, part) for part in ("transitions", "start", "end")))
+    layer = model.heads[head.name]
+    return head.tags, layer.transitions.numpy(), layer.start.numpy(), layer.end.numpy()
+
+
+def _may_have_gpu() -> bool:
+    """False when this machine surely has no GPU TensorFlow could use: on Linux, no NVIDIA or
+    ROCm device node (checked without importing TensorFlow); elsewhere TensorFlow decides."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.path.exists(p) for p in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg"))
 
 
 # --- backends: TensorFlow serves through tf.function; other Keras backends (JAX on machines

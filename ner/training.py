@@ -598,12 +598,8 @@ class Trainer:
     def _load_init_model(self):
         """Copies the ``init_model``'s weights by variable path (layer-name counters aside):
         every shared variable must match; heads the init model lacks keep their random start."""
-        import re
-
         from kgpipe.ner.model_dir import load_model_dir
-
-        def key(path: str) -> str:  # "ner_model_14/bilstm/forward_lstm_14/..." -> "bilstm/forward_lstm/..."
-            return re.sub(r"_\d+(?=/|$)", "", path.split("/", 1)[1])
+        from kgpipe.ner.model_dir import weight_key as key
 
         init, _, _ = load_model_dir(self.config.init_model)
         arrays = {key(v.path): v.numpy() for v in init.weights}

@@ -246,7 +246,7 @@ def _pairs(values, what):
 
 def train_config_from_args(args):
     """Turns parsed ``ner train`` flags into a ``ner.training.TrainConfig``."""
-    from kgpipe.ner.albert import AlbertConfig
+    from kgpipe.ner.albert_config import AlbertConfig
     from kgpipe.ner.config import HeadConfig, NerConfig
     from kgpipe.ner.training import Corpus, TrainConfig
 

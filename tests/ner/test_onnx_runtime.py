@@ -113,8 +113,8 @@ def test_default_model_same_mentions_on_msra_sample(shared_data):
 
     onnx_tagger = MentionTagger.load(DEFAULT_MODEL)
     assert onnx_tagger.runtime == "onnx"
-    tf_tagger = MentionTagger(onnx_tagger.model, onnx_tagger.featurizer,
-                              version=onnx_tagger.version, runtime="tensorflow")
+    tf_tagger = MentionTagger.load(DEFAULT_MODEL, runtime="tensorflow")
+    assert tf_tagger.version == onnx_tagger.version
     examples = read_examples(shared_data / "msra" / "test.txt")[:300]
     texts = [p.text for ex in examples for p in split_long(ex, onnx_tagger.max_window_chars)]
     got, expected = onnx_tagger.predict_spans(texts), tf_tagger.predict_spans(texts)
@@ -143,3 +143,20 @@ def test_a_layer_the_exporter_does_not_know_is_unsupported():
     model.build_all()
     with pytest.raises(OnnxUnsupported, match="extra_dense"):
         export_onnx(model)
+
+
+def test_cpu_tagger_starts_without_keras_or_tensorflow():
+    """Their import was most of a pipeline worker's start-up; the ONNX path needs neither."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from kgpipe.ner.tagger import MentionTagger\n"
+        f"tagger = MentionTagger.load({str(DEFAULT_MODEL)!r})\n"
+        "spans = tagger.predict_spans(['国务院总理李克强在北京考察。'])\n"
+        "assert tagger.runtime == 'onnx' and spans[0], spans\n"
+        "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
