@@ -49,11 +49,13 @@ _AUTHORITY = re.compile(
 _LANGUAGE_TAG = re.compile(r"[a-zA-Z]{2,8}(?:-[a-zA-Z0-9]{1,8})*")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def encode_segment(value: str) -> str:
     """Percent-encodes an identifier for use as one IRI path segment.
 
     Text is NFC-normalised first, so canonically equal ids give one IRI; lone
-    surrogates (which UTF-8 cannot carry) become U+FFFD.
+    surrogates (which UTF-8 cannot carry) become U+FFFD. Remembered for recent values: a
+    document's id is encoded once per mention of it, a KB id once per link.
     """
     if _ALL_UNRESERVED.fullmatch(value):
         return value
