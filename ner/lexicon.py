@@ -49,7 +49,7 @@ class Lexicon:
         self.words: dict[str, dict[int, float]] = {}
         self.extra: dict[tuple[str, str], float] = {}  # everything not from jieba's dictionary
         self._adding_jieba = False
-        self.prefixes: set[str] = set()
+        self._prefixes: set[str] | None = None  # built on first use (the reference paths only)
         self._frozen = None  # Aho-Corasick automaton, rebuilt lazily after changes
 
     @property
@@ -73,8 +73,14 @@ class Lexicon:
         weights = self.words.setdefault(word, {})
         cat = self.category_index[category]
         weights[cat] = weights.get(cat, 0.0) + weight
-        for i in range(1, len(word) + 1):
-            self.prefixes.add(word[:i])
+        self._prefixes = None
+
+    @property
+    def prefixes(self) -> set[str]:
+        """Every prefix of every word (for ``matches``; the feature path uses the automaton)."""
+        if self._prefixes is None:
+            self._prefixes = {word[:i] for word in self.words for i in range(1, len(word) + 1)}
+        return self._prefixes
 
     def add_jieba(self, path: str | os.PathLike | None = None) -> "Lexicon":
         """Adds jieba's ``dict.txt`` (``word freq flag`` lines); rebuilt at load, not saved."""
