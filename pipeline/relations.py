@@ -64,17 +64,23 @@ class RelationReader:
 class ExtractRelationsFn(beam.DoFn):
     """``(Document, [Mention], [Link])`` -> ``(Document, [Mention], [Link], [TypedRelation])``.
 
-    The model loads once per worker. If reading a document fails, a ``relations`` dead letter
+    The model loads once per worker process (a ``shared.Shared`` handle, as for the NER model
+    and the linker), however many DoFn instances and threads use it. If reading a document fails, a ``relations`` dead letter
     says why and the document goes on without relations.
     """
 
     def __init__(self, model_dir: str | None, batch_size: int = 32):
+        from apache_beam.utils import shared
+
         self._model_dir, self._batch_size = model_dir, batch_size
+        self._handle = shared.Shared()  # pickled with the DoFn: its copies share one model
         self._relations = Metrics.counter(METRICS_NAMESPACE, "relations")
         self._failed = Metrics.counter(METRICS_NAMESPACE, "relations_failed_documents")
 
     def setup(self) -> None:
-        self._reader = RelationReader.load(self._model_dir, self._batch_size)
+        self._reader = self._handle.acquire(
+            lambda: RelationReader.load(self._model_dir, self._batch_size),
+            tag=f"kgpipe-relations:{self._model_dir}:{self._batch_size}")
 
     def process(self, element) -> Iterator:
         document, mentions, links = element

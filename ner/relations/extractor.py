@@ -88,6 +88,7 @@ class RelationExtractorModel:
         self.model, self.vocab, self.predicates = model, vocab, tuple(predicates)
         self.config: RelationConfig = model.config
         self.version, self.card = version, dict(card or {})
+        self._serve = _compiled(model)
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Triple]]:
         """Triples of each text (texts longer than ``max_length`` are read in consecutive windows).
@@ -102,7 +103,8 @@ class RelationExtractorModel:
         for b in range(0, len(windows), batch_size):
             chunk = windows[b:b + batch_size]
             pieces = [texts[i][s:s + step] for i, s in chunk]
-            scores = {k: np.asarray(v) for k, v in self.model(pad_batch(self.vocab, pieces)).items()}
+            inputs = pad_batch(self.vocab, pieces)
+            scores = {k: np.asarray(v) for k, v in self._serve(inputs["char_ids"], inputs["bigram_ids"]).items()}
             for row, ((i, s), piece) in enumerate(zip(chunk, pieces)):
                 for ss, se, p, os_, oe, score in decode(scores["entity"][row], scores["head"][row],
                                                         scores["tail"][row], len(piece)):
@@ -155,3 +157,17 @@ class RelationExtractorModel:
             variable.assign(array.astype(variable.dtype))
         return cls(model, CharVocab(vocab_data["chars"], vocab_data["bigrams"]),
                    [Predicate(**p) for p in meta["predicates"]], meta["version"], meta.get("card"))
+
+
+def _compiled(model):
+    """The model's inference call: one ``tf.function`` for every batch shape under TensorFlow
+    (eager Keras spent most of prediction in per-op dispatch), the plain call elsewhere."""
+    import keras
+
+    call = lambda chars, bigrams: model({"char_ids": chars, "bigram_ids": bigrams}, training=False)  # noqa: E731
+    if keras.backend.backend() != "tensorflow":
+        return call
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([None, None], tf.int32)
+    return tf.function(call, input_signature=[spec, spec])

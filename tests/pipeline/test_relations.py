@@ -48,6 +48,24 @@ def test_reader_sends_sentences_in_one_batch_and_shifts_offsets():
     assert doc.text[7:9] == "呐喊" and doc.text[10:12] == "鲁迅"
 
 
+def test_copies_of_the_dofn_in_one_process_load_the_model_once(monkeypatch):
+    import pickle
+
+    loads = []
+
+    def load(model_dir, batch_size=32):
+        loads.append(model_dir)
+        return RelationReader(FakeModel(), batch_size)
+
+    monkeypatch.setattr(RelationReader, "load", staticmethod(load))
+    fn = ExtractRelationsFn(model_dir="some/model")
+    copies = [pickle.loads(pickle.dumps(fn)) for _ in range(3)]  # as a runner ships DoFns
+    for copy in copies:
+        copy.setup()
+    assert loads == ["some/model"]
+    assert copies[0]._reader is copies[1]._reader is copies[2]._reader
+
+
 def test_dofn_turns_a_failing_document_into_a_dead_letter():
     fn = ExtractRelationsFn(model_dir=None)
     fn._reader = RelationReader(FakeModel(fail=True))
