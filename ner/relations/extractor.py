@@ -84,18 +84,24 @@ class RelationExtractorModel:
     """A loaded relation model: ``predict(texts)`` -> triples per text."""
 
     def __init__(self, model: RelationModel, vocab: CharVocab, predicates: Sequence[Predicate],
-                 version: str = "untrained", card: dict | None = None):
+                 version: str = "untrained", card: dict | None = None, threshold: float = 0.0):
         self.model, self.vocab, self.predicates = model, vocab, tuple(predicates)
+        # Logit cut for entity, head and tail scores (0: probability 0.5), stored with the model.
+        self.threshold = float(threshold)
         self.config: RelationConfig = model.config
         self.version, self.card = version, dict(card or {})
         self._serve = _compiled(model)
 
-    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Triple]]:
+    def predict(self, texts: Sequence[str], batch_size: int = 32,
+                threshold: float | None = None) -> list[list[Triple]]:
         """Triples of each text (texts longer than ``max_length`` are read in consecutive windows).
+
+        ``threshold``: the logit cut for this call (default: the model's ``threshold``).
 
         Returns:
             One list per text, sorted by (subject, predicate, object) offsets.
         """
+        cut = self.threshold if threshold is None else float(threshold)
         step = self.config.max_length
         windows = [(i, s) for i, t in enumerate(texts) for s in range(0, max(len(t), 1), step)]
         windows.sort(key=lambda w: len(texts[w[0]][w[1]:w[1] + step]))
@@ -107,7 +113,7 @@ class RelationExtractorModel:
             scores = {k: np.asarray(v) for k, v in self._serve(inputs["char_ids"], inputs["bigram_ids"]).items()}
             for row, ((i, s), piece) in enumerate(zip(chunk, pieces)):
                 for ss, se, p, os_, oe, score in decode(scores["entity"][row], scores["head"][row],
-                                                        scores["tail"][row], len(piece)):
+                                                        scores["tail"][row], len(piece), cut):
                     out[i].append(Triple((s + ss, s + se), self.config.predicates[p], (s + os_, s + oe),
                                          float(1.0 / (1.0 + np.exp(-score)))))
         for triples in out:
@@ -121,6 +127,8 @@ class RelationExtractorModel:
         stored = [np.asarray(v.numpy()) for v in self.model.weights]
         stored = [a.astype(np.float16) if a.dtype.kind == "f" else a for a in stored]
         digest = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in stored))
+        if self.threshold:  # it changes what the model predicts, so it is part of the version
+            digest.update(f"threshold={self.threshold!r}".encode())
         self.version = f"kgpipe-re-{digest.hexdigest()[:10]}"
         np.savez(path / "weights.npz", **{f"{i:04d}:{v.path}": a
                                           for i, (v, a) in enumerate(zip(self.model.weights, stored))})
@@ -128,6 +136,7 @@ class RelationExtractorModel:
                                                     ensure_ascii=False), encoding="utf-8")
         self.card = {**self.card, **(card or {})}
         meta = {"format": FORMAT, "version": self.version, "model": self.config.to_dict(),
+                "decode_threshold": self.threshold,
                 "predicates": [dataclasses.asdict(p) for p in self.predicates], "card": self.card}
         (path / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         return self.version
@@ -156,7 +165,8 @@ class RelationExtractorModel:
         for variable, array in zip(model.weights, arrays):
             variable.assign(array.astype(variable.dtype))
         return cls(model, CharVocab(vocab_data["chars"], vocab_data["bigrams"]),
-                   [Predicate(**p) for p in meta["predicates"]], meta["version"], meta.get("card"))
+                   [Predicate(**p) for p in meta["predicates"]], meta["version"], meta.get("card"),
+                   threshold=meta.get("decode_threshold", 0.0))
 
 
 def _compiled(model):

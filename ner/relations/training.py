@@ -71,12 +71,25 @@ def batches(examples: Sequence[Example], batch_size: int, rng: np.random.Generat
     return [out[i] for i in rng.permutation(len(out))]
 
 
-def evaluate(extractor: RelationExtractorModel, examples: Sequence[Example], batch_size: int = 32) -> dict:
-    """Triple-level scores of ``extractor`` on ``examples`` (``evaluation.score_triples``)."""
-    predicted = extractor.predict([e.text for e in examples], batch_size=batch_size)
+def evaluate(extractor: RelationExtractorModel, examples: Sequence[Example], batch_size: int = 32,
+             threshold: float | None = None) -> dict:
+    """Triple-level scores of ``extractor`` on ``examples`` (``evaluation.score_triples``);
+    ``threshold`` overrides the model's decoding threshold."""
+    predicted = extractor.predict([e.text for e in examples], batch_size=batch_size, threshold=threshold)
     return score_triples((e.strings(), {(e.text[t.subject[0]:t.subject[1]], t.predicate,
                                          e.text[t.object[0]:t.object[1]]) for t in p})
                          for e, p in zip(examples, predicted))
+
+
+def choose_threshold(extractor: RelationExtractorModel, examples: Sequence[Example],
+                     candidates: Sequence[float]) -> tuple[float, dict[float, dict]]:
+    """The decoding threshold with the best micro F1 on ``examples`` (ties: the one closest to
+    0), and the micro scores of every candidate."""
+    if not candidates:
+        raise ValueError("`candidates` must not be empty")
+    scores = {float(t): evaluate(extractor, examples, threshold=t)["micro"] for t in candidates}
+    best = max(scores, key=lambda t: (scores[t]["f1"], -abs(t)))
+    return best, scores
 
 
 def set_threads(threads: int) -> None:

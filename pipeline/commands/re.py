@@ -44,6 +44,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     evaluate.add_argument("--unknown", default="error", choices=("error", "skip"),
                           help="a predicate the model does not know: an error or counted and skipped")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument("--threshold", type=float, default=None,
+                          help="decoding threshold (logit) for this evaluation (default: the model's)")
+    tune = commands.add_parser("threshold", help="choose the decoding threshold on a dev slice")
+    tune.add_argument("--model", required=True, help="model directory (rewritten with --write)")
+    tune.add_argument("--data", required=True, help="DuIE JSON lines (a dev slice, never a test split)")
+    tune.add_argument("--range", default=":", help="sentences START:END of --data (0-based)")
+    tune.add_argument("--candidates", default="0,-0.5,-1,-1.5,-2,-2.5,-3",
+                      help="thresholds (logits) to try, comma separated")
+    tune.add_argument("--write", action="store_true",
+                      help="store the best threshold in the model directory (its version changes)")
+    tune.set_defaults(func=run_threshold)
     evaluate.set_defaults(func=run_eval)
     predict = commands.add_parser("predict", help="triples of texts given as arguments or on stdin")
     predict.add_argument("--model", default=None, help="model directory (default: the bundled model)")
@@ -110,7 +121,8 @@ def run_eval(args) -> int:
     from kgpipe.ner.relations.training import evaluate
 
     started = time.perf_counter()
-    scores = evaluate(extractor, examples)
+    scores = evaluate(extractor, examples, threshold=args.threshold)
+    scores["threshold"] = extractor.threshold if args.threshold is None else args.threshold
     scores["seconds"] = round(time.perf_counter() - started, 2)
     scores["model"] = extractor.version
     if args.json:
@@ -121,6 +133,29 @@ def run_eval(args) -> int:
     print(f"{'predicate':<10} {'P':>6} {'R':>6} {'F1':>6} {'gold':>5}")
     for name, s in [("micro", micro)] + sorted(scores["per_predicate"].items(), key=lambda kv: -kv[1]["gold"]):
         print(f"{name:<10} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['gold']:5d}")
+    return 0
+
+
+def run_threshold(args) -> int:
+    from kgpipe.ner.relations.data import read_duie
+    from kgpipe.ner.relations.training import choose_threshold
+
+    extractor = _load(args.model)
+    examples, report = read_duie(args.data, extractor.predicates, lines=_range(args.range))
+    _report(report)
+    try:
+        candidates = [float(x) for x in args.candidates.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"--candidates must be numbers separated by commas. Received: {args.candidates!r}") from None
+    best, scores = choose_threshold(extractor, examples, candidates)
+    print(f"{'threshold':>9} {'P':>6} {'R':>6} {'F1':>6}")
+    for t, s in scores.items():
+        print(f"{t:9.2f} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f}{'  <- best' if t == best else ''}")
+    if args.write:
+        extractor.threshold = best
+        version = extractor.save(args.model, card={"decode_threshold": f"{best} (kgpipe re threshold, "
+                                                                       f"best dev micro F1 {scores[best]['f1']:.4f})"})
+        print(f"wrote threshold {best} to {args.model}: version {version}")
     return 0
 
 

@@ -124,3 +124,45 @@ def test_cli_names_a_missing_model_directory_and_an_unknown_predicate(tmp_path, 
                               ensure_ascii=False) + "\n", encoding="utf-8")
     assert main(["re", "train", "--data", str(bad), "--schema", str(schema), "--out", str(tmp_path / "m")]) == 2
     assert "bad.json:1: predicate '父亲' is not in the schema" in capsys.readouterr().err
+
+
+def test_threshold_choice_and_its_round_trip_through_the_model_directory(tmp_path):
+    from kgpipe.ner.relations.extractor import CharVocab, RelationExtractorModel, Triple
+    from kgpipe.ner.relations.model import RelationConfig, RelationModel
+    from kgpipe.ner.relations.training import choose_threshold
+
+    data, schema = _write(tmp_path)
+    predicates = read_schema(schema)
+    examples, _ = read_duie(data, predicates)
+
+    class Fake:  # finds the gold triple of the first two sentences from -1 down, junk below -2
+        def predict(self, texts, batch_size=32, threshold=None):
+            out = []
+            for i, text in enumerate(texts):
+                found = [Triple((0, 4), "创始人", (5, 8), 0.9)] if i == 0 and threshold <= -1 else []
+                found += [Triple((0, 3), "出生地", (6, 8), 0.9)] if i == 1 and threshold <= -1 else []
+                found += [Triple((0, 1), "作者", (1, 2), 0.1)] * (threshold <= -2)
+                out.append(found)
+            return out
+
+    best, scores = choose_threshold(Fake(), examples, [0, -1, -1.5, -2])
+    assert best == -1  # ties with -1.5 go to the value closest to 0
+    assert scores[-1]["f1"] == scores[-1.5]["f1"] > scores[-2]["f1"] > scores[0]["f1"] == 0.0
+
+    names = [p.name for p in predicates]
+    vocab = CharVocab.build([t for t, _ in SENTENCES], min_bigram_count=1)
+    config = RelationConfig(predicates=tuple(names), vocab_size=len(vocab.chars),
+                            bigram_vocab_size=len(vocab.bigrams), embedding_dim=8, bigram_dim=4,
+                            lstm_units=4, head_size=4)
+    model = RelationModel(config)
+    model.build_all()
+    extractor = RelationExtractorModel(model, vocab, predicates)
+    plain = extractor.save(tmp_path / "plain")
+    extractor.threshold = -1.5
+    tuned = extractor.save(tmp_path / "tuned")
+    assert plain != tuned  # the threshold changes predictions, so the version
+    loaded = RelationExtractorModel.load(tmp_path / "tuned")
+    assert loaded.threshold == -1.5 and loaded.version == tuned
+    texts = [t for t, _ in SENTENCES]
+    assert loaded.predict(texts) == loaded.predict(texts, threshold=-1.5)
+    assert RelationExtractorModel.load(tmp_path / "plain").threshold == 0.0
