@@ -67,13 +67,8 @@ class GlobalPointerHead(keras.layers.Layer):
         self.built = True
 
     def call(self, hidden, token_mask=None):
-        x = self.query_key(ops.cast(hidden, "float32"))  # [b, n, 2d]
-        query, key = x[..., ::2], x[..., 1::2]
-        if self.use_rotary:
-            query, key = rotary(query, self.head_size), rotary(key, self.head_size)
-        scores = ops.einsum("bmd,bnd->bmn", query, key) / float(np.sqrt(self.head_size))
-        bias = ops.transpose(self.label_bias(x), (0, 2, 1)) / 2.0  # [b, 2t, n]
-        scores = scores[:, None] + bias[:, ::2, None, :] + bias[:, 1::2, :, None]
+        pair, end_bias, start_bias = self.factors(hidden)
+        scores = pair[:, None] + end_bias[:, :, None, :] + start_bias[:, :, :, None]
         seq_length = ops.shape(scores)[-1]
         valid = ops.ones((1, 1, seq_length, seq_length), "float32")
         if self.upper_triangle:
@@ -83,6 +78,23 @@ class GlobalPointerHead(keras.layers.Layer):
             m = ops.cast(token_mask, "float32")
             valid = valid * m[:, None, :, None] * m[:, None, None, :]
         return scores * valid + NEGATIVE * (1.0 - valid)
+
+    def factors(self, hidden):
+        """The three parts every score is the sum of, without the [b, t, n, n] broadcast:
+        ``scores[b, t, i, j] = (pair[b, i, j] + end_bias[b, t, j]) + start_bias[b, t, i]`` before
+        masking (in that order, so a caller summing them in numpy gets the same float32 values).
+
+        Returns:
+            ``pair`` float32 [batch_size, seq_length, seq_length] (scaled query . key, shared by
+            the labels), ``end_bias`` and ``start_bias`` float32 [batch_size, num_labels, seq_length].
+        """
+        x = self.query_key(ops.cast(hidden, "float32"))  # [b, n, 2d]
+        query, key = x[..., ::2], x[..., 1::2]
+        if self.use_rotary:
+            query, key = rotary(query, self.head_size), rotary(key, self.head_size)
+        pair = ops.einsum("bmd,bnd->bmn", query, key) / float(np.sqrt(self.head_size))
+        bias = ops.transpose(self.label_bias(x), (0, 2, 1)) / 2.0  # [b, 2t, n]
+        return pair, bias[:, ::2], bias[:, 1::2]
 
     def get_config(self):
         return {**super().get_config(), "num_labels": self.num_labels, "head_size": self.head_size,

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from kgpipe.ner.relations.data import Predicate
-from kgpipe.ner.relations.model import RelationConfig, RelationModel, decode
+from kgpipe.ner.relations.model import PairScores, RelationConfig, RelationModel, decode
 
 FORMAT = "kgpipe-re/1"
 _SPECIALS = ("<pad>", "<unk>")
@@ -112,8 +112,9 @@ class RelationExtractorModel:
             inputs = pad_batch(self.vocab, pieces)
             scores = {k: np.asarray(v) for k, v in self._serve(inputs["char_ids"], inputs["bigram_ids"]).items()}
             for row, ((i, s), piece) in enumerate(zip(chunk, pieces)):
-                for ss, se, p, os_, oe, score in decode(scores["entity"][row], scores["head"][row],
-                                                        scores["tail"][row], len(piece), cut):
+                head, tail = (PairScores(*(scores[f"{name}_{part}"][row] for part in ("pair", "end", "start")))
+                              for name in ("head", "tail"))
+                for ss, se, p, os_, oe, score in decode(scores["entity"][row], head, tail, len(piece), cut):
                     out[i].append(Triple((s + ss, s + se), self.config.predicates[p], (s + os_, s + oe),
                                          float(1.0 / (1.0 + np.exp(-score)))))
         for triples in out:
@@ -170,11 +171,12 @@ class RelationExtractorModel:
 
 
 def _compiled(model):
-    """The model's inference call: one ``tf.function`` for every batch shape under TensorFlow
-    (eager Keras spent most of prediction in per-op dispatch), the plain call elsewhere."""
+    """The model's inference call (``RelationModel.predict_factors``: no dense pair tensors):
+    one ``tf.function`` for every batch shape under TensorFlow (eager Keras spent most of
+    prediction in per-op dispatch), the plain call elsewhere."""
     import keras
 
-    call = lambda chars, bigrams: model({"char_ids": chars, "bigram_ids": bigrams}, training=False)  # noqa: E731
+    call = lambda chars, bigrams: model.predict_factors({"char_ids": chars, "bigram_ids": bigrams})  # noqa: E731
     if keras.backend.backend() != "tensorflow":
         return call
     import tensorflow as tf

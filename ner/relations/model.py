@@ -89,15 +89,29 @@ class RelationModel(keras.Model):
         self.tail = GlobalPointerHead(p, config.head_size, use_rotary=False, upper_triangle=False, name="tail")
 
     def call(self, inputs, training=False):
+        hidden, mask = self._encode(inputs, training)
+        return {"entity": self.entity(hidden, token_mask=mask), "head": self.head(hidden, token_mask=mask),
+                "tail": self.tail(hidden, token_mask=mask)}
+
+    def predict_factors(self, inputs):
+        """Inference outputs without the dense [batch, num_predicates, n, n] pair tensors:
+        ``entity`` as in ``call``, and for ``head`` / ``tail`` their ``GlobalPointerHead.factors``
+        as ``{name}_pair`` [batch, n, n], ``{name}_end`` and ``{name}_start`` [batch, p, n]
+        (``PairScores`` sums them for the pairs decoding asks about; same values as ``call``)."""
+        hidden, mask = self._encode(inputs, False)
+        out = {"entity": self.entity(hidden, token_mask=mask)}
+        for name, head in (("head", self.head), ("tail", self.tail)):
+            out[f"{name}_pair"], out[f"{name}_end"], out[f"{name}_start"] = head.factors(hidden)
+        return out
+
+    def _encode(self, inputs, training):
         chars = inputs["char_ids"]
         mask = ops.not_equal(chars, 0)
         bigram = self.bigram_embeddings(inputs["bigram_ids"])
         previous = ops.pad(bigram[:, :-1], ((0, 0), (1, 0), (0, 0)))
         x = ops.concatenate([self.char_embeddings(chars), previous, bigram], axis=-1)
         x = self.dropout(x, training=training)
-        hidden = self.dropout(self.bilstm(x, mask=mask, training=training), training=training)
-        return {"entity": self.entity(hidden, token_mask=mask), "head": self.head(hidden, token_mask=mask),
-                "tail": self.tail(hidden, token_mask=mask)}
+        return self.dropout(self.bilstm(x, mask=mask, training=training), training=training), mask
 
     def build_all(self) -> None:
         """Creates every weight by calling the model once on a dummy batch."""
@@ -107,29 +121,52 @@ class RelationModel(keras.Model):
         return {**super().get_config(), "config": self.config.to_dict()}
 
 
-def decode(entity: np.ndarray, head: np.ndarray, tail: np.ndarray, length: int,
+class PairScores:
+    """One row's head (or tail) pair scores from ``RelationModel.predict_factors``:
+    ``at(i, j)`` is ``scores[:, i, j]`` (float32 [num_predicates]) of the dense tensor."""
+
+    def __init__(self, pair: np.ndarray, end_bias: np.ndarray, start_bias: np.ndarray):
+        self.pair, self.end_bias, self.start_bias = pair, end_bias, start_bias
+
+    def at(self, i: int, j: int) -> np.ndarray:
+        return (self.pair[i, j] + self.end_bias[:, j]) + self.start_bias[:, i]
+
+
+def decode(entity: np.ndarray, head, tail, length: int,
            threshold: float = 0.0) -> list[tuple[int, int, int, int, int, float]]:
     """Triples from one sentence's scores (numpy).
 
     Args:
-        entity: [2, n, n]; head, tail: [num_predicates, n, n] (one row of the model output).
+        entity: [2, n, n]; head, tail: [num_predicates, n, n] (one row of the model output) or
+            ``PairScores`` of that row.
         length: real characters in the row.
 
     Returns:
         ``(subject_start, subject_end, predicate_index, object_start, object_end, score)`` with
         ``end`` exclusive and ``score`` the smallest of the four logits, sorted by position.
     """
-    entity, head, tail = entity[:, :length, :length], head[:, :length, :length], tail[:, :length, :length]
+    entity = entity[:, :length, :length]
+    if not isinstance(head, PairScores):  # dense [p, n, n]
+        head, tail = _Dense(head), _Dense(tail)
     subjects = [(i, j, entity[0, i, j]) for i, j in zip(*np.nonzero(entity[0] > threshold))]
     objects = [(i, j, entity[1, i, j]) for i, j in zip(*np.nonzero(entity[1] > threshold))]
     triples = []
     for sh, st, s_score in subjects:
         for oh, ot, o_score in objects:
-            both = np.nonzero((head[:, sh, oh] > threshold) & (tail[:, st, ot] > threshold))[0]
+            head_scores, tail_scores = head.at(sh, oh), tail.at(st, ot)
+            both = np.nonzero((head_scores > threshold) & (tail_scores > threshold))[0]
             for p in both.tolist():
-                score = float(min(s_score, o_score, head[p, sh, oh], tail[p, st, ot]))
+                score = float(min(s_score, o_score, head_scores[p], tail_scores[p]))
                 triples.append((int(sh), int(st) + 1, p, int(oh), int(ot) + 1, score))
     return sorted(triples)
+
+
+class _Dense:
+    def __init__(self, scores: np.ndarray):
+        self.scores = scores
+
+    def at(self, i: int, j: int) -> np.ndarray:
+        return self.scores[:, i, j]
 
 
 def pair_targets(rows: Sequence[Sequence[tuple[int, int, int]]], num_labels: int, n: int) -> np.ndarray:

@@ -166,3 +166,25 @@ def test_threshold_choice_and_its_round_trip_through_the_model_directory(tmp_pat
     texts = [t for t, _ in SENTENCES]
     assert loaded.predict(texts) == loaded.predict(texts, threshold=-1.5)
     assert RelationExtractorModel.load(tmp_path / "plain").threshold == 0.0
+
+
+def test_factored_pair_scores_equal_the_dense_heads_exactly():
+    from kgpipe.ner.relations.model import PairScores, RelationConfig, RelationModel
+
+    config = RelationConfig(predicates=("a", "b", "c"), vocab_size=20, bigram_vocab_size=20,
+                            embedding_dim=8, bigram_dim=4, lstm_units=4, head_size=4)
+    model = RelationModel(config)
+    model.build_all()
+    rng = np.random.default_rng(0)
+    inputs = {"char_ids": rng.integers(2, 20, (3, 7)).astype(np.int32),
+              "bigram_ids": rng.integers(2, 20, (3, 7)).astype(np.int32)}
+    inputs["char_ids"][2, 5:] = 0  # a padded row: only its real positions are compared
+    dense = {k: np.asarray(v) for k, v in model(inputs).items()}
+    factors = {k: np.asarray(v) for k, v in model.predict_factors(inputs).items()}
+    np.testing.assert_array_equal(factors["entity"], dense["entity"])
+    for name in ("head", "tail"):
+        for row, length in enumerate((7, 7, 5)):
+            pairs = PairScores(*(factors[f"{name}_{part}"][row] for part in ("pair", "end", "start")))
+            for i in range(length):
+                for j in range(length):
+                    np.testing.assert_array_equal(pairs.at(i, j), dense[name][row, :, i, j])
