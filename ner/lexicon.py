@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -51,6 +52,7 @@ class Lexicon:
         self._adding_jieba = False
         self._prefixes: set[str] | None = None  # built on first use (the reference paths only)
         self._frozen = None  # Aho-Corasick automaton, rebuilt lazily after changes
+        self.from_cache = False  # read back by build_lexicon(cache_dir=...)
 
     @property
     def feature_dim(self) -> int:
@@ -232,14 +234,83 @@ def covered_positions(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray,
 
 
 def build_lexicon(*, use_jieba: bool = True, extra: Mapping[str, Iterable[str]] | None = None,
-                  categories: Iterable[str] = BASE_CATEGORIES, max_word_length: int = 12) -> Lexicon:
-    """jieba's dictionary plus ``extra`` word lists keyed by category."""
-    lexicon = Lexicon(categories, max_word_length=max_word_length)
-    if use_jieba:
-        lexicon.add_jieba()
+                  categories: Iterable[str] = BASE_CATEGORIES, max_word_length: int = 12,
+                  cache_dir: str | os.PathLike | None = None) -> Lexicon:
+    """jieba's dictionary plus ``extra`` word lists keyed by category.
+
+    ``cache_dir``: where the jieba part, with its Aho-Corasick automaton, is kept between
+    processes (``default_cache_dir()`` for taggers): reading it back takes a fraction of the
+    seconds building it does, once per pipeline worker. The key covers jieba's dictionary file
+    (path, size, modification time), the categories, ``max_word_length`` and the versions of
+    this format, jieba and pyahocorasick; an unreadable entry is rebuilt.
+    """
+    categories = tuple(categories)
+    lexicon = None
+    if use_jieba and cache_dir is not None:
+        lexicon = _cached_jieba_lexicon(Path(cache_dir), categories, max_word_length)
+    if lexicon is None:
+        lexicon = Lexicon(categories, max_word_length=max_word_length)
+        if use_jieba:
+            lexicon.add_jieba()
+            if cache_dir is not None:
+                _store_jieba_lexicon(Path(cache_dir), lexicon)
     for category, words in (extra or {}).items():
         lexicon.add_words(words, category)
     return lexicon
+
+
+_CACHE_FORMAT = "kgpipe-lexicon/1"
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/kgpipe`` (``~/.cache/kgpipe``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kgpipe"
+
+
+def _cache_file(cache_dir: Path, categories: tuple[str, ...], max_word_length: int) -> Path:
+    import hashlib
+    from importlib import metadata
+
+    import jieba
+
+    path = jieba_dictionary_path()
+    stat = os.stat(path)
+    versions = [metadata.version(name) for name in ("jieba", "pyahocorasick")]
+    key = "|".join(map(str, (_CACHE_FORMAT, os.path.abspath(path), stat.st_size, stat.st_mtime_ns,
+                             categories, max_word_length, *versions, jieba.__version__)))
+    return cache_dir / f"jieba-lexicon-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pkl"
+
+
+def _cached_jieba_lexicon(cache_dir: Path, categories, max_word_length) -> Lexicon | None:
+    import pickle
+
+    try:
+        with open(_cache_file(cache_dir, categories, max_word_length), "rb") as f:
+            state = pickle.load(f)
+        lexicon = Lexicon(state["categories"], max_word_length=max_word_length)
+        lexicon.words, lexicon._frozen = state["words"], state["frozen"]
+    except Exception:  # missing, unreadable or from other versions: build it anew
+        return None
+    lexicon.from_cache = True
+    return lexicon
+
+
+def _store_jieba_lexicon(cache_dir: Path, lexicon: Lexicon) -> None:
+    import pickle
+    import tempfile
+
+    if lexicon._frozen is None:
+        lexicon._frozen = lexicon._freeze() if lexicon.words else ()
+    target = _cache_file(cache_dir, lexicon.categories, lexicon.max_word_length)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=cache_dir, delete=False, suffix=".tmp") as f:
+            pickle.dump({"categories": lexicon.categories, "words": lexicon.words,
+                         "frozen": lexicon._frozen}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(f.name, target)  # whole or not at all, even with several workers at once
+    except OSError:  # a read-only home still tags text, only more slowly next time
+        pass
 
 
 def read_word_list(paths: Iterable[str | os.PathLike]) -> list[str]:

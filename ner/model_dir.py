@@ -28,7 +28,7 @@ import numpy as np
 
 from kgpipe.ner.config import NerConfig
 from kgpipe.ner.features import BigramVocab, Featurizer
-from kgpipe.ner.lexicon import Lexicon, build_lexicon
+from kgpipe.ner.lexicon import Lexicon, build_lexicon, default_cache_dir
 from kgpipe.ner.tokenizer import Tokenizer
 
 FORMAT = "kgpipe-ner/1"
@@ -110,7 +110,7 @@ def load_featurizer(path: str | os.PathLike, meta: dict) -> Featurizer:
     if meta.get("lexicon"):
         spec = meta["lexicon"]
         lexicon = build_lexicon(use_jieba=spec["jieba"], categories=spec["categories"],
-                                max_word_length=spec["max_word_length"])
+                                max_word_length=spec["max_word_length"], cache_dir=default_cache_dir())
         lexicon.uses_jieba = spec["jieba"]
         lexicon.load_extra(path / spec["extra_file"])
         if list(lexicon.categories) != list(spec["categories"]):
