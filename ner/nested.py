@@ -24,6 +24,16 @@ def has_overlaps(example: Example) -> bool:
     return any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
 
 
+def write_cmeee(path: str | os.PathLike, examples) -> None:
+    """Writes ``Example``s as CMeEE-style JSON lines (inclusive ``end_idx``), which keep nested
+    and crossing spans that a column file cannot; ``read_cmeee`` reads them back."""
+    with open(path, "w", encoding="utf-8") as f:
+        for example in examples:
+            entities = [{"start_idx": start, "end_idx": end - 1, "type": label, "entity": example.text[start:end]}
+                        for start, end, label in sorted(example.spans)]
+            f.write(json.dumps({"text": example.text, "entities": entities}, ensure_ascii=False) + "\n")
+
+
 def is_cmeee(path: str | os.PathLike) -> bool:
     """Whether a ``.json``/``.jsonl`` file holds CMeEE-style records (an ``entities`` list)."""
     with open(path, encoding="utf-8") as f:

@@ -45,7 +45,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                             "default: the bundled model)")
     label.add_argument("--input", action="append", required=True, metavar="PATH",
                        help="unlabelled text: JSON lines (text field), TSV (last column) or lines")
-    label.add_argument("--out", required=True, help="column file to write (char TAG)")
+    label.add_argument("--out", required=True, help="column file to write (char TAG), or FILE.json(l) "
+                       "for CMeEE-style JSON lines, which keep nested spans (GlobalPointer models)")
     label.add_argument("--heads", default=None, help="comma-separated heads to decode (default all)")
     label.add_argument("--labels", default=None, help="comma-separated types to keep (default all)")
     label.add_argument("--min-score", type=float, default=0.9,
@@ -405,7 +406,19 @@ def run_label(args) -> int:
     examples, stats = pseudo_label(
         taggers, texts, heads=args.heads.split(",") if args.heads else None,
         labels=args.labels.split(",") if args.labels else None, min_score=args.min_score)
-    write_column_file(args.out, examples, scheme=args.scheme)
+    if str(args.out).endswith((".json", ".jsonl")):  # CMeEE-style JSON lines: nested spans too
+        from kgpipe.ner.nested import write_cmeee
+
+        write_cmeee(args.out, examples)
+    else:
+        from kgpipe.ner.nested import has_overlaps
+
+        nested = sum(map(has_overlaps, examples))
+        if nested:
+            raise SystemExit(f"kgpipe ner label: {nested} kept windows have nested or overlapping spans "
+                             "(a GlobalPointer model's), which a column file cannot hold; write "
+                             "CMeEE-style JSON lines instead: --out FILE.jsonl")
+        write_column_file(args.out, examples, scheme=args.scheme)
     print(json.dumps({"out": args.out, "texts": len(texts), **stats.to_dict(),
                       "seconds": round(time.perf_counter() - t0, 1),
                       "models": [t.version for t in taggers]}))

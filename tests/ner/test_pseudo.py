@@ -156,3 +156,23 @@ def test_extra_sentences_can_feed_an_auxiliary_head(tmp_path):
     trainer.prepare()
     assert [h.name for h in trainer.model_config.heads] == ["news", "cluener"]
     assert sum(x.head == "cluener" for x in trainer.train) == 4
+
+
+def test_cli_label_writes_nested_spans_as_cmeee_json_lines_only(tmp_path, monkeypatch, capsys):
+    from kgpipe.ner.data import read_examples
+    from kgpipe.ner.tagger import MentionTagger
+    from kgpipe.pipeline.commands import ner as ner_commands
+
+    nested = FakeTagger({"北京大学": "ORG", "北京": "LOC", "张三": "PER"})  # 北京 inside 北京大学
+    nested.version = "fake-nested"
+    monkeypatch.setattr(MentionTagger, "load", classmethod(lambda cls, path, **kw: nested))
+    monkeypatch.setattr(ner_commands, "_model_dirs", lambda given: ["fake"])
+    raw = tmp_path / "raw.txt"
+    raw.write_text("张三在北京大学工作。\n", encoding="utf-8")
+    out = tmp_path / "pseudo.jsonl"
+    assert ner_commands.main(["label", "--input", str(raw), "--out", str(out), "--min-score", "0"]) == 0
+    (example,) = read_examples(out)
+    assert example.text == "张三在北京大学工作。"
+    assert example.spans == ((0, 2, "PER"), (3, 5, "LOC"), (3, 7, "ORG"))
+    with pytest.raises(SystemExit, match="nested or overlapping spans.*--out FILE.jsonl"):
+        ner_commands.main(["label", "--input", str(raw), "--out", str(tmp_path / "p.bio"), "--min-score", "0"])
