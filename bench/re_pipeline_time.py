@@ -1,6 +1,7 @@
 """Pipeline wall time with and without the relation stage, runs interleaved in one process.
 
     python bench/re_pipeline_time.py --input pipeline/sample/sample.jsonl --repeats 2 [--relation_model DIR]
+    python bench/re_pipeline_time.py --input ../shared/data/news/thucnews_1000.tsv --tsv_columns category,text
 
 Each repeat runs ``kgpipe run`` without relations, then with ``--relations`` (the bundled relation
 model unless ``--relation_model``), into fresh folders; prints wall seconds of each, the ratio of the
@@ -23,10 +24,12 @@ def main(argv=None) -> int:
     parser.add_argument("--input", required=True)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--relation_model", default=None)
+    parser.add_argument("--tsv_columns", default=None, help="passed to kgpipe run (e.g. category,text)")
     args = parser.parse_args(argv)
     from kgpipe.pipeline.run import run
 
     relation_flags = ["--relation_model", args.relation_model] if args.relation_model else ["--relations"]
+    common = ["--tsv_columns", args.tsv_columns] if args.tsv_columns else []
     times: dict[str, list[float]] = {"without": [], "with": []}
     counts = {}
     load_before = os.getloadavg()
@@ -34,7 +37,7 @@ def main(argv=None) -> int:
         for repeat in range(args.repeats):
             for name, extra in (("without", []), ("with", relation_flags)):
                 started = time.perf_counter()
-                summary = run(["--input", args.input, "--output", f"{folder}/{name}{repeat}", "--no_progress", *extra])
+                summary = run(["--input", args.input, "--output", f"{folder}/{name}{repeat}", "--no_progress", *common, *extra])
                 times[name].append(time.perf_counter() - started)
                 counts[name] = summary["counts"]
     ratio = statistics.median(times["with"]) / statistics.median(times["without"])
