@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -263,8 +264,12 @@ _CACHE_FORMAT = "kgpipe-lexicon/1"
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/kgpipe`` (``~/.cache/kgpipe``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    """``$XDG_CACHE_HOME/kgpipe`` (``~/.cache/kgpipe``; the system's temporary folder when there
+    is no home directory)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        base = os.path.join(home, ".cache") if home != "~" else os.path.join(tempfile.gettempdir(), "kgpipe-cache")
     return Path(base) / "kgpipe"
 
 
@@ -274,11 +279,20 @@ def _cache_file(cache_dir: Path, categories: tuple[str, ...], max_word_length: i
 
     import jieba
 
+    import sys
+    import unicodedata
+
+    from kgpipe.ner import tokenizer
+
     path = jieba_dictionary_path()
     stat = os.stat(path)
     versions = [metadata.version(name) for name in ("jieba", "pyahocorasick")]
+    # The code that turns the dictionary into weights (normalisation, categories, filters) and
+    # the Unicode tables it relies on are part of the key: a change gives a new entry.
+    code = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], tokenizer)))
     key = "|".join(map(str, (_CACHE_FORMAT, os.path.abspath(path), stat.st_size, stat.st_mtime_ns,
-                             categories, max_word_length, *versions, jieba.__version__)))
+                             categories, max_word_length, *versions, jieba.__version__,
+                             code.hexdigest(), unicodedata.unidata_version, sys.version_info[:2])))
     return cache_dir / f"jieba-lexicon-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pkl"
 
 
@@ -298,19 +312,27 @@ def _cached_jieba_lexicon(cache_dir: Path, categories, max_word_length) -> Lexic
 
 def _store_jieba_lexicon(cache_dir: Path, lexicon: Lexicon) -> None:
     import pickle
-    import tempfile
 
     if lexicon._frozen is None:
         lexicon._frozen = lexicon._freeze() if lexicon.words else ()
-    target = _cache_file(cache_dir, lexicon.categories, lexicon.max_word_length)
+    temporary = None
     try:
+        target = _cache_file(cache_dir, lexicon.categories, lexicon.max_word_length)
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=cache_dir, delete=False, suffix=".tmp") as f:
+            temporary = f.name
             pickle.dump({"categories": lexicon.categories, "words": lexicon.words,
                          "frozen": lexicon._frozen}, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(f.name, target)  # whole or not at all, even with several workers at once
-    except OSError:  # a read-only home still tags text, only more slowly next time
+        os.replace(temporary, target)  # whole or not at all, even with several workers at once
+        temporary = None
+    except Exception:  # a read-only or full disk still tags text, only more slowly next time
         pass
+    finally:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
 
 
 def read_word_list(paths: Iterable[str | os.PathLike]) -> list[str]:

@@ -149,7 +149,7 @@ class TrainConfig:
                                  "(no config.json)")
             clashing = {"encoder_dir": self.encoder_dir, "pretrain_epochs": self.pretrain_epochs,
                         "word_vectors_dim": self.word_vectors_dim,
-                        "gazetteer_folds": self.gazetteer_folds}
+                        "gazetteer_folds": self.gazetteer_folds, "lexicon_words": self.lexicon_words}
             clashing = {k: v for k, v in clashing.items() if v}
             if clashing:
                 raise ValueError("`init_model` takes its vocabularies, features and weights from "
@@ -327,6 +327,12 @@ class Trainer:
             if corpus.augment:
                 from kgpipe.ner.augment import read_names, replace_mentions
                 gold = train[corpus.name]
+                unknown = {label for label, _ in c.augment_names} | set(c.augment_labels)
+                unknown -= set(label_set(gold))
+                if unknown:
+                    raise ValueError(f"--augment-names/--augment-labels name {sorted(unknown)}, which "
+                                     f"corpus {corpus.name!r} does not have; its labels: "
+                                     f"{list(label_set(gold))}")
                 lower = not any(ch.isascii() and ch.isupper() for ex in gold for ch in ex.text)
                 names = {label: read_names(path, lowercase=lower)
                          for label, path in c.augment_names if label in label_set(gold)}

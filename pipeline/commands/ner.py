@@ -400,13 +400,18 @@ def run_label(args) -> int:
     from kgpipe.ner.pseudo import pseudo_label
     from kgpipe.ner.tagger import MentionTagger
 
+    as_json = str(args.out).lower().endswith((".json", ".jsonl"))
     taggers = [MentionTagger.load(path) for path in _model_dirs(args.model)]
+    nested_heads = [h.name for t in taggers for h in getattr(t, "_heads", ()) if getattr(h, "nested", False)]
+    if nested_heads and not as_json:  # before hours of tagging, not after
+        raise SystemExit(f"kgpipe ner label: heads {nested_heads} emit nested spans, which a column file "
+                         "cannot hold; write CMeEE-style JSON lines instead: --out FILE.jsonl")
     texts = [text for path in args.input for text in read_texts(path)]
     t0 = time.perf_counter()
     examples, stats = pseudo_label(
         taggers, texts, heads=args.heads.split(",") if args.heads else None,
         labels=args.labels.split(",") if args.labels else None, min_score=args.min_score)
-    if str(args.out).endswith((".json", ".jsonl")):  # CMeEE-style JSON lines: nested spans too
+    if as_json:  # CMeEE-style JSON lines: nested spans too (--scheme applies to column files)
         from kgpipe.ner.nested import write_cmeee
 
         write_cmeee(args.out, examples)

@@ -61,3 +61,18 @@ def test_read_names_splits_bracketed_forms_and_lowercases(tmp_path):
     (tmp_path / "empty.txt").write_text("猎\n\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no name"):
         read_names(str(tmp_path / "empty.txt"))
+
+
+def test_training_refuses_outside_names_for_a_label_the_corpus_lacks(tmp_path):
+    from kgpipe.ner.data import write_column_file
+    from kgpipe.ner.training import Corpus, TrainConfig, Trainer
+
+    data = tmp_path / "news.txt"
+    write_column_file(data, TRAIN[:2] * 10, "BIO")
+    names = tmp_path / "brands.txt"
+    names.write_text("华为\n小米\n", encoding="utf-8")
+    config = TrainConfig(output_dir=str(tmp_path / "run"), lexicon_jieba=False, gazetteer_folds=0,
+                         corpora=(Corpus("news", str(data), {}, 2, augment=0.5),),
+                         augment_names=(("BRNAD", str(names)),))
+    with pytest.raises(ValueError, match=r"\['BRNAD'\].*labels: \['LOC', 'PER'\]"):
+        Trainer(config).prepare()

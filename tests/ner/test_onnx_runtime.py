@@ -107,6 +107,12 @@ def test_unsupported_model_raises_and_load_falls_back(tmp_path):
         MentionTagger(model, featurizer, version="t", runtime="tflite")
 
 
+ON_GPU_MACHINE = pytest.mark.skipif(
+    __import__("kgpipe.ner.tagger", fromlist=["_may_have_gpu"])._may_have_gpu(),
+    reason="a GPU (or a non-Linux) machine loads the Keras path by default")
+
+
+@ON_GPU_MACHINE
 def test_default_model_same_mentions_on_msra_sample(shared_data):
     from kgpipe.ner.data import read_examples, split_long
     from kgpipe.ner.tagger import MentionTagger
@@ -145,6 +151,7 @@ def test_a_layer_the_exporter_does_not_know_is_unsupported():
         export_onnx(model)
 
 
+@ON_GPU_MACHINE
 def test_cpu_tagger_starts_without_keras_or_tensorflow():
     """Their import was most of a pipeline worker's start-up; the ONNX path needs neither."""
     import subprocess
