@@ -72,6 +72,10 @@ class KgpipeOptions(PipelineOptions):
         parser.add_argument("--incremental", action="store_true",
                             help="Skip documents already in DIR from earlier runs; append a new run.")
         parser.add_argument("--no_progress", action="store_true", help="Do not log progress lines.")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="Worker processes of the direct runner, each with its own model and KB "
+                                 "(0: one per CPU core; 1: in-process, the default). Shorthand for "
+                                 "--direct_running_mode multi_processing --direct_num_workers N.")
         parser.add_argument("--append", action="store_true",
                             help="Add this run to an output folder that holds runs of other inputs.")
         parser.add_argument("--overwrite", action="store_true",

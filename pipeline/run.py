@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 from apache_beam.utils import shared
 
 from kgpipe.kg import commit, manifest
@@ -33,7 +33,7 @@ from kgpipe.kg.export.rdf import ntriples_line
 from kgpipe.linking.linker import LinkerConfig, kb_version
 from kgpipe.pipeline import transforms as T
 from kgpipe.pipeline.handlers import METRICS_NAMESPACE, NerConfig, NerModelHandler
-from kgpipe.pipeline.options import RdfCompression, RunConfig, check_flags, local_model_dir
+from kgpipe.pipeline.options import KgpipeOptions, RdfCompression, RunConfig, check_flags, local_model_dir
 from kgpipe.pipeline.preflight import ModelInfo, UsageError, check_inputs, check_kb, check_output
 from kgpipe.pipeline.readers import InputFormat
 from kgpipe.schemas import arrow
@@ -227,6 +227,18 @@ def _runner_options(argv: Sequence[str] | None) -> tuple[PipelineOptions, Any]:
     check_flags(argv or [])
     options = PipelineOptions(argv)
     standard = options.view_as(StandardOptions)
+    workers = options.view_as(KgpipeOptions).workers
+    if workers < 0:
+        raise ValueError(f"--workers must be >= 0 (0: one per CPU core). Received: --workers {workers}")
+    workers = workers or os.cpu_count() or 1
+    if workers > 1 and standard.runner in (None, "DirectRunner", "direct"):
+        direct = options.view_as(DirectOptions)
+        if direct.direct_running_mode not in (None, "in_memory", "multi_processing") or (
+                direct.direct_num_workers not in (None, 1, workers)):
+            raise ValueError("--workers sets --direct_running_mode multi_processing and --direct_num_workers; "
+                             f"give one or the other. Received: --workers {workers}, --direct_running_mode "
+                             f"{direct.direct_running_mode}, --direct_num_workers {direct.direct_num_workers}")
+        direct.direct_running_mode, direct.direct_num_workers = "multi_processing", workers
     if standard.runner in (None, "DirectRunner", "direct"):
         from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 

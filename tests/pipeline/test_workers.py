@@ -1,0 +1,34 @@
+"""`--workers N`: the direct runner's multi-process mode in one flag."""
+
+import os
+
+import pytest
+from apache_beam.options.pipeline_options import DirectOptions
+
+from kgpipe.pipeline.run import _runner_options
+
+
+def _direct(argv):
+    options, _ = _runner_options(argv)
+    direct = options.view_as(DirectOptions)
+    return direct.direct_running_mode, direct.direct_num_workers
+
+
+def test_workers_sets_the_multi_process_direct_runner():
+    assert _direct(["--workers", "2"]) == ("multi_processing", 2)
+    assert _direct(["--workers", "0"]) == (("multi_processing", os.cpu_count()) if os.cpu_count() > 1
+                                           else ("in_memory", 1))
+    assert _direct([])[0] in (None, "in_memory")  # default: in-process
+    # The long form still works, and agreeing with --workers is fine.
+    assert _direct(["--direct_running_mode", "multi_processing", "--direct_num_workers", "2"]) == (
+        "multi_processing", 2)
+    assert _direct(["--workers", "2", "--direct_num_workers", "2"]) == ("multi_processing", 2)
+
+
+def test_workers_refuses_negative_and_contradicting_flags():
+    with pytest.raises(ValueError, match="--workers must be >= 0"):
+        _runner_options(["--workers", "-1"])
+    with pytest.raises(ValueError, match="give one or the other"):
+        _runner_options(["--workers", "2", "--direct_running_mode", "multi_threading"])
+    with pytest.raises(ValueError, match="give one or the other"):
+        _runner_options(["--workers", "2", "--direct_num_workers", "3"])
