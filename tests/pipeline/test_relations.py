@@ -70,10 +70,41 @@ def test_dofn_turns_a_failing_document_into_a_dead_letter():
     fn = ExtractRelationsFn(model_dir=None)
     fn._reader = RelationReader(FakeModel(fail=True))
     doc = Document(id="d", text="呐喊是鲁迅写的。", language="zh")
-    out = list(fn.process((doc, [], [])))
+    out = list(fn.process([(doc, [], [])]))
     dead = [o.value for o in out if hasattr(o, "tag")]
     assert dead[0].stage == "relations" and "model exploded" in dead[0].error
     assert out[-1] == (doc, [], [], [])
+
+
+class PickyModel(FakeModel):
+    """Fails any call that holds the sentence 坏句子。"""
+
+    def predict(self, texts, batch_size=32):
+        self.calls.append(list(texts))
+        if "坏句子。" in texts:
+            raise RuntimeError("bad sentence")
+        return [[Triple((0, 2), "作者", (3, 5), 0.8)] if t.startswith("呐喊") else [] for t in texts]
+
+
+def test_a_batch_of_documents_is_one_model_call_and_a_bad_document_fails_alone():
+    docs = [Document(id="a", text="今天天气很好。呐喊是鲁迅写的。", language="zh"),
+            Document(id="b", text="坏句子。", language="zh"),
+            Document(id="c", text="呐喊是鲁迅写的。", language="zh")]
+    model = FakeModel()
+    reader = RelationReader(model)
+    per_doc = [reader.read(d) for d in docs]
+    model.calls.clear()
+    assert reader.read_many(docs) == per_doc
+    assert model.calls == [["今天天气很好。", "呐喊是鲁迅写的。", "坏句子。", "呐喊是鲁迅写的。"]]
+    assert [len(r) for r in per_doc] == [1, 0, 1] and per_doc[2][0].subject == (0, 2)
+
+    fn = ExtractRelationsFn(model_dir=None)
+    fn._reader = RelationReader(PickyModel())
+    out = list(fn.process([(d, [], []) for d in docs]))
+    dead = [o.value for o in out if hasattr(o, "tag")]
+    kept = [o for o in out if not hasattr(o, "tag")]
+    assert [d.input_ref for d in dead] == ["b"] and "bad sentence" in dead[0].error
+    assert [(doc.id, len(relations)) for doc, _, _, relations in kept] == [("a", 1), ("b", 0), ("c", 1)]
 
 
 SCHEMA = [{"predicate": p, "subject_type": s, "object_type": {"@value": o}}
