@@ -33,6 +33,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     train.add_argument("--lstm-units", type=int, default=128)
     train.add_argument("--embedding-dim", type=int, default=128)
     train.add_argument("--head-size", type=int, default=64)
+    train.add_argument("--dropout", type=float, default=0.1, help="dropout on embeddings and BiLSTM outputs")
     train.add_argument("--max-length", type=int, default=160, help="characters per window")
     train.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: default)")
     train.add_argument("--seed", type=int, default=0)
@@ -101,7 +102,7 @@ def run_train(args) -> int:
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          time_budget=args.time_budget, eval_every=args.eval_every, seed=args.seed)
     model_config = {"lstm_units": args.lstm_units, "embedding_dim": args.embedding_dim,
-                    "head_size": args.head_size, "max_length": args.max_length}
+                    "head_size": args.head_size, "max_length": args.max_length, "dropout": args.dropout}
     card = {"data": f"{args.data}: sentences 0..{len(examples) - args.dev - 1} (train), last {args.dev} (dev)",
             "command": "kgpipe re train " + " ".join(sys.argv[3:] if len(sys.argv) > 3 else []),
             "objects": "@value slot only; subjects/objects at their first occurrence in the text"}
