@@ -15,8 +15,10 @@ A subject (or entity object) span is resolved to the entity of the mention with 
 else of the mention overlapping it most (more than half of the span); a span that meets no
 mention (the relation model found an entity NER missed, e.g. a book title) gets a minted NIL
 entity of its own, keyed ``RE|<surface>`` (so the same surface is one node across documents and
-runs; it is not merged with NER's NIL nodes, keyed by NER label), typed ``kgp:Entity`` with its
-surface as label. A relation whose predicate the ontology lacks, or that relates an entity to
+runs; it is not merged with NER's NIL nodes, keyed by NER label), typed with the class of the
+predicate's subject or object type in the model's schema (``人物`` -> ``kgp:Person``, ``企业`` ->
+``kgp:Organization``, ``schemas.vocab.class_for_kb_type``; else ``kgp:Entity``) with its surface as
+label. A relation whose predicate the ontology lacks, or that relates an entity to
 itself, is left out and counted in ``skipped``.
 """
 
@@ -29,7 +31,7 @@ from kgpipe.kg import iri as iris
 from kgpipe.kg.export.rdf import format_double
 from kgpipe.kg.relations import ResolvedMention
 from kgpipe.schemas.records import Document, TermKind, Triple
-from kgpipe.schemas.vocab import KGP, PROV, RDF, RDFS, XSD, property_for_predicate
+from kgpipe.schemas.vocab import KGP, PROV, RDF, RDFS, XSD, class_for_kb_type, property_for_predicate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +44,8 @@ class TypedRelation:
         sentence: Span of the sentence it was read from.
         confidence: In [0, 1].
         model: Version of the relation model.
+        subject_type, object_type: The predicate's argument types in the model's schema (e.g.
+            ``"企业"``, ``"人物"``), which type an entity the relation mints; "" if unknown.
     """
 
     subject: tuple[int, int]
@@ -50,6 +54,8 @@ class TypedRelation:
     sentence: tuple[int, int]
     confidence: float
     model: str
+    subject_type: str = ""
+    object_type: str = ""
 
     def __post_init__(self) -> None:
         for name in ("subject", "object", "sentence"):
@@ -88,7 +94,7 @@ def typed_relation_triples(document: Document, mentions: Sequence[ResolvedMentio
     out: list[Triple] = []
     skipped, seen, minted = 0, set(), set()
 
-    def entity(span: tuple[int, int]) -> str:
+    def entity(span: tuple[int, int], kb_type: str) -> str:
         mention = resolve(span, mentions)
         if mention is not None:
             return mention.entity
@@ -96,7 +102,7 @@ def typed_relation_triples(document: Document, mentions: Sequence[ResolvedMentio
         iri = iris.nil_iri(base_iri, f"RE|{surface}")
         if iri not in minted:
             minted.add(iri)
-            out.extend([make(iri, str(RDF.type), str(KGP.Entity)),
+            out.extend([make(iri, str(RDF.type), str(class_for_kb_type(kb_type) if kb_type else KGP.Entity)),
                         make(iri, str(RDFS.label), surface, TermKind.LITERAL, None, iris.language_tag(document.language)),
                         make(iri, str(KGP.minted), "true", TermKind.LITERAL, str(XSD.boolean))])
         return iri
@@ -107,9 +113,9 @@ def typed_relation_triples(document: Document, mentions: Sequence[ResolvedMentio
             skipped += 1
             continue
         prop, object_is_entity = found
-        subject = entity(relation.subject)
+        subject = entity(relation.subject, relation.subject_type)
         if object_is_entity:
-            obj, kind, datatype = entity(relation.object), TermKind.IRI, None
+            obj, kind, datatype = entity(relation.object, relation.object_type), TermKind.IRI, None
             if obj == subject:
                 skipped += 1
                 continue

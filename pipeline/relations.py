@@ -59,6 +59,7 @@ class RelationReader:
         spans = [list(sentence_spans(d.text)) for d in documents]
         texts = [d.text[s:e] for d, doc_spans in zip(documents, spans) for s, e in doc_spans]
         predicted = iter(self.model.predict(texts, batch_size=self.batch_size))
+        types = {p.name: (p.subject_type, p.object_type) for p in getattr(self.model, "predicates", ())}
         out = []
         for doc_spans in spans:
             relations = []
@@ -67,7 +68,8 @@ class RelationReader:
                     relations.append(TypedRelation(
                         (start + t.subject[0], start + t.subject[1]), t.predicate,
                         (start + t.object[0], start + t.object[1]), (start, end),
-                        min(1.0, max(0.0, float(t.confidence))), self.model.version))
+                        min(1.0, max(0.0, float(t.confidence))), self.model.version,
+                        *types.get(t.predicate, ("", ""))))
             out.append(relations)
         return out
 

@@ -181,6 +181,10 @@ _KB_TYPE_CLASSES: dict[str, URIRef] = {
     "CREATIVEWORK": KGP.CreativeWork, "WORK": KGP.CreativeWork, "VIDEO": KGP.CreativeWork,
     "作品": KGP.CreativeWork, "影视作品": KGP.CreativeWork, "图书": KGP.CreativeWork,
     "游戏": KGP.CreativeWork, "事件": KGP.Event, "职位": KGP.Position,
+    # DuIE 2.0's argument types (the relation model's schema), where a class of ours fits.
+    "历史人物": KGP.Person, "娱乐人物": KGP.Person, "图书作品": KGP.CreativeWork,
+    "文学作品": KGP.CreativeWork, "歌曲": KGP.CreativeWork, "音乐专辑": KGP.CreativeWork,
+    "电视综艺": KGP.CreativeWork, "学校": KGP.Organization, "景点": KGP.Location,
 }
 
 

@@ -85,3 +85,18 @@ def test_bad_relation_values_are_rejected():
         TypedRelation((0, 1), "作者", (2, 3), (0, 4), 1.5, "m")
     with pytest.raises(ValueError, match="subject"):
         TypedRelation((3, 3), "作者", (2, 3), (0, 4), 0.5, "m")
+
+
+def test_a_minted_entity_takes_the_class_of_its_argument_type():
+    from kgpipe.kg import iri as iris
+
+    doc, mentions, links = _records()
+    rel = TypedRelation((0, 4), "创始人", (12, 13), (0, 12), 0.9, "m", subject_type="企业", object_type="人物")
+    triples = _builder().mention_triples(doc, mentions, links, [rel])
+    minted = iris.nil_iri(BASE, "RE|它")
+    types = {t.object for t in triples if t.subject == minted and t.predicate == str(RDF.type)}
+    assert types == {str(KGP.Person)}
+    # A type no class of ours fits stays kgp:Entity.
+    rel = TypedRelation((0, 4), "创始人", (12, 13), (0, 12), 0.9, "m", object_type="奖项")
+    triples = _builder().mention_triples(doc, mentions, links, [rel])
+    assert {t.object for t in triples if t.subject == minted and t.predicate == str(RDF.type)} == {str(KGP.Entity)}
