@@ -139,24 +139,29 @@ def read_meta(path: str | os.PathLike) -> dict:
     return meta
 
 
-def load_weights(model, path: str | os.PathLike) -> None:
-    """Assigns ``weights.npz`` to a built model, in order, checking count and shapes.
+def read_weights(path: str | os.PathLike, config: NerConfig) -> list[tuple[str, np.ndarray]]:
+    """``weights.npz`` as ``(key, array)`` in ``model.weights`` order (keys ``NNNN:path``).
 
     Directories written before 0-layer encoders stopped building a transformer layer carry that
     unused layer's weights (``albert/group_*``); they are skipped.
     """
     with np.load(Path(path) / "weights.npz") as data:
         keys = sorted(data.files)
-        if model.config.albert.num_hidden_layers == 0:
+        if config.albert.num_hidden_layers == 0:
             keys = [k for k in keys if "/albert/group_" not in k]
-        if len(keys) != len(model.weights):
-            raise ValueError(f"weights.npz holds {len(keys)} arrays, the model has "
-                             f"{len(model.weights)} weights")
-        for key, variable in zip(keys, model.weights):
-            array = data[key]
-            if tuple(array.shape) != tuple(variable.shape):
-                raise ValueError(f"{key}: stored shape {array.shape} != model shape {variable.shape}")
-            variable.assign(array.astype(variable.dtype))
+        return [(key, data[key]) for key in keys]
+
+
+def load_weights(model, path: str | os.PathLike) -> None:
+    """Assigns ``weights.npz`` (``read_weights``) to a built model, checking count and shapes."""
+    stored = read_weights(path, model.config)
+    if len(stored) != len(model.weights):
+        raise ValueError(f"weights.npz holds {len(stored)} arrays, the model has "
+                         f"{len(model.weights)} weights")
+    for (key, array), variable in zip(stored, model.weights):
+        if tuple(array.shape) != tuple(variable.shape):
+            raise ValueError(f"{key}: stored shape {array.shape} != model shape {variable.shape}")
+        variable.assign(array.astype(variable.dtype))
 
 
 def load_model_dir(path: str | os.PathLike):

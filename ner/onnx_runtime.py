@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -71,16 +70,13 @@ class StoredWeights:
                                   np.asarray(v.numpy(), np.float32) for v in model.weights})
 
     @classmethod
-    def from_model_dir(cls, path: str | os.PathLike) -> "StoredWeights":
-        from kgpipe.ner.model_dir import read_meta
+    def from_model_dir(cls, path: str | os.PathLike, meta: dict | None = None) -> "StoredWeights":
+        """``meta``: the directory's ``config.json`` if the caller has read it already."""
+        from kgpipe.ner.model_dir import read_meta, read_weights
 
-        config = NerConfig.from_dict(read_meta(path)["model"])
-        with np.load(Path(path) / "weights.npz") as data:
-            # Legacy directories of 0-layer models carry an unused transformer layer (as
-            # ``ner.model_dir.load_weights`` skips it).
-            arrays = {weight_key(k.split(":", 1)[1]): data[k].astype(np.float32) for k in sorted(data.files)
-                      if not (config.albert.num_hidden_layers == 0 and "/albert/group_" in k)}
-        return cls(config, arrays)
+        config = NerConfig.from_dict((meta or read_meta(path))["model"])
+        return cls(config, {weight_key(key.split(":", 1)[1]): array.astype(np.float32)
+                            for key, array in read_weights(path, config)})
 
     def head(self, name: str, part: str) -> np.ndarray:
         """``part`` of head ``name``: transitions, start, end, emission/kernel, emission/bias."""

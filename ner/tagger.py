@@ -133,14 +133,14 @@ class MentionTagger:
             if required:
                 raise
             return None
-        stored = StoredWeights.from_model_dir(model_dir)
+        meta = read_meta(model_dir)
+        stored = StoredWeights.from_model_dir(model_dir, meta)
         try:
             check_supported(stored)
         except OnnxUnsupported:
             if required:
                 raise
             return None
-        meta = read_meta(model_dir)
         return cls(stored, load_featurizer(model_dir, meta), version=meta["version"],
                    device="/CPU:0", runtime="onnx")
 
