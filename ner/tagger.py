@@ -145,6 +145,11 @@ class MentionTagger:
                    device="/CPU:0", runtime="onnx")
 
     @property
+    def nested_heads(self) -> tuple[str, ...]:
+        """Names of the heads whose spans may nest (GlobalPointer heads trained on nested data)."""
+        return tuple(head.name for head in self._heads if head.nested)
+
+    @property
     def head_labels(self) -> dict[str, tuple[str, ...]]:
         """Head name -> the labels that head emits (``predict_spans(heads=...)`` names)."""
         return {head.name: head.labels for head in self._heads}

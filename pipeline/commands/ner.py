@@ -402,7 +402,7 @@ def run_label(args) -> int:
 
     as_json = str(args.out).lower().endswith((".json", ".jsonl"))
     taggers = [MentionTagger.load(path) for path in _model_dirs(args.model)]
-    nested_heads = [h.name for t in taggers for h in getattr(t, "_heads", ()) if getattr(h, "nested", False)]
+    nested_heads = [name for t in taggers for name in getattr(t, "nested_heads", ())]
     if nested_heads and not as_json:  # before hours of tagging, not after
         raise SystemExit(f"kgpipe ner label: heads {nested_heads} emit nested spans, which a column file "
                          "cannot hold; write CMeEE-style JSON lines instead: --out FILE.jsonl")
