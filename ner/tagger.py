@@ -91,7 +91,7 @@ class MentionTagger:
         the defaults (``runtime="onnx"`` raises ``OnnxUnsupported`` for other models).
         """
         if (device is None and runtime in (None, "onnx") and not mixed_precision and not jit_compile
-                and not _may_have_gpu()):
+                and not may_have_gpu()):
             tagger = cls._load_onnx(model_dir, required=runtime == "onnx")
             if tagger is not None:
                 return tagger
@@ -356,7 +356,7 @@ def _crf_parameters(model, head) -> tuple:
     return head.tags, layer.transitions.numpy(), layer.start.numpy(), layer.end.numpy()
 
 
-def _may_have_gpu() -> bool:
+def may_have_gpu() -> bool:
     """False when this machine surely has no GPU TensorFlow could use: on Linux, no NVIDIA or
     ROCm device node (checked without importing TensorFlow); elsewhere TensorFlow decides."""
     import sys

@@ -22,7 +22,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from kgpipe.ner.relations.data import Predicate
-from kgpipe.ner.relations.model import PairScores, RelationConfig, RelationModel, decode
+from kgpipe.ner.relations.config import RelationConfig
+from kgpipe.ner.relations.decoding import PairScores, decode
 
 FORMAT = "kgpipe-re/1"
 _SPECIALS = ("<pad>", "<unk>")
@@ -81,16 +82,26 @@ def pad_batch(vocab: CharVocab, texts: Sequence[str]) -> dict[str, np.ndarray]:
 
 
 class RelationExtractorModel:
-    """A loaded relation model: ``predict(texts)`` -> triples per text."""
+    """A loaded relation model: ``predict(texts)`` -> triples per text.
 
-    def __init__(self, model: RelationModel, vocab: CharVocab, predicates: Sequence[Predicate],
-                 version: str = "untrained", card: dict | None = None, threshold: float = 0.0):
+    ``model`` is the Keras ``RelationModel`` (training, saving, TensorFlow serving); a model
+    loaded for ONNX Runtime (``load(..., backend="onnx")``) has ``model=None`` and serves through
+    ``serve`` (``(char_ids, bigram_ids) -> score arrays``, the contract of
+    ``RelationModel.predict_factors``).
+    """
+
+    def __init__(self, model, vocab: CharVocab, predicates: Sequence[Predicate],
+                 version: str = "untrained", card: dict | None = None, threshold: float = 0.0, *,
+                 config: RelationConfig | None = None, serve=None, backend: str = "keras"):
+        if model is None and (config is None or serve is None):
+            raise ValueError("A relation extractor without a Keras model needs `config` and `serve`.")
         self.model, self.vocab, self.predicates = model, vocab, tuple(predicates)
         # Logit cut for entity, head and tail scores (0: probability 0.5), stored with the model.
         self.threshold = float(threshold)
-        self.config: RelationConfig = model.config
+        self.config: RelationConfig = config or model.config
         self.version, self.card = version, dict(card or {})
-        self._serve = _compiled(model)
+        self.backend = backend
+        self._serve = serve or _compiled(model)
 
     def predict(self, texts: Sequence[str], batch_size: int = 32,
                 threshold: float | None = None) -> list[list[Triple]]:
@@ -123,6 +134,9 @@ class RelationExtractorModel:
 
     def save(self, path: str | os.PathLike, card: dict | None = None) -> str:
         """Writes the model directory (float16 weights); returns the version string."""
+        if self.model is None:
+            raise ValueError(f"This relation model was loaded for {self.backend}; load it with "
+                             f"backend='keras' to save it.")
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         stored = [np.asarray(v.numpy()) for v in self.model.weights]
@@ -143,12 +157,20 @@ class RelationExtractorModel:
         return self.version
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "RelationExtractorModel":
+    def load(cls, path: str | os.PathLike, backend: str = "auto") -> "RelationExtractorModel":
         """Loads a directory written by ``save``.
 
+        ``backend``: ``"onnx"`` serves on ONNX Runtime's CPU provider without importing Keras or
+        TensorFlow (same triples up to float rounding); ``"keras"`` builds the Keras model (needed
+        to train on or save); ``"auto"`` is ONNX where onnxruntime is installed and no GPU can be
+        present, else Keras.
+
         Raises:
-            ValueError: naming the file when it is missing or not a kgpipe relation model.
+            ValueError: naming the file when it is missing or not a kgpipe relation model, or an
+                unknown ``backend``.
         """
+        if backend not in ("auto", "onnx", "keras"):
+            raise ValueError(f"`backend` must be 'auto', 'onnx' or 'keras'. Received: backend={backend!r}")
         path = Path(path)
         config_file = path / "config.json"
         if not config_file.is_file() or not (path / "weights.npz").is_file():
@@ -157,7 +179,22 @@ class RelationExtractorModel:
         if meta.get("format") != FORMAT:
             raise ValueError(f"{config_file}: format must be {FORMAT!r}. Received: {meta.get('format')!r}")
         vocab_data = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
-        model = RelationModel(RelationConfig.from_dict(meta["model"]))
+        vocab = CharVocab(vocab_data["chars"], vocab_data["bigrams"])
+        config = RelationConfig.from_dict(meta["model"])
+        rest = ([Predicate(**p) for p in meta["predicates"]], meta["version"], meta.get("card"))
+        threshold = meta.get("decode_threshold", 0.0)
+        if backend == "auto":
+            backend = "onnx" if _onnx_available() else "keras"
+        if backend == "onnx":
+            from kgpipe.ner.relations.onnx_runtime import OnnxRelationScores, read_arrays
+
+            arrays = read_arrays(path)
+            _check_arrays(path, arrays, config)
+            return cls(None, vocab, *rest, threshold=threshold, config=config,
+                       serve=OnnxRelationScores(arrays, config), backend="onnx")
+        from kgpipe.ner.relations.model import RelationModel
+
+        model = RelationModel(config)
         model.build_all()
         with np.load(path / "weights.npz") as weights:
             arrays = [weights[k] for k in sorted(weights.files)]
@@ -165,9 +202,38 @@ class RelationExtractorModel:
             raise ValueError(f"{path / 'weights.npz'}: {len(arrays)} arrays, the model has {len(model.weights)}")
         for variable, array in zip(model.weights, arrays):
             variable.assign(array.astype(variable.dtype))
-        return cls(model, CharVocab(vocab_data["chars"], vocab_data["bigrams"]),
-                   [Predicate(**p) for p in meta["predicates"]], meta["version"], meta.get("card"),
-                   threshold=meta.get("decode_threshold", 0.0))
+        return cls(model, vocab, *rest, threshold=threshold)
+
+
+def _onnx_available() -> bool:
+    import importlib.util
+
+    from kgpipe.ner.tagger import may_have_gpu
+
+    return importlib.util.find_spec("onnxruntime") is not None and not may_have_gpu()
+
+
+def _check_arrays(path: Path, arrays: dict[str, np.ndarray], config: RelationConfig) -> None:
+    """One clear error for weights that do not fit ``config`` (before ONNX sees them)."""
+    u, h, p = config.lstm_units, config.head_size, len(config.predicates)
+    inputs = config.embedding_dim + 2 * config.bigram_dim
+    expected = {"char_embeddings/embeddings": (config.vocab_size, config.embedding_dim),
+                "bigram_embeddings/embeddings": (config.bigram_vocab_size, config.bigram_dim)}
+    for d in ("forward", "backward"):
+        expected.update({f"bilstm/{d}_lstm/lstm_cell/kernel": (inputs, 4 * u),
+                         f"bilstm/{d}_lstm/lstm_cell/recurrent_kernel": (u, 4 * u),
+                         f"bilstm/{d}_lstm/lstm_cell/bias": (4 * u,)})
+    for name, labels in (("entity", 2), ("head", p), ("tail", p)):
+        expected.update({f"{name}/query_key/kernel": (2 * u, 2 * h), f"{name}/query_key/bias": (2 * h,),
+                         f"{name}/label_bias/kernel": (2 * h, 2 * labels), f"{name}/label_bias/bias": (2 * labels,)})
+    for key, shape in expected.items():
+        if key not in arrays:
+            raise ValueError(f"{path / 'weights.npz'}: no array for {key!r}")
+        if arrays[key].shape != shape:
+            raise ValueError(f"{path / 'weights.npz'}: {key!r} has shape {arrays[key].shape}, the config "
+                             f"says {shape}")
+    if len(arrays) != len(expected):
+        raise ValueError(f"{path / 'weights.npz'}: {len(arrays)} arrays, the model has {len(expected)}")
 
 
 def _compiled(model):

@@ -9,13 +9,12 @@ pretrained encoder). Heads (Su 2022, GPLinker, efficient GlobalPointer variant):
   and an object starting at ``j`` stand in relation ``p``";
 * ``tail``    the same for the subjects' and objects' last characters.
 
-A triple is decoded (numpy, ``decode``) when its two spans, its head pair and its tail pair all
+A triple is decoded (numpy, ``decoding.decode``) when its two spans, its head pair and its tail pair all
 score > 0. All positions are character indices of the text (no special tokens).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Sequence
 
 import keras
@@ -23,47 +22,8 @@ import numpy as np
 from keras import ops
 
 from kgpipe.ner.globalpointer import GlobalPointerHead
-
-
-@dataclasses.dataclass(frozen=True)
-class RelationConfig:
-    """Sizes of the relation model.
-
-    Attributes:
-        predicates: predicate names (head label order).
-        vocab_size, bigram_vocab_size: rows of the character and bigram embeddings.
-        max_length: characters per window (longer texts are read in consecutive windows).
-    """
-
-    predicates: tuple[str, ...]
-    vocab_size: int
-    bigram_vocab_size: int
-    embedding_dim: int = 128
-    bigram_dim: int = 64
-    lstm_units: int = 128
-    head_size: int = 64
-    dropout: float = 0.1
-    max_length: int = 160
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "predicates", tuple(self.predicates))
-        if not self.predicates or len(set(self.predicates)) != len(self.predicates):
-            raise ValueError(f"`predicates` must be distinct and non-empty. Received: {self.predicates!r}")
-        for name in ("vocab_size", "bigram_vocab_size", "embedding_dim", "bigram_dim", "lstm_units",
-                     "head_size", "max_length"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 2 or (name == "head_size" and value % 2):
-                raise ValueError(f"`{name}` must be an integer >= 2 (head_size even). Received: "
-                                 f"{name}={value!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={self.dropout!r}")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "RelationConfig":
-        return cls(**data)
+from kgpipe.ner.relations.config import RelationConfig
+from kgpipe.ner.relations.decoding import PairScores, decode  # noqa: F401 (their home before; re-exported)
 
 
 class RelationModel(keras.Model):
@@ -119,54 +79,6 @@ class RelationModel(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "config": self.config.to_dict()}
-
-
-class PairScores:
-    """One row's head (or tail) pair scores from ``RelationModel.predict_factors``:
-    ``at(i, j)`` is ``scores[:, i, j]`` (float32 [num_predicates]) of the dense tensor."""
-
-    def __init__(self, pair: np.ndarray, end_bias: np.ndarray, start_bias: np.ndarray):
-        self.pair, self.end_bias, self.start_bias = pair, end_bias, start_bias
-
-    def at(self, i: int, j: int) -> np.ndarray:
-        return (self.pair[i, j] + self.end_bias[:, j]) + self.start_bias[:, i]
-
-
-def decode(entity: np.ndarray, head, tail, length: int,
-           threshold: float = 0.0) -> list[tuple[int, int, int, int, int, float]]:
-    """Triples from one sentence's scores (numpy).
-
-    Args:
-        entity: [2, n, n]; head, tail: [num_predicates, n, n] (one row of the model output) or
-            ``PairScores`` of that row.
-        length: real characters in the row.
-
-    Returns:
-        ``(subject_start, subject_end, predicate_index, object_start, object_end, score)`` with
-        ``end`` exclusive and ``score`` the smallest of the four logits, sorted by position.
-    """
-    entity = entity[:, :length, :length]
-    if not isinstance(head, PairScores):  # dense [p, n, n]
-        head, tail = _Dense(head), _Dense(tail)
-    subjects = [(i, j, entity[0, i, j]) for i, j in zip(*np.nonzero(entity[0] > threshold))]
-    objects = [(i, j, entity[1, i, j]) for i, j in zip(*np.nonzero(entity[1] > threshold))]
-    triples = []
-    for sh, st, s_score in subjects:
-        for oh, ot, o_score in objects:
-            head_scores, tail_scores = head.at(sh, oh), tail.at(st, ot)
-            both = np.nonzero((head_scores > threshold) & (tail_scores > threshold))[0]
-            for p in both.tolist():
-                score = float(min(s_score, o_score, head_scores[p], tail_scores[p]))
-                triples.append((int(sh), int(st) + 1, p, int(oh), int(ot) + 1, score))
-    return sorted(triples)
-
-
-class _Dense:
-    def __init__(self, scores: np.ndarray):
-        self.scores = scores
-
-    def at(self, i: int, j: int) -> np.ndarray:
-        return self.scores[:, i, j]
 
 
 def pair_targets(rows: Sequence[Sequence[tuple[int, int, int]]], num_labels: int, n: int) -> np.ndarray:

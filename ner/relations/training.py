@@ -92,6 +92,70 @@ def choose_threshold(extractor: RelationExtractorModel, examples: Sequence[Examp
     return best, scores
 
 
+def ner_embedding_tables(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The character and bigram vectors of a kgpipe NER model directory, keyed as ``CharVocab``
+    keys: one character; two characters (``"\\x00"`` second at the end of a text).
+
+    Raises:
+        ValueError: the directory is not a NER model, or its tables do not match its vocabularies.
+    """
+    from kgpipe.ner.model_dir import read_meta
+
+    path = Path(path)
+    meta = read_meta(path)
+    tokens = (path / meta["tokenizer"]["vocab_file"]).read_text(encoding="utf-8").splitlines()
+    pairs = (path / meta["bigrams_file"]).read_text(encoding="utf-8").splitlines()
+    with np.load(path / "weights.npz") as data:
+        found = {suffix: [k for k in data.files if k.endswith(suffix)]
+                 for suffix in ("/albert/word_embeddings/embeddings", "/bigram_embeddings/embeddings")}
+        if any(len(keys) != 1 for keys in found.values()):
+            raise ValueError(f"{path}: expected one character and one bigram embedding table in weights.npz, "
+                             f"found {found}")
+        chars, bigrams = (data[keys[0]] for keys in found.values())
+    if len(tokens) != len(chars) or len(pairs) != len(bigrams):
+        raise ValueError(f"{path}: {len(tokens)} tokens / {len(pairs)} bigrams in the vocabulary files, but "
+                         f"embedding tables of {len(chars)} / {len(bigrams)} rows")
+    char_vectors = {t: chars[i] for i, t in enumerate(tokens) if len(t) == 1}
+    bigram_vectors = {}
+    for i, line in enumerate(pairs):
+        a, tab, b = line.partition("\t")
+        if tab and len(a) == 1 and (len(b) == 1 or b == "</s>"):
+            bigram_vectors[a + ("\x00" if b == "</s>" else b)] = bigrams[i]
+    return char_vectors, bigram_vectors
+
+
+def initial_model(train_examples: Sequence[Example], predicates: Sequence[Predicate], model_config: dict,
+                   init_embeddings: str | Path | None) -> tuple[RelationExtractorModel, dict]:
+    """A fresh model; with ``init_embeddings`` (a NER model directory) its vocabulary also holds
+    that model's characters and bigrams, and their rows start from its tables."""
+    vocab = CharVocab.build(e.text for e in train_examples)
+    tables = ner_embedding_tables(init_embeddings) if init_embeddings else ({}, {})
+    if init_embeddings:
+        vocab = CharVocab(vocab.chars + sorted(set(tables[0]) - set(vocab.chars)),
+                          vocab.bigrams + sorted(set(tables[1]) - set(vocab.bigrams)))
+    rc = RelationConfig(predicates=tuple(p.name for p in predicates), vocab_size=len(vocab.chars),
+                        bigram_vocab_size=len(vocab.bigrams), **model_config)
+    model = RelationModel(rc)
+    model.build_all()
+    counts = {}
+    for name, keys, table, layer in (("chars", vocab.chars, tables[0], model.char_embeddings),
+                                     ("bigrams", vocab.bigrams, tables[1], model.bigram_embeddings)):
+        if not table:
+            continue
+        matrix = np.array(layer.embeddings.numpy())
+        dim = len(next(iter(table.values())))
+        if dim != matrix.shape[1]:
+            flag = "--embedding-dim" if name == "chars" else "bigram_dim"
+            raise ValueError(f"{init_embeddings}: its {name} vectors have {dim} dimensions, the relation model's "
+                             f"{matrix.shape[1]}; set {flag} {dim}")
+        rows = [i for i, key in enumerate(keys) if key in table]
+        matrix[rows] = np.stack([table[keys[i]] for i in rows])
+        layer.embeddings.assign(matrix)
+        counts[name] = len(rows)
+    init = {"init_embeddings": {"from": str(init_embeddings), "rows": counts}} if init_embeddings else {}
+    return RelationExtractorModel(model, vocab, predicates), init
+
+
 def set_threads(threads: int) -> None:
     """Limits TensorFlow to ``threads`` intra-op and inter-op threads (call before any model)."""
     import tensorflow as tf
@@ -122,11 +186,14 @@ def _train_step(model: RelationModel, optimizer):
 
 def train(train_examples: Sequence[Example], dev_examples: Sequence[Example], predicates: Sequence[Predicate],
           out: str | Path, model_config: dict | None = None, config: TrainConfig = TrainConfig(),
-          log: Callable[[str], None] = print, card: dict | None = None) -> dict:
+          log: Callable[[str], None] = print, card: dict | None = None,
+          init_embeddings: str | Path | None = None) -> dict:
     """Trains and writes the dev-selected model to ``out`` (see the module docstring).
 
     Args:
         model_config: ``RelationConfig`` fields other than predicates and vocabulary sizes.
+        init_embeddings: a NER model directory whose character and bigram tables start the
+            model's (a fresh run only; ``ner_embedding_tables``).
 
     Returns:
         ``{"steps", "best_f1", "best_step", "history": [...], "losses": [...]}``.
@@ -141,12 +208,10 @@ def train(train_examples: Sequence[Example], dev_examples: Sequence[Example], pr
         extractor = RelationExtractorModel.load(out / "last")
         log(f"resuming from step {state['steps']} (best dev F1 {state['best_f1']:.4f})")
     else:
-        vocab = CharVocab.build(e.text for e in train_examples)
-        rc = RelationConfig(predicates=tuple(p.name for p in predicates), vocab_size=len(vocab.chars),
-                            bigram_vocab_size=len(vocab.bigrams), **(model_config or {}))
-        model = RelationModel(rc)
-        model.build_all()
-        extractor = RelationExtractorModel(model, vocab, predicates)
+        extractor, init = initial_model(train_examples, predicates, model_config or {}, init_embeddings)
+        card = {**(card or {}), **init}
+        if init:
+            log(f"embedding rows from {init_embeddings}: {init['init_embeddings']['rows']}")
         state = {"steps": 0, "best_f1": -1.0, "best_step": 0, "history": [], "losses": [], "epoch": 0}
     model, rc = extractor.model, extractor.config
     keras.utils.set_random_seed(config.seed + state["steps"])

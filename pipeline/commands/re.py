@@ -37,6 +37,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     train.add_argument("--max-length", type=int, default=160, help="characters per window")
     train.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: default)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--init-embeddings", metavar="NER_MODEL_DIR", default=None,
+                       help="start the character and bigram tables from a kgpipe NER model's (its characters "
+                            "and bigrams join the vocabulary); a fresh run only")
     train.set_defaults(func=run_train)
     evaluate = commands.add_parser("eval", help="triple-level micro P/R/F1, overall and per predicate")
     evaluate.add_argument("--model", default=None, help="model directory (default: the bundled model)")
@@ -47,6 +50,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument("--threshold", type=float, default=None,
                           help="decoding threshold (logit) for this evaluation (default: the model's)")
+    evaluate.add_argument("--backend", default="auto", choices=("auto", "onnx", "keras"),
+                          help="auto: ONNX Runtime on a CPU-only machine where installed, else Keras")
     tune = commands.add_parser("threshold", help="choose the decoding threshold on a dev slice")
     tune.add_argument("--model", required=True, help="model directory (rewritten with --write)")
     tune.add_argument("--data", required=True, help="DuIE JSON lines (a dev slice, never a test split)")
@@ -72,11 +77,11 @@ def _range(text: str) -> slice:
         raise ValueError(f"--range must be START:END (integers, either may be empty). Received: {text!r}") from None
 
 
-def _load(path: str | None):
+def _load(path: str | None, backend: str = "auto"):
     from kgpipe.ner.relations import default_model_dir
     from kgpipe.ner.relations.extractor import RelationExtractorModel
 
-    return RelationExtractorModel.load(path or default_model_dir())
+    return RelationExtractorModel.load(path or default_model_dir(), backend)
 
 
 def _report(report, stream=sys.stderr) -> None:
@@ -107,7 +112,7 @@ def run_train(args) -> int:
             "command": "kgpipe re train " + " ".join(sys.argv[3:] if len(sys.argv) > 3 else []),
             "objects": "@value slot only; subjects/objects at their first occurrence in the text"}
     state = train(examples[:-args.dev], examples[-args.dev:], predicates, args.out, model_config, config,
-                  log=lambda line: print(line, flush=True), card=card)
+                  log=lambda line: print(line, flush=True), card=card, init_embeddings=args.init_embeddings)
     print(f"best dev F1 {state['best_f1']:.4f} at step {state['best_step']} of {state['steps']}; "
           f"model in {args.out}")
     return 0
@@ -116,7 +121,7 @@ def run_train(args) -> int:
 def run_eval(args) -> int:
     from kgpipe.ner.relations.data import read_duie
 
-    extractor = _load(args.model)
+    extractor = _load(args.model, args.backend)
     examples, report = read_duie(args.data, extractor.predicates, unknown=args.unknown, lines=_range(args.range))
     _report(report)
     from kgpipe.ner.relations.training import evaluate
@@ -125,7 +130,7 @@ def run_eval(args) -> int:
     scores = evaluate(extractor, examples, threshold=args.threshold)
     scores["threshold"] = extractor.threshold if args.threshold is None else args.threshold
     scores["seconds"] = round(time.perf_counter() - started, 2)
-    scores["model"] = extractor.version
+    scores["model"], scores["backend"] = extractor.version, extractor.backend
     if args.json:
         print(json.dumps(scores, ensure_ascii=False, indent=1))
         return 0
@@ -141,7 +146,7 @@ def run_threshold(args) -> int:
     from kgpipe.ner.relations.data import read_duie
     from kgpipe.ner.relations.training import choose_threshold
 
-    extractor = _load(args.model)
+    extractor = _load(args.model, "keras" if args.write else "auto")  # saving needs the Keras model
     examples, report = read_duie(args.data, extractor.predicates, lines=_range(args.range))
     _report(report)
     try:

@@ -108,7 +108,7 @@ def test_unsupported_model_raises_and_load_falls_back(tmp_path):
 
 
 ON_GPU_MACHINE = pytest.mark.skipif(
-    __import__("kgpipe.ner.tagger", fromlist=["_may_have_gpu"])._may_have_gpu(),
+    __import__("kgpipe.ner.tagger", fromlist=["may_have_gpu"]).may_have_gpu(),
     reason="a GPU (or a non-Linux) machine loads the Keras path by default")
 
 

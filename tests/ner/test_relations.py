@@ -188,3 +188,115 @@ def test_factored_pair_scores_equal_the_dense_heads_exactly():
             for i in range(length):
                 for j in range(length):
                     np.testing.assert_array_equal(pairs.at(i, j), dense[name][row, :, i, j])
+
+
+def test_init_embeddings_start_from_the_ner_models_tables_and_widen_the_vocabulary(tmp_path):
+    from kgpipe.ner.relations.training import initial_model, ner_embedding_tables
+    from kgpipe.pipeline.handlers import default_model_dir
+
+    data, schema = _write(tmp_path)
+    predicates = read_schema(schema)
+    examples, _ = read_duie(data, predicates)
+    chars, bigrams = ner_embedding_tables(default_model_dir())
+    sizes = {"embedding_dim": 128, "bigram_dim": 64, "lstm_units": 4, "head_size": 4}
+    extractor, init = initial_model(examples, predicates, sizes, default_model_dir())
+    vocab, model = extractor.vocab, extractor.model
+    assert vocab.chars[:2] == ["<pad>", "<unk>"] and "科" in vocab.char_index and "鲸" in vocab.char_index
+    assert len(vocab.chars) > len(chars) // 2 and init["init_embeddings"]["rows"]["chars"] > 1000
+    table = model.char_embeddings.embeddings.numpy()
+    np.testing.assert_array_equal(table[vocab.char_index["科"]], chars["科"])
+    np.testing.assert_array_equal(model.bigram_embeddings.embeddings.numpy()[vocab.bigram_index["公司"]],
+                                  bigrams["公司"])
+    plain, none = initial_model(examples, predicates, sizes, None)
+    assert none == {} and "鲸" not in plain.vocab.char_index
+    with pytest.raises(ValueError, match="128 dimensions.*--embedding-dim 128"):
+        initial_model(examples, predicates, {**sizes, "embedding_dim": 32}, default_model_dir())
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        ner_embedding_tables(tmp_path)
+
+
+NO_GPU = pytest.mark.skipif(__import__("kgpipe.ner.tagger", fromlist=["may_have_gpu"]).may_have_gpu(),
+                            reason="a GPU (or a non-Linux) machine loads the Keras path by default")
+
+
+def _random_relation_model(tmp_path):
+    """A saved relation model with random weights (larger than the overfit one, so that many
+    spans and pairs pass a low threshold) and its texts of several lengths."""
+    import keras
+
+    from kgpipe.ner.relations.extractor import CharVocab, RelationExtractorModel
+    from kgpipe.ner.relations.model import RelationConfig, RelationModel
+
+    data, schema = _write(tmp_path)
+    predicates = read_schema(schema)
+    texts = [t for t, _ in SENTENCES] + ["远山公司在杭州成立", "陈立", "《海》"]
+    vocab = CharVocab.build(texts)
+    keras.utils.set_random_seed(3)
+    model = RelationModel(RelationConfig(predicates=tuple(p.name for p in predicates), vocab_size=len(vocab.chars),
+                                         bigram_vocab_size=len(vocab.bigrams), embedding_dim=16, bigram_dim=8,
+                                         lstm_units=8, head_size=8, max_length=12))
+    model.build_all()
+    RelationExtractorModel(model, vocab, predicates, threshold=-0.3).save(tmp_path / "random")
+    return tmp_path / "random", texts + ["星河科技由张明远创立于杭州，蓝海公司的创始人是陈立"]  # > max_length: windows
+
+
+def test_onnx_backend_scores_and_triples_equal_the_keras_models(tmp_path):
+    from kgpipe.ner.relations.extractor import RelationExtractorModel
+
+    path, texts = _random_relation_model(tmp_path)
+    keras_model = RelationExtractorModel.load(path, backend="keras")
+    onnx_model = RelationExtractorModel.load(path, backend="onnx")
+    assert (keras_model.backend, onnx_model.backend) == ("keras", "onnx") and onnx_model.model is None
+    assert onnx_model.version == keras_model.version and onnx_model.threshold == -0.3
+    from kgpipe.ner.relations.extractor import pad_batch
+
+    inputs = pad_batch(keras_model.vocab, [t[:12] for t in texts])
+    want = {k: np.asarray(v) for k, v in keras_model._serve(inputs["char_ids"], inputs["bigram_ids"]).items()}
+    got = onnx_model._serve(inputs["char_ids"], inputs["bigram_ids"])
+    assert set(got) == set(want)
+    lengths = (inputs["char_ids"] != 0).sum(axis=1)
+    for name in want:  # real characters only: padding is never decoded
+        for row, n in enumerate(lengths):
+            w, g = want[name][row], got[name][row]
+            real = (slice(None), slice(0, n), slice(0, n)) if name == "entity" else \
+                (slice(0, n), slice(0, n)) if name.endswith("pair") else (slice(None), slice(0, n))
+            np.testing.assert_allclose(g[real], w[real], rtol=1e-4, atol=1e-4, err_msg=name)
+    predicted, expected = onnx_model.predict(texts), keras_model.predict(texts)
+    assert sum(map(len, expected)) >= 5
+    assert [[(t.subject, t.predicate, t.object) for t in row] for row in predicted] == \
+        [[(t.subject, t.predicate, t.object) for t in row] for row in expected]
+    with pytest.raises(ValueError, match="loaded for onnx; load it with backend='keras'"):
+        onnx_model.save(tmp_path / "again")
+    with pytest.raises(ValueError, match="backend='tflite'"):
+        RelationExtractorModel.load(path, backend="tflite")
+
+
+def test_onnx_backend_names_a_weight_that_does_not_fit_the_config(tmp_path):
+    from kgpipe.ner.relations.extractor import RelationExtractorModel
+
+    path, _ = _random_relation_model(tmp_path)
+    with np.load(path / "weights.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    key = next(k for k in arrays if k.endswith("head/label_bias/kernel"))
+    arrays[key] = arrays[key][:, :4]
+    np.savez(path / "weights.npz", **arrays)
+    with pytest.raises(ValueError, match=r"'head/label_bias/kernel' has shape \(16, 4\), the config says \(16, 6\)"):
+        RelationExtractorModel.load(path, backend="onnx")
+
+
+@NO_GPU
+def test_cpu_relation_model_loads_without_keras_or_tensorflow():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from kgpipe.ner.relations import default_model_dir\n"
+        "from kgpipe.ner.relations.extractor import RelationExtractorModel\n"
+        "model = RelationExtractorModel.load(default_model_dir())\n"
+        "out = model.predict(['《呐喊》是鲁迅创作的短篇小说集。'])\n"
+        "assert model.backend == 'onnx', model.backend\n"
+        "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
