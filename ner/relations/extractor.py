@@ -24,6 +24,7 @@ import numpy as np
 from kgpipe.ner.relations.data import Predicate
 from kgpipe.ner.relations.config import RelationConfig
 from kgpipe.ner.relations.decoding import PairScores, decode
+from kgpipe.ner.tokenizer import normalize_text
 
 FORMAT = "kgpipe-re/1"
 _SPECIALS = ("<pad>", "<unk>")
@@ -42,6 +43,7 @@ class CharVocab:
         self.chars, self.bigrams = list(chars), list(bigrams)
         self.char_index = {c: i for i, c in enumerate(self.chars)}
         self.bigram_index = {b: i for i, b in enumerate(self.bigrams)}
+        self._tables = None  # sorted code keys and their ids, for ``encode_batch``
 
     @classmethod
     def build(cls, texts: Iterable[str], min_bigram_count: int = 2) -> "CharVocab":
@@ -55,11 +57,47 @@ class CharVocab:
 
     def encode(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """int32 [len(text)] character ids and bigram ids (character i with i + 1)."""
-        norm = [normalize_char(c) for c in text]
-        chars = np.array([self.char_index.get(c, 1) for c in norm], np.int32)
-        bigrams = np.array([self.bigram_index.get(a + b, 1) for a, b in zip(norm, norm[1:] + ["\x00"])],
-                           np.int32)
-        return chars, bigrams
+        batch = self.encode_batch([text])
+        return batch["char_ids"][0, :len(text)], batch["bigram_ids"][0, :len(text)]
+
+    def encode_batch(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """``{"char_ids", "bigram_ids"}`` int32 [batch, longest text], right-padded with 0.
+
+        Vectorised: the texts' normalised code points are looked up in sorted key tables
+        (character: its code point; bigram: ``a << 21 | b``, ``b = 0`` after the last character,
+        the ``"\\x00"`` of the string keys), the same ids as the ``char_index`` /
+        ``bigram_index`` dictionaries.
+        """
+        if self._tables is None:
+            self._tables = (_key_table({ord(c): i for i, c in enumerate(self.chars) if len(c) == 1}),
+                            _key_table({ord(b[0]) << 21 | ord(b[1]): i for i, b in enumerate(self.bigrams)
+                                        if len(b) == 2}))
+        lengths = np.array([len(t) for t in texts], np.int64)
+        n = max(1, int(lengths.max(initial=0)))
+        chars, bigrams = np.zeros((len(texts), n), np.int32), np.zeros((len(texts), n), np.int32)
+        joined = normalize_text("".join(texts))
+        if joined:
+            codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.int64)
+            following = np.append(codes[1:], 0)
+            following[np.cumsum(lengths)[lengths > 0] - 1] = 0  # each text's last character
+            real = np.arange(n)[None, :] < lengths[:, None]
+            chars[real] = _lookup(self._tables[0], codes)
+            bigrams[real] = _lookup(self._tables[1], codes << 21 | following)
+        return {"char_ids": chars, "bigram_ids": bigrams}
+
+
+def _key_table(ids: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.array(sorted(ids), np.int64)
+    return keys, np.array([ids[k] for k in keys.tolist()], np.int32)
+
+
+def _lookup(table: tuple[np.ndarray, np.ndarray], queries: np.ndarray) -> np.ndarray:
+    """The id of each query key, 1 (unknown) where the table lacks it."""
+    keys, ids = table
+    if not len(keys):
+        return np.ones(len(queries), np.int32)
+    at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    return np.where(keys[at] == queries, ids[at], 1).astype(np.int32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,11 +112,7 @@ class Triple:
 
 def pad_batch(vocab: CharVocab, texts: Sequence[str]) -> dict[str, np.ndarray]:
     """``{"char_ids", "bigram_ids"}`` int32 [batch, longest text], right-padded with 0."""
-    n = max(1, max(len(t) for t in texts))
-    chars, bigrams = np.zeros((len(texts), n), np.int32), np.zeros((len(texts), n), np.int32)
-    for row, text in enumerate(texts):
-        chars[row, :len(text)], bigrams[row, :len(text)] = vocab.encode(text)
-    return {"char_ids": chars, "bigram_ids": bigrams}
+    return vocab.encode_batch(texts)
 
 
 class RelationExtractorModel:

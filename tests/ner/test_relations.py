@@ -300,3 +300,25 @@ def test_cpu_relation_model_loads_without_keras_or_tensorflow():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_vectorised_encoding_gives_the_dictionary_ids():
+    from kgpipe.ner.relations.extractor import CharVocab, normalize_char
+
+    vocab = CharVocab.build(["星河科技由张明远创立", "ＡＢＣ公司在杭州", "abc公司", "x"], min_bigram_count=1)
+    texts = ["星河ＡＢＣ公司由張明远创立", "", "x", "公司\x00司", "🙂公司ab", "杭州" * 40]
+
+    def by_dictionary(text):
+        norm = [normalize_char(c) for c in text]
+        return ([vocab.char_index.get(c, 1) for c in norm],
+                [vocab.bigram_index.get(a + b, 1) for a, b in zip(norm, norm[1:] + ["\x00"])])
+
+    batch = vocab.encode_batch(texts)
+    assert batch["char_ids"].shape == (len(texts), 80) and batch["char_ids"].dtype == np.int32
+    for row, text in enumerate(texts):
+        chars, bigrams = by_dictionary(text)
+        assert batch["char_ids"][row, :len(text)].tolist() == chars
+        assert batch["bigram_ids"][row, :len(text)].tolist() == bigrams
+        assert not batch["char_ids"][row, len(text):].any() and not batch["bigram_ids"][row, len(text):].any()
+    assert batch["char_ids"][0, 2] == vocab.char_index["a"]  # full-width Ａ folds to a
+    assert vocab.encode_batch([""])["char_ids"].shape == (1, 1)
