@@ -7,6 +7,8 @@ them into a frozen, validated config that the rest of the pipeline reads.
 
 from __future__ import annotations
 
+import os
+
 import dataclasses
 import difflib
 import enum
@@ -58,7 +60,10 @@ class KgpipeOptions(PipelineOptions):
                             help="Also find KB aliases the NER model missed (Aho-Corasick).")
         parser.add_argument("--relations", action="store_true",
                             help="Read typed relations (founder, author, ...) with the relation model (off by "
-                                 "default: the bundled model is below its accuracy floor, see its MODEL_CARD).")
+                                 "default: dev triple F1 0.41 only, see its MODEL_CARD).")
+        parser.add_argument("--relation_threads", type=int, default=0,
+                            help="Threads of one relation-model call on ONNX Runtime (0: the cores per worker "
+                                 "process, at most 4).")
         parser.add_argument("--relation_model", default=None,
                             help="Relation model directory from `kgpipe re train` (implies --relations).")
         parser.add_argument("--base_iri", default=DEFAULT_BASE_IRI, help="Base IRI of minted resources.")
@@ -127,6 +132,8 @@ class RunConfig:
         dictionary_mentions: Add KB-dictionary mentions to NER's.
         relations: Run the relation-extraction stage.
         relation_model_dir: Relation model directory (``None``: the bundled one).
+        relation_threads: ONNX Runtime threads of one relation-model call (the in-process runner
+            runs one stage at a time, so an otherwise idle core can serve it).
         base_iri: Base of minted IRIs.
         provenance: Per-mention provenance statements (``kg.builder.Provenance``).
         rdf_shards: N-Triples shard count (0: runner's choice).
@@ -153,6 +160,7 @@ class RunConfig:
     dictionary_mentions: bool = False
     relations: bool = False
     relation_model_dir: str | None = None
+    relation_threads: int = 1
     base_iri: str = DEFAULT_BASE_IRI
     provenance: Provenance = Provenance.COMPACT
     rdf_shards: int = 0
@@ -179,6 +187,8 @@ class RunConfig:
                              f"Received: overwrite=True, append={self.append}, incremental={self.incremental}")
         if self.rdf_shards < 0:
             raise ValueError(f"`rdf_shards` must be >= 0. Received: rdf_shards={self.rdf_shards}")
+        if self.relation_threads < 1:
+            raise ValueError(f"`relation_threads` must be >= 1. Received: relation_threads={self.relation_threads}")
         if not self.base_iri.endswith("/"):
             # Minted IRIs use fragments themselves (doc/<id>#char=s,e), so the base cannot.
             raise ValueError(f"`base_iri` must end with '/'. Received: base_iri={self.base_iri!r}")
@@ -187,6 +197,9 @@ class RunConfig:
     def from_options(cls, options: PipelineOptions) -> "RunConfig":
         """Builds the config from parsed flags, filling in the bundled model and KB."""
         opts = options.view_as(KgpipeOptions)
+        if opts.relation_threads < 0:
+            raise ValueError(f"--relation_threads must be >= 0 (0: automatic). Received: --relation_threads "
+                             f"{opts.relation_threads}")
         missing = [flag for flag, value in (("--input", opts.input), ("--output", opts.output)) if not value]
         if missing:
             raise ValueError(f"kgpipe run needs {' and '.join(missing)}. Received: input={opts.input!r}, "
@@ -208,6 +221,7 @@ class RunConfig:
             dictionary_mentions=opts.dictionary_mentions,
             relations=bool(opts.relations or opts.relation_model),
             relation_model_dir=opts.relation_model,
+            relation_threads=opts.relation_threads or auto_threads(options),
             base_iri=opts.base_iri,
             provenance=Provenance(opts.provenance),
             rdf_shards=opts.rdf_shards,
@@ -234,6 +248,15 @@ class RunConfig:
             **({"linker": linker_version(self.linker_dir)} if self.linker_dir else {}),
             **({"relations": self.relation_model_dir or "bundled"} if self.relations else {}),
         }
+
+
+def auto_threads(options: PipelineOptions, cap: int = 4) -> int:
+    """Cores per worker process (``--direct_num_workers``; 0 there means one per core), 1 to ``cap``."""
+    from apache_beam.options.pipeline_options import DirectOptions
+
+    cores = os.cpu_count() or 1
+    workers = options.view_as(DirectOptions).direct_num_workers or cores
+    return max(1, min(cap, cores // max(workers, 1)))
 
 
 def local_model_dir(config: RunConfig) -> str:

@@ -42,12 +42,13 @@ class RelationReader:
         self.model, self.batch_size = model, batch_size
 
     @classmethod
-    def load(cls, model_dir: str | None, batch_size: int = 64) -> "RelationReader":
-        """Loads ``model_dir`` (``None``: the bundled relation model)."""
+    def load(cls, model_dir: str | None, batch_size: int = 64, threads: int = 1) -> "RelationReader":
+        """Loads ``model_dir`` (``None``: the bundled relation model); ``threads`` for each call
+        on ONNX Runtime."""
         from kgpipe.ner.relations.extractor import RelationExtractorModel
         from kgpipe.ner.relations import default_model_dir
 
-        return cls(RelationExtractorModel.load(model_dir or default_model_dir()), batch_size)
+        return cls(RelationExtractorModel.load(model_dir or default_model_dir(), threads=threads), batch_size)
 
     def read(self, document: Document) -> list[TypedRelation]:
         return self.read_many([document])[0]
@@ -68,7 +69,7 @@ class RelationReader:
                     relations.append(TypedRelation(
                         (start + t.subject[0], start + t.subject[1]), t.predicate,
                         (start + t.object[0], start + t.object[1]), (start, end),
-                        min(1.0, max(0.0, float(t.confidence))), self.model.version,
+                        round(min(1.0, max(0.0, float(t.confidence))), 4), self.model.version,
                         *types.get(t.predicate, ("", ""))))
             out.append(relations)
         return out
@@ -91,10 +92,10 @@ class ExtractRelationsFn(beam.DoFn):
 
     BATCH_CHARS = 65_536  # documents' characters per model call (as NER buffers them)
 
-    def __init__(self, model_dir: str | None, batch_size: int = 64):
+    def __init__(self, model_dir: str | None, batch_size: int = 64, threads: int = 1):
         from apache_beam.utils import shared
 
-        self._model_dir, self._batch_size = model_dir, batch_size
+        self._model_dir, self._batch_size, self._threads = model_dir, batch_size, threads
         self._handle = shared.Shared()  # pickled with the DoFn: its copies share one model
         self._relations = Metrics.counter(METRICS_NAMESPACE, "relations")
         self._failed = Metrics.counter(METRICS_NAMESPACE, "relations_failed_documents")
@@ -107,8 +108,8 @@ class ExtractRelationsFn(beam.DoFn):
 
     def setup(self) -> None:
         self._reader = self._handle.acquire(
-            lambda: RelationReader.load(self._model_dir, self._batch_size),
-            tag=f"kgpipe-relations:{self._model_dir}:{self._batch_size}")
+            lambda: RelationReader.load(self._model_dir, self._batch_size, self._threads),
+            tag=f"kgpipe-relations:{self._model_dir}:{self._batch_size}:{self._threads}")
 
     def process(self, batch) -> Iterator:
         try:

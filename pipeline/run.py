@@ -176,11 +176,11 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
     if config.relations:  # --relations: (document, mentions, links) gains its TypedRelations
         from kgpipe.pipeline.relations import ExtractRelationsFn
 
+        extract = ExtractRelationsFn(config.relation_model_dir, threads=config.relation_threads)
         extracted = (
             linked.linked
             | "BatchForRelations" >> beam.BatchElements(**ExtractRelationsFn.batch_elements_kwargs())
-            | "ExtractRelations" >> beam.ParDo(ExtractRelationsFn(config.relation_model_dir)).with_outputs(
-                T.DEAD, main="documents"))
+            | "ExtractRelations" >> beam.ParDo(extract).with_outputs(T.DEAD, main="documents"))
         documents, relations_dead = extracted.documents, (extracted[T.DEAD],)
     builder = BuilderConfig(run_id=plan.run_id, base_iri=config.base_iri, extractor=plan.extractor,
                             kb_language=config.kb_language, provenance=config.provenance)

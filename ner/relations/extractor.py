@@ -191,13 +191,13 @@ class RelationExtractorModel:
         return self.version
 
     @classmethod
-    def load(cls, path: str | os.PathLike, backend: str = "auto") -> "RelationExtractorModel":
+    def load(cls, path: str | os.PathLike, backend: str = "auto", threads: int = 1) -> "RelationExtractorModel":
         """Loads a directory written by ``save``.
 
         ``backend``: ``"onnx"`` serves on ONNX Runtime's CPU provider without importing Keras or
         TensorFlow (same triples up to float rounding); ``"keras"`` builds the Keras model (needed
         to train on or save); ``"auto"`` is ONNX where onnxruntime is installed and no GPU can be
-        present, else Keras.
+        present, else Keras. ``threads``: ONNX Runtime's threads for one call.
 
         Raises:
             ValueError: naming the file when it is missing or not a kgpipe relation model, or an
@@ -225,7 +225,7 @@ class RelationExtractorModel:
             arrays = read_arrays(path)
             _check_arrays(path, arrays, config)
             return cls(None, vocab, *rest, threshold=threshold, config=config,
-                       serve=OnnxRelationScores(arrays, config), backend="onnx")
+                       serve=OnnxRelationScores(arrays, config, threads), backend="onnx")
         from kgpipe.ner.relations.model import RelationModel
 
         model = RelationModel(config)

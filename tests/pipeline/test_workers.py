@@ -32,3 +32,21 @@ def test_workers_refuses_negative_and_contradicting_flags():
         _runner_options(["--workers", "2", "--direct_running_mode", "multi_threading"])
     with pytest.raises(ValueError, match="give one or the other"):
         _runner_options(["--workers", "2", "--direct_num_workers", "3"])
+
+
+def test_relation_threads_are_the_cores_per_worker_process(monkeypatch):
+    from kgpipe.pipeline.options import RunConfig
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    base = ["--input", "in.jsonl", "--output", "out"]
+
+    def threads(argv):
+        options, _ = _runner_options(base + argv)
+        return RunConfig.from_options(options).relation_threads
+
+    assert threads([]) == 4  # in-process: the cores, at most 4
+    assert threads(["--workers", "2"]) == 4 and threads(["--workers", "4"]) == 2
+    assert threads(["--workers", "0"]) == 1  # one worker per core
+    assert threads(["--relation_threads", "3", "--workers", "8"]) == 3
+    with pytest.raises(ValueError, match="--relation_threads must be >= 0"):
+        threads(["--relation_threads", "-2"])
