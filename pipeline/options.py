@@ -251,10 +251,11 @@ class RunConfig:
 
 
 def auto_threads(options: PipelineOptions, cap: int = 4) -> int:
-    """Cores per worker process (``--direct_num_workers``; 0 there means one per core), 1 to ``cap``."""
+    """Cores this process may run on per worker process (``--direct_num_workers``; 0 there means
+    one per core), 1 to ``cap``."""
     from apache_beam.options.pipeline_options import DirectOptions
 
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     workers = options.view_as(DirectOptions).direct_num_workers or cores
     return max(1, min(cap, cores // max(workers, 1)))
 

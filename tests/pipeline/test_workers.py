@@ -38,6 +38,7 @@ def test_relation_threads_are_the_cores_per_worker_process(monkeypatch):
     from kgpipe.pipeline.options import RunConfig
 
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
     base = ["--input", "in.jsonl", "--output", "out"]
 
     def threads(argv):
@@ -48,5 +49,7 @@ def test_relation_threads_are_the_cores_per_worker_process(monkeypatch):
     assert threads(["--workers", "2"]) == 4 and threads(["--workers", "4"]) == 2
     assert threads(["--workers", "0"]) == 1  # one worker per core
     assert threads(["--relation_threads", "3", "--workers", "8"]) == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)  # taskset -c 0
+    assert threads([]) == 1
     with pytest.raises(ValueError, match="--relation_threads must be >= 0"):
         threads(["--relation_threads", "-2"])
