@@ -128,7 +128,8 @@ class RelationExtractorModel:
                  version: str = "untrained", card: dict | None = None, threshold: float = 0.0, *,
                  config: RelationConfig | None = None, serve=None, backend: str = "keras"):
         if model is None and (config is None or serve is None):
-            raise ValueError("A relation extractor without a Keras model needs `config` and `serve`.")
+            raise ValueError("A relation extractor without a Keras model needs `config` and `serve`. Received: "
+                             f"model=None, config={config!r}, serve={serve!r}")
         self.model, self.vocab, self.predicates = model, vocab, tuple(predicates)
         # Logit cut for entity, head and tail scores (0: probability 0.5), stored with the model.
         self.threshold = float(threshold)
@@ -205,6 +206,8 @@ class RelationExtractorModel:
         """
         if backend not in ("auto", "onnx", "keras"):
             raise ValueError(f"`backend` must be 'auto', 'onnx' or 'keras'. Received: backend={backend!r}")
+        if not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"`threads` must be an integer >= 1. Received: threads={threads!r}")
         path = Path(path)
         config_file = path / "config.json"
         if not config_file.is_file() or not (path / "weights.npz").is_file():

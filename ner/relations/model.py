@@ -23,7 +23,6 @@ from keras import ops
 
 from kgpipe.ner.globalpointer import GlobalPointerHead
 from kgpipe.ner.relations.config import RelationConfig
-from kgpipe.ner.relations.decoding import PairScores, decode  # noqa: F401 (their home before; re-exported)
 
 
 class RelationModel(keras.Model):

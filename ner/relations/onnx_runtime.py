@@ -8,7 +8,7 @@ rounding:
     h      = BiLSTM(x, lengths = count(c != 0))                                  [batch, n, 2U]
     q, k   = h @ W_qk[:, even] + b, h @ W_qk[:, odd] + b        (per head: entity, head, tail)
     pair   = rope(q) . rope(k) / sqrt(d)  (entity only rotary; the scale folded into q)
-    bias   = (h @ W_qk + b_qk) @ W_label + b_label) / 2 -> end (even labels), start (odd labels)
+    bias   = ((h @ W_qk + b_qk) @ W_label + b_label) / 2 -> end (even labels), start (odd labels)
     entity = pair[:, None] + end[:, :, None, :] + start[:, :, :, None], -1e12 below the diagonal
 
 The rotation ``rope(x) = x * cos + (x @ R) * sin`` folds ``R`` (the pair swap with a sign) into the
@@ -190,8 +190,8 @@ OUTPUTS = ("entity", "head_pair", "head_end", "head_start", "tail_pair", "tail_e
 
 
 class OnnxRelationScores:
-    """``(char_ids, bigram_ids) -> {output: float32 array}`` on ONNX Runtime's CPU provider, one
-    intra-op thread (the ``RelationExtractorModel`` serving contract)."""
+    """``(char_ids, bigram_ids) -> {output: float32 array}`` on ONNX Runtime's CPU provider with
+    ``threads`` intra-op threads (the ``RelationExtractorModel`` serving contract)."""
 
     def __init__(self, arrays: dict[str, np.ndarray], config: RelationConfig, threads: int = 1):
         import onnxruntime as ort

@@ -20,7 +20,8 @@ import numpy as np
 from kgpipe.ner.relations.data import Example, Predicate
 from kgpipe.ner.relations.evaluation import score_triples
 from kgpipe.ner.relations.extractor import CharVocab, RelationExtractorModel, pad_batch
-from kgpipe.ner.relations.model import RelationConfig, RelationModel, pair_targets
+from kgpipe.ner.relations.config import RelationConfig
+from kgpipe.ner.relations.model import RelationModel, pair_targets
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,12 +146,13 @@ def initial_model(train_examples: Sequence[Example], predicates: Sequence[Predic
         matrix = np.array(layer.embeddings.numpy())
         dim = len(next(iter(table.values())))
         if dim != matrix.shape[1]:
-            flag = "--embedding-dim" if name == "chars" else "bigram_dim"
+            flag = "--embedding-dim" if name == "chars" else "--bigram-dim"
             raise ValueError(f"{init_embeddings}: its {name} vectors have {dim} dimensions, the relation model's "
                              f"{matrix.shape[1]}; set {flag} {dim}")
         rows = [i for i, key in enumerate(keys) if key in table]
-        matrix[rows] = np.stack([table[keys[i]] for i in rows])
-        layer.embeddings.assign(matrix)
+        if rows:
+            matrix[rows] = np.stack([table[keys[i]] for i in rows])
+            layer.embeddings.assign(matrix)
         counts[name] = len(rows)
     init = {"init_embeddings": {"from": str(init_embeddings), "rows": counts}} if init_embeddings else {}
     return RelationExtractorModel(model, vocab, predicates), init
@@ -205,7 +207,7 @@ def train(train_examples: Sequence[Example], dev_examples: Sequence[Example], pr
     state_file = out / "state.json"
     state = json.loads(state_file.read_text()) if state_file.is_file() else None
     if state is not None and (out / "last" / "config.json").is_file():
-        extractor = RelationExtractorModel.load(out / "last")
+        extractor = RelationExtractorModel.load(out / "last", backend="keras")  # training needs Keras
         log(f"resuming from step {state['steps']} (best dev F1 {state['best_f1']:.4f})")
     else:
         extractor, init = initial_model(train_examples, predicates, model_config or {}, init_embeddings)

@@ -32,6 +32,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     train.add_argument("--eval-every", type=int, default=100, help="steps between dev evaluations")
     train.add_argument("--lstm-units", type=int, default=128)
     train.add_argument("--embedding-dim", type=int, default=128)
+    train.add_argument("--bigram-dim", type=int, default=64)
     train.add_argument("--head-size", type=int, default=64)
     train.add_argument("--dropout", type=float, default=0.1, help="dropout on embeddings and BiLSTM outputs")
     train.add_argument("--max-length", type=int, default=160, help="characters per window")
@@ -106,7 +107,7 @@ def run_train(args) -> int:
         set_threads(args.threads)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          time_budget=args.time_budget, eval_every=args.eval_every, seed=args.seed)
-    model_config = {"lstm_units": args.lstm_units, "embedding_dim": args.embedding_dim,
+    model_config = {"lstm_units": args.lstm_units, "embedding_dim": args.embedding_dim, "bigram_dim": args.bigram_dim,
                     "head_size": args.head_size, "max_length": args.max_length, "dropout": args.dropout}
     card = {"data": f"{args.data}: sentences 0..{len(examples) - args.dev - 1} (train), last {args.dev} (dev)",
             "command": "kgpipe re train " + " ".join(sys.argv[3:] if len(sys.argv) > 3 else []),

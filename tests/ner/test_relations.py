@@ -7,7 +7,7 @@ import pytest
 
 from kgpipe.ner.relations.data import Predicate, read_duie, read_schema
 from kgpipe.ner.relations.evaluation import score_triples
-from kgpipe.ner.relations.model import decode
+from kgpipe.ner.relations.decoding import decode
 
 SCHEMA = [{"predicate": "创始人", "subject_type": "企业", "object_type": {"@value": "人物"}},
           {"predicate": "出生地", "subject_type": "人物", "object_type": {"@value": "地点"}},
@@ -128,7 +128,8 @@ def test_cli_names_a_missing_model_directory_and_an_unknown_predicate(tmp_path, 
 
 def test_threshold_choice_and_its_round_trip_through_the_model_directory(tmp_path):
     from kgpipe.ner.relations.extractor import CharVocab, RelationExtractorModel, Triple
-    from kgpipe.ner.relations.model import RelationConfig, RelationModel
+    from kgpipe.ner.relations.config import RelationConfig
+    from kgpipe.ner.relations.model import RelationModel
     from kgpipe.ner.relations.training import choose_threshold
 
     data, schema = _write(tmp_path)
@@ -169,7 +170,9 @@ def test_threshold_choice_and_its_round_trip_through_the_model_directory(tmp_pat
 
 
 def test_factored_pair_scores_equal_the_dense_heads_exactly():
-    from kgpipe.ner.relations.model import PairScores, RelationConfig, RelationModel
+    from kgpipe.ner.relations.config import RelationConfig
+    from kgpipe.ner.relations.decoding import PairScores
+    from kgpipe.ner.relations.model import RelationModel
 
     config = RelationConfig(predicates=("a", "b", "c"), vocab_size=20, bigram_vocab_size=20,
                             embedding_dim=8, bigram_dim=4, lstm_units=4, head_size=4)
@@ -209,6 +212,8 @@ def test_init_embeddings_start_from_the_ner_models_tables_and_widen_the_vocabula
                                   bigrams["公司"])
     plain, none = initial_model(examples, predicates, sizes, None)
     assert none == {} and "鲸" not in plain.vocab.char_index
+    with pytest.raises(ValueError, match="64 dimensions.*--bigram-dim 64"):
+        initial_model(examples, predicates, {**sizes, "bigram_dim": 16}, default_model_dir())
     with pytest.raises(ValueError, match="128 dimensions.*--embedding-dim 128"):
         initial_model(examples, predicates, {**sizes, "embedding_dim": 32}, default_model_dir())
     with pytest.raises(FileNotFoundError, match="no config.json"):
@@ -225,7 +230,8 @@ def _random_relation_model(tmp_path):
     import keras
 
     from kgpipe.ner.relations.extractor import CharVocab, RelationExtractorModel
-    from kgpipe.ner.relations.model import RelationConfig, RelationModel
+    from kgpipe.ner.relations.config import RelationConfig
+    from kgpipe.ner.relations.model import RelationModel
 
     data, schema = _write(tmp_path)
     predicates = read_schema(schema)
@@ -269,6 +275,12 @@ def test_onnx_backend_scores_and_triples_equal_the_keras_models(tmp_path):
         onnx_model.save(tmp_path / "again")
     with pytest.raises(ValueError, match="backend='tflite'"):
         RelationExtractorModel.load(path, backend="tflite")
+    with pytest.raises(ValueError, match="threads=0"):
+        RelationExtractorModel.load(path, backend="onnx", threads=0)
+    assert onnx_model.predict(["", "陈立"])[0] == []  # an empty text is a row of length 0
+    two = RelationExtractorModel.load(path, backend="onnx", threads=2)
+    assert two._serve.session.get_session_options().intra_op_num_threads == 2
+    assert two.predict(texts) == predicted
 
 
 def test_onnx_backend_names_a_weight_that_does_not_fit_the_config(tmp_path):
@@ -322,3 +334,19 @@ def test_vectorised_encoding_gives_the_dictionary_ids():
         assert not batch["char_ids"][row, len(text):].any() and not batch["bigram_ids"][row, len(text):].any()
     assert batch["char_ids"][0, 2] == vocab.char_index["a"]  # full-width Ａ folds to a
     assert vocab.encode_batch([""])["char_ids"].shape == (1, 1)
+
+
+def test_a_stopped_run_resumes_on_the_keras_model(tmp_path):
+    from kgpipe.ner.relations.training import TrainConfig, train
+
+    data, schema = _write(tmp_path)
+    predicates = read_schema(schema)
+    examples, _ = read_duie(data, predicates)
+    tiny = {"embedding_dim": 8, "bigram_dim": 4, "lstm_units": 4, "head_size": 4}
+    first = train(examples, examples, predicates, tmp_path / "run", tiny,
+                  TrainConfig(epochs=2, batch_size=2, eval_every=100), log=lambda _: None)
+    lines = []
+    second = train(examples, examples, predicates, tmp_path / "run", tiny,
+                   TrainConfig(epochs=4, batch_size=2, eval_every=100), log=lines.append)
+    assert first["steps"] == 4 and second["steps"] == 8
+    assert lines[0].startswith("resuming from step 4")
