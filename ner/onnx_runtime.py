@@ -129,9 +129,11 @@ def check_supported(model) -> None:
                               "this model has " + ", ".join(problems))
 
 
-def _lstm_weights(stored: StoredWeights, direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keras LSTM (gates i, f, c, o in columns) -> ONNX W [4U, in], R [4U, U], B [8U] (i, o, f, c)."""
-    kernel, recurrent, bias = (stored.arrays[f"bilstm/{direction}_lstm/lstm_cell/{w}"]
+def lstm_weights(arrays: Mapping[str, np.ndarray], direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keras LSTM (gates i, f, c, o in columns) -> ONNX W [4U, in], R [4U, U], B [8U] (i, o, f, c),
+    from ``arrays`` by ``weight_key`` (``bilstm/{direction}_lstm/lstm_cell/...``; also used by
+    the relation model's graph)."""
+    kernel, recurrent, bias = (arrays[f"bilstm/{direction}_lstm/lstm_cell/{w}"]
                                for w in ("kernel", "recurrent_kernel", "bias"))
     units = recurrent.shape[0]
 
@@ -149,7 +151,7 @@ def _weights(stored: StoredWeights) -> dict[str, np.ndarray]:
     bigram = a["bigram_embeddings/embeddings"]
     projection = a["bigram_projection/kernel"]
     d = bigram.shape[1]
-    w, r, b = zip(*(_lstm_weights(stored, direction) for direction in ("forward", "backward")))
+    w, r, b = zip(*(lstm_weights(stored.arrays, direction) for direction in ("forward", "backward")))
     names = [h.name for h in stored.config.heads]
     projection_kernel = a["albert/embedding_projection/kernel"].astype(np.float64)
     projection_bias = a["albert/embedding_projection/bias"].astype(np.float64)

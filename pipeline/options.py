@@ -7,11 +7,10 @@ them into a frozen, validated config that the rest of the pipeline reads.
 
 from __future__ import annotations
 
-import os
-
 import dataclasses
 import difflib
 import enum
+import os
 from collections.abc import Sequence
 
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser

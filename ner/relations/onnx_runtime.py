@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kgpipe.ner.onnx_runtime import lstm_weights
 from kgpipe.ner.relations.config import RelationConfig
 
 OPSET = 17
@@ -36,19 +37,6 @@ def read_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
     with np.load(Path(path) / "weights.npz") as data:
         return {weight_key(key.split(":", 1)[1]): data[key].astype(np.float32) for key in sorted(data.files)}
-
-
-def _lstm(arrays: dict[str, np.ndarray], direction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keras LSTM (gates i, f, c, o) -> ONNX W [4U, in], R [4U, U], B [8U] (gates i, o, f, c)."""
-    kernel, recurrent, bias = (arrays[f"bilstm/{direction}_lstm/lstm_cell/{w}"]
-                               for w in ("kernel", "recurrent_kernel", "bias"))
-    units = recurrent.shape[0]
-
-    def reorder(x):
-        i, f, c, o = (x[..., g * units:(g + 1) * units] for g in range(4))
-        return np.concatenate([i, o, f, c], axis=-1)
-
-    return reorder(kernel).T, reorder(recurrent).T, np.concatenate([reorder(bias), np.zeros(4 * units, np.float32)])
 
 
 def _rotation(dim: int) -> np.ndarray:
@@ -125,7 +113,7 @@ def export_onnx(arrays: dict[str, np.ndarray], config: RelationConfig) -> bytes:
 
     node = helper.make_node
     units = config.lstm_units
-    w, r, b = zip(*(_lstm(arrays, d) for d in ("forward", "backward")))
+    w, r, b = zip(*(lstm_weights(arrays, d) for d in ("forward", "backward")))
     weights = {"char_table": arrays["char_embeddings/embeddings"],
                "bigram_table": arrays["bigram_embeddings/embeddings"],
                "lstm_w": np.stack(w), "lstm_r": np.stack(r), "lstm_b": np.stack(b)}
