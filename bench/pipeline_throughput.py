@@ -5,9 +5,12 @@ bundled model and KB, and prints one Markdown row per runner configuration for B
 documents/s, characters/s end to end, NER-only characters/s, their ratio (both from the run's
 own summary.json, as the issue asks), model load time, padding waste and counts. Each
 configuration runs as its own ``kgpipe run`` process, so start-up (imports, model and KB load)
-counts as a user sees it.
+counts as a user sees it. With ``--rounds N`` the configurations run in turn N times
+(interleaved, so a change of machine speed hits them alike) and a last table gives each
+configuration's median.
 
-    .venv/bin/python bench/pipeline_throughput.py [--limit N] [--configs inprocess,threads,multiprocess]
+    .venv/bin/python bench/pipeline_throughput.py [--limit N] [--rounds N]
+        [--configs inprocess,inprocess-no-child,threads,multiprocess]
 """
 
 from __future__ import annotations
@@ -15,16 +18,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import shutil
+import statistics
 import subprocess
 import sys
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "news" / "thucnews_1000.tsv"
 CONFIGS = {
-    "inprocess": [],
+    "inprocess": [],  # The default: with 2+ cores, NER in a child process (--ner_process auto).
+    "inprocess-no-child": ["--ner_process", "off"],
     "threads": ["--direct_running_mode", "multi_threading", "--direct_num_workers", "2"],
     "multiprocess": ["--direct_running_mode", "multi_processing", "--direct_num_workers", "2"],
 }
@@ -36,6 +42,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="Use only the first N articles.")
     parser.add_argument("--configs", default="inprocess")
     parser.add_argument("--batch_tokens", type=int, default=4096)
+    parser.add_argument("--rounds", type=int, default=1, help="Run the configurations in turn this many times.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(args.input)
@@ -50,8 +57,11 @@ def main() -> None:
               "| end to end / NER | model load s | padding waste | mentions | triples |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         kgpipe = Path(sys.executable).with_name("kgpipe")
-        for name in args.configs.split(","):
+        names = args.configs.split(",")
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+        for name in [name for _ in range(args.rounds) for name in names]:
             out = Path(tmp) / name
+            shutil.rmtree(out, ignore_errors=True)
             started = time.perf_counter()
             subprocess.run([str(kgpipe), "run", "--input", str(source), "--output", str(out), "--tsv_columns",
                             "category,text", "--batch_tokens", str(args.batch_tokens), "--no_progress",
@@ -65,6 +75,14 @@ def main() -> None:
                   f"{t['pipeline_chars_per_second'] / (t['ner_chars_per_second'] or 1):.2f} | "
                   f"{summary['ner']['model_load_seconds']:.1f} | {summary['padding_waste']:.1%} | "
                   f"{c.get('links', 0):,} | {c.get('triples', 0):,} |", flush=True)
+            runs[name].append((summary["seconds"], t["pipeline_chars_per_second"] / (t["ner_chars_per_second"] or 1)))
+        if args.rounds > 1:
+            print(f"\nmedians of {args.rounds} interleaved rounds; load average {os.getloadavg()[0]:.1f} at the end")
+            print("| runner | run s (summary), median | end to end / NER, median | run s, each round |")
+            print("|---|---|---|---|")
+            for name, rows in runs.items():
+                print(f"| {name} | {statistics.median(r[0] for r in rows):.1f} | "
+                      f"{statistics.median(r[1] for r in rows):.2f} | {' '.join(f'{r[0]:.1f}' for r in rows)} |")
 
 
 if __name__ == "__main__":

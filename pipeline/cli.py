@@ -38,6 +38,8 @@ kgpipe options:
   --kb_language TAG       language of the KB's names (default: zh for the bundled KB, untagged for yours)
   --batch_tokens N        token budget of one NER batch (default: 4096)
   --max_batch_size N      most windows in one NER batch (default: 256)
+  --ner_process M         auto|on|off: tag in a child process, one batch ahead of linking and
+                          writing (default auto: on with 2+ cores per worker); same output
   --device D              TensorFlow device for NER, e.g. /GPU:0 (default: GPU if any)
   --mixed_precision M     auto|on|off (default: auto = on for GPU)
   --dictionary_mentions   also find KB aliases that NER missed

@@ -1,15 +1,15 @@
 """Beam ``ModelHandler`` for kgpipe NER over whole documents: model logic lives in ``ner.tagger``.
 
-``RunInference`` batches *documents* (``BatchElements``, up to ``buffer_chars``
-characters, the rest flushed at the end of the bundle), so documents keep their
-text through tagging and nothing joins windows back onto documents. Inside a
-batch, ``run_inference`` splits the documents into sentence windows, sorts them
-by padded length and cuts model calls across documents (``plan_batches``): each
-call runs at one of the model's fixed bucket lengths with at most
-``max_batch_size`` rows and ``batch_tokens`` padded tokens. Those three numbers
-are decided here and nowhere else. The model loads once per worker process
-(``RunInference`` keeps it in a ``shared.Shared`` handle).
-"""
+Documents are batched (``BatchElements``, up to ``buffer_chars`` characters, the
+rest flushed at the end of the bundle), so documents keep their text through
+tagging and nothing joins windows back onto documents. Inside a batch, ``tag``
+splits the documents into sentence windows, sorts them by padded length and cuts
+model calls across documents (``plan_batches``): each call runs at one of the
+model's fixed bucket lengths with at most ``max_batch_size`` rows and
+``batch_tokens`` padded tokens. Those three numbers are decided here and nowhere
+else. The handler is an ordinary Beam ``ModelHandler`` (``RunInference`` runs
+it); the pipeline runs it with ``pipeline.transforms.TagMentions``, which loads
+the model once per worker process and overlaps model calls with the stages after NER."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import bisect
 import dataclasses
 import logging
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -84,6 +85,26 @@ class NerConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class BatchStats:
+    """What tagging one batch of documents did (``NerModelHandler.tag``), for metrics.
+
+    Attributes:
+        calls: Windows (rows) of each model call.
+        chars: Characters of the windows tagged.
+        real_tokens, padded_tokens: Tokens of the windows, and rows x bucket length of the calls.
+        seconds: Wall-clock time of the whole batch (windows, model calls, decoding).
+    """
+
+    documents: int
+    windows: int
+    calls: tuple[int, ...]
+    chars: int
+    real_tokens: int
+    padded_tokens: int
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
 class DocumentTags:
     """The inference result of one document.
 
@@ -138,7 +159,7 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
     Each ``PredictionResult`` pairs a document with its ``DocumentTags``.
     """
 
-    METRICS_NAMESPACE = "kgpipe_ner"  # RunInference's own metrics (latency, batch sizes, model loads).
+    METRICS_NAMESPACE = "kgpipe_ner"  # Latency, batch sizes, model loads (``record``; RunInference's own too).
 
     def __init__(self, config: NerConfig):
         super().__init__()
@@ -149,6 +170,9 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
         self._padded_tokens = Metrics.counter(METRICS_NAMESPACE, "ner_padded_tokens")
         self._chars = Metrics.counter(METRICS_NAMESPACE, "ner_chars")
         self._call_rows = Metrics.distribution(self.METRICS_NAMESPACE, "ner_call_rows")
+        self._batch_usec = Metrics.distribution(self.METRICS_NAMESPACE, "ner_batch_usec")
+        self._batch_documents = Metrics.distribution(self.METRICS_NAMESPACE, "ner_batch_documents")
+        self._load_msec = Metrics.distribution(self.METRICS_NAMESPACE, "ner_model_load_msec")
 
     @property
     def config(self) -> NerConfig:
@@ -164,21 +188,49 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
 
     def run_inference(self, batch: Sequence[Document], model: Tagger,
                       inference_args: Mapping[str, Any] | None = None) -> Iterable[PredictionResult]:
-        """Tags a batch of documents, their windows cut into model calls by ``plan_batches``."""
+        """Tags a batch of documents (``tag``) and counts it (``record``): the ``ModelHandler`` contract."""
+        results, stats = self.tag(batch, model)
+        self.record(stats)
+        return results
+
+    def tag(self, batch: Sequence[Document], model: Tagger) -> tuple[list[PredictionResult], BatchStats]:
+        """Tags a batch of documents, their windows cut into model calls by ``plan_batches``.
+
+        Touches no Beam metric, so it may run on a thread of its own (``pipeline.transforms``
+        overlaps model calls with the stages after NER); ``record`` counts the returned stats.
+        """
+        started = time.perf_counter()
         windows = [w for document in batch for w in split_windows(document, model.max_window_chars)]
         tokens = [model.token_count(w.text) for w in windows]
         found: dict[int, list[Mention] | str] = {}
+        calls: list[int] = []
+        padded = 0
         for length, rows in plan_batches(tokens, model.bucket_lengths, self._config.batch_tokens,
                                          self._config.max_batch_size):
             group = [windows[i] for i in rows]
             found.update(zip(rows, self._tag(group, model), strict=True))
-            self._call_rows.update(len(group))
-            self._windows.inc(len(group))
-            self._chars.inc(sum(len(w.text) for w in group))
-            self._real_tokens.inc(sum(tokens[i] for i in rows))
-            self._padded_tokens.inc(length * len(group))
-        self._split.inc(len(windows))
-        return self._per_document(batch, windows, found)
+            calls.append(len(group))
+            padded += length * len(group)
+        results = self._per_document(batch, windows, found)
+        return results, BatchStats(documents=len(batch), windows=len(windows), calls=tuple(calls),
+                                   chars=sum(len(w.text) for w in windows), real_tokens=sum(tokens),
+                                   padded_tokens=padded, seconds=time.perf_counter() - started)
+
+    def record(self, stats: BatchStats) -> None:
+        """Counts one tagged batch in Beam metrics (call it on the bundle's own thread)."""
+        for rows in stats.calls:
+            self._call_rows.update(rows)
+        self._windows.inc(stats.windows)
+        self._split.inc(stats.windows)
+        self._chars.inc(stats.chars)
+        self._real_tokens.inc(stats.real_tokens)
+        self._padded_tokens.inc(stats.padded_tokens)
+        self._batch_usec.update(int(stats.seconds * 1e6))
+        self._batch_documents.update(stats.documents)
+
+    def record_load(self, seconds: float) -> None:
+        """Counts one model load (once per worker process)."""
+        self._load_msec.update(int(seconds * 1e3))
 
     def _per_document(self, batch: Sequence[Document], windows: list[TextWindow],
                       found: Mapping[int, list[Mention] | str]) -> list[PredictionResult]:

@@ -52,6 +52,9 @@ class KgpipeOptions(PipelineOptions):
         parser.add_argument("--batch_tokens", type=int, default=4096,
                             help="Token budget of one NER batch (padded tokens).")
         parser.add_argument("--max_batch_size", type=int, default=256, help="Most windows in one NER batch.")
+        parser.add_argument("--ner_process", default="auto", choices=["auto", "on", "off"],
+                            help="Tag in a child process of each worker process, one batch ahead of linking and "
+                                 "writing (auto: on when a worker process has two or more cores).")
         parser.add_argument("--device", default=None, help="TensorFlow device for NER, e.g. /GPU:0.")
         parser.add_argument("--mixed_precision", default=None, choices=["auto", "on", "off"],
                             help="Mixed precision for NER (auto: on for GPU).")
@@ -127,6 +130,8 @@ class RunConfig:
         kb_language: Language tag of KB names and aliases (``None``: untagged).
         batch_tokens: Padded-token budget of one NER batch.
         max_batch_size: Most windows per NER batch.
+        ner_process: Tag in a child process of each worker process, one batch ahead of the stages
+            after NER (``pipeline.handlers.NerModelProcess``); outputs are the same either way.
         device, mixed_precision: NER placement (``None``: automatic).
         dictionary_mentions: Add KB-dictionary mentions to NER's.
         relations: Run the relation-extraction stage.
@@ -154,6 +159,7 @@ class RunConfig:
     kb_language: str | None = None
     batch_tokens: int = 4096
     max_batch_size: int = 256
+    ner_process: bool = False
     device: str | None = None
     mixed_precision: bool | None = None
     dictionary_mentions: bool = False
@@ -215,6 +221,7 @@ class RunConfig:
             kb_language=opts.kb_language or (None if opts.kb else "zh"),
             batch_tokens=opts.batch_tokens,
             max_batch_size=opts.max_batch_size,
+            ner_process=auto_threads(options) >= 2 if opts.ner_process == "auto" else opts.ner_process == "on",
             device=opts.device,
             mixed_precision=tri_state(opts.mixed_precision),
             dictionary_mentions=opts.dictionary_mentions,

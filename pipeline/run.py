@@ -148,7 +148,18 @@ def _rdf(triple_lists, plan: RunPlan, label: str, part: str = "", num_shards: in
     )
 
 
-def build(root: beam.Pipeline, plan: RunPlan) -> None:
+def ner_transform(plan: RunPlan) -> T.TagMentions:
+    """The run's NER transform (``build`` adds it; ``_execute`` may start its model process first)."""
+    config = plan.config
+    handler = NerModelHandler(NerConfig(
+        model_dir=config.model_dir, batch_tokens=config.batch_tokens, max_batch_size=config.max_batch_size,
+        device=config.device, mixed_precision=config.mixed_precision,
+    ))
+    return T.TagMentions(handler, progress=config.progress, total=plan.expected_documents,
+                         model_process=config.ner_process)
+
+
+def build(root: beam.Pipeline, plan: RunPlan, tag_mentions: T.TagMentions | None = None) -> None:
     """Adds the kgpipe graph to ``root``: one streamed chain per document, combiners for the rest.
 
     Documents flow ``read -> tag -> link -> assemble -> write`` in one fused stage
@@ -161,12 +172,7 @@ def build(root: beam.Pipeline, plan: RunPlan) -> None:
     read = root | "ReadDocuments" >> T.ReadDocuments(
         plan.input_files, config.input_format, config.language, config.tsv_columns, plan.seen_files
     )
-    handler = NerModelHandler(NerConfig(
-        model_dir=config.model_dir, batch_tokens=config.batch_tokens, max_batch_size=config.max_batch_size,
-        device=config.device, mixed_precision=config.mixed_precision,
-    ))
-    tagged = read["documents"] | "TagMentions" >> T.TagMentions(handler, progress=config.progress,
-                                                               total=plan.expected_documents)
+    tagged = read["documents"] | "TagMentions" >> (tag_mentions or ner_transform(plan))
     linker_config = LinkerConfig(kb_path=config.kb_path, dictionary_mentions=config.dictionary_mentions,
                                  linker_dir=config.linker_dir)
     linker_handle = shared.Shared()
@@ -250,6 +256,14 @@ def _runner_options(argv: Sequence[str] | None) -> tuple[PipelineOptions, Any]:
     return options, None
 
 
+def _in_this_process(options: PipelineOptions, runner: Any) -> bool:
+    """Whether the direct runner runs the pipeline's DoFns in this process (not in worker processes)."""
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+    mode = options.view_as(DirectOptions).direct_running_mode
+    return isinstance(runner, FnApiRunner) and mode in (None, "in_memory", "multi_threading")
+
+
 def _output_lock(config: RunConfig):
     """Holds a local output folder for one run and cleans up after killed runs first."""
     if not _is_local(config.output_dir):
@@ -319,10 +333,14 @@ def run(argv: Sequence[str] | None = None, test_pipeline: beam.Pipeline | None =
 def _execute(plan: RunPlan, options: PipelineOptions, runner: Any, test_pipeline: beam.Pipeline | None):
     """Runs the pipeline into the staging folder, then commits the run; returns the summary."""
     started = time.monotonic()
+    tag_mentions = ner_transform(plan)
+    # A runner that runs the pipeline in this process finds the model process already loading the model.
+    early = tag_mentions.start_model_process() if test_pipeline is None and _in_this_process(options, runner) else None
     root = test_pipeline or beam.Pipeline(runner=runner, options=options)
-    build(root, plan)
+    build(root, plan, tag_mentions)
     result = root.run()
     result.wait_until_finish()
+    del early
     summary = _summary(plan, result, time.monotonic() - started)
     if plan.config.progress:
         _PROGRESS.info("pipeline done in %.1fs; committing run %s into %s", summary["seconds"], plan.run_id,
@@ -364,22 +382,22 @@ def _counters(result) -> dict[str, int]:
 
 
 def _inference_stats(result) -> dict[str, float]:
-    """Time spent in NER model calls and batch sizes, from RunInference's own metrics."""
+    """Time spent tagging batches, batch sizes and model loads (``NerModelHandler.record``)."""
     query = result.metrics().query(MetricsFilter().with_namespace(NerModelHandler.METRICS_NAMESPACE))
     stats = {"ner_seconds": 0.0, "ner_batches": 0, "ner_mean_batch_size": 0.0, "ner_mean_call_rows": 0.0,
              "model_load_seconds": 0.0, "model_loads": 0}
     for dist in query["distributions"]:
         value, name = _metric_value(dist), dist.key.metric.name
-        if value is None:
+        if value is None or not value.count:
             continue
-        if name.endswith("inference_batch_latency_micro_secs"):
+        if name == "ner_batch_usec":
             stats["ner_seconds"] += value.sum / 1e6
             stats["ner_batches"] += value.count
-        elif name.endswith("inference_request_batch_size") and value.count:
+        elif name == "ner_batch_documents":
             stats["ner_mean_batch_size"] = round(value.sum / value.count, 2)
-        elif name == "ner_call_rows" and value.count:  # Windows per model call (pipeline.handlers).
+        elif name == "ner_call_rows":  # Windows per model call (pipeline.handlers).
             stats["ner_mean_call_rows"] = round(value.sum / value.count, 2)
-        elif name.endswith("load_model_latency_milli_secs"):  # Once per worker process.
+        elif name == "ner_model_load_msec":  # Once per worker process.
             stats["model_load_seconds"] = max(stats["model_load_seconds"], value.max / 1e3)
             stats["model_loads"] += value.count
     return stats

@@ -11,6 +11,7 @@ counters live here, never in the cores.
 
 from __future__ import annotations
 
+import collections
 import io
 import json
 import logging
@@ -20,7 +21,6 @@ from collections.abc import Iterator, Sequence
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-from apache_beam.ml.inference.base import RunInference
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils import shared
 
@@ -29,6 +29,7 @@ from kgpipe.kg.builder import BuilderConfig
 from kgpipe.kg.export.rdf import ntriples_line
 from kgpipe.linking.linker import EntityLinker, LinkerConfig
 from kgpipe.pipeline.handlers import METRICS_NAMESPACE, NerModelHandler
+from kgpipe.pipeline.model_process import NerModelProcess
 from kgpipe.pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, open_input, read_documents, short_names
 from kgpipe.schemas.arrow import to_table
 from kgpipe.schemas.records import DeadLetter, Document, Link, Mention
@@ -235,25 +236,109 @@ class _FirstDocumentFn(beam.DoFn):
 class TagMentions(beam.PTransform):
     """Batched NER over whole documents: ``Document`` -> ``(Document, [Mention])``, plus dead letters.
 
-    ``RunInference`` batches documents (``NerModelHandler.batch_elements_kwargs``)
-    and tags the windows of a batch together, so documents keep their text and
-    no join brings mentions back to them. A window the model fails on becomes
+    Documents are batched by characters (``NerModelHandler.batch_elements_kwargs``)
+    and the windows of a batch are tagged together, so documents keep their text
+    and no join brings mentions back to them. A window the model fails on becomes
     a ``ner`` dead letter; its document is still written, without that window's
     mentions (counted as ``ner_failed_windows``).
+
+    Args:
+        model_process: Tag in a child process of each worker process (``NerModelProcess``),
+            one batch ahead of the stages after NER, which then run beside it on another
+            core; ``False``: tag in the worker's own thread. Outputs are the same.
     """
 
-    def __init__(self, handler: NerModelHandler, progress: bool = False, total: int | None = None):
+    def __init__(self, handler: NerModelHandler, progress: bool = False, total: int | None = None,
+                 model_process: bool = False):
         super().__init__()
         self._handler = handler
         self._progress = progress
         self._total = total  # Documents expected, for the progress lines' share and ETA (None: unknown).
+        self._model_process = model_process
+        self._handle = shared.Shared()
+
+    def start_model_process(self) -> NerModelProcess | None:
+        """Starts this process's model process now, so the model loads while the pipeline starts.
+
+        For runners that run the pipeline in this process; its DoFns then use this one. Keep the
+        returned object until the run ends (the handle holds it weakly). ``None`` without ``model_process``.
+        """
+        if not self._model_process:
+            return None
+        return self._handle.acquire(lambda: NerModelProcess(self._handler), tag=_model_tag(self._handler, True))
 
     def expand(self, documents):
-        results = documents | "RunInference" >> RunInference(self._handler)
+        results = (documents
+                   | "Batch" >> beam.BatchElements(**self._handler.batch_elements_kwargs())
+                   | "Tag" >> beam.ParDo(_TagBatchesFn(self._handler, self._handle, self._model_process)))
         if self._progress:
             results = results | "Progress" >> beam.ParDo(LogProgressFn("documents tagged", total=self._total))
         tagged = results | "Mentions" >> beam.ParDo(_MentionsFn()).with_outputs(DEAD, main="documents")
         return {"documents": tagged.documents, DEAD: tagged[DEAD]}
+
+
+def _model_tag(handler: NerModelHandler, model_process: bool) -> str:
+    config = handler.config
+    return f"kgpipe-ner:{config.model_dir}:{config.device}:{model_process}"
+
+
+class _TagBatchesFn(beam.DoFn):
+    """Batches of documents -> one ``PredictionResult(Document, DocumentTags)`` per document.
+
+    The model loads once per worker process (a ``shared.Shared`` handle, as in
+    ``RunInference``): in it, or with ``model_process`` in one child process of it
+    (``NerModelProcess``). Then batch k is tagged in the child while this process
+    runs the stages fused after this one (linking, triples, writing) on batch k-1;
+    results keep the batches' order, the bundle's last batch is emitted in
+    ``finish_bundle``, and metrics are counted here (Beam's metrics belong to the
+    bundle's thread).
+    """
+
+    def __init__(self, handler: NerModelHandler, handle: shared.Shared, model_process: bool = False):
+        self._handler = handler
+        self._handle = handle
+        self._model_process = model_process
+
+    def setup(self) -> None:
+        tag = _model_tag(self._handler, self._model_process)
+        self._load_seconds = None
+        if self._model_process:
+            self._model, self._child = None, self._handle.acquire(lambda: NerModelProcess(self._handler), tag=tag)
+            return
+
+        def load():
+            started = time.perf_counter()
+            model = self._handler.load_model()
+            self._load_seconds = time.perf_counter() - started  # Counted in the first bundle.
+            return model
+
+        self._model, self._child = self._handle.acquire(load, tag=tag), None
+
+    def start_bundle(self) -> None:
+        self._pending: collections.deque = collections.deque()
+        if self._load_seconds is not None:
+            self._handler.record_load(self._load_seconds)
+            self._load_seconds = None
+
+    def process(self, batch: Sequence[Document]) -> Iterator:
+        if self._child is None:
+            yield from self._emit(self._handler.tag(batch, self._model))
+            return
+        self._pending.append(self._child.submit(batch))
+        while len(self._pending) > 1:
+            yield from self._emit(self._child.result(self._pending.popleft()))
+
+    def finish_bundle(self) -> Iterator:
+        while self._pending:
+            for result in self._emit(self._child.result(self._pending.popleft())):
+                yield GlobalWindows.windowed_value_at_end_of_window(result)
+
+    def _emit(self, tagged: tuple) -> list:
+        results, stats, *loaded = tagged
+        if loaded and loaded[0] is not None:
+            self._handler.record_load(loaded[0])
+        self._handler.record(stats)
+        return results
 
 
 class _MentionsFn(beam.DoFn):

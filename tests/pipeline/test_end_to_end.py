@@ -145,8 +145,10 @@ def reference_run(small_input, tmp_path_factory):
     [
         ["--runner", "DirectRunner", "--direct_running_mode", "multi_processing", "--direct_num_workers", "2"],
         ["--runner", "PortableRunner", "--job_endpoint", "embed", "--environment_type", "LOOPBACK"],
+        ["--ner_process", "on"],
+        ["--ner_process", "off"],
     ],
-    ids=["multi_processing", "portable_embedded"],
+    ids=["multi_processing", "portable_embedded", "ner_in_a_child_process", "ner_in_process"],
 )
 def test_same_triples_on_every_runner(small_input, reference_run, tmp_path, runner_flags):
     summary, expected = reference_run
@@ -154,7 +156,7 @@ def test_same_triples_on_every_runner(small_input, reference_run, tmp_path, runn
     other = _run([small_input], out, *runner_flags)
     assert other["run_id"] == summary["run_id"]
     assert other["counts"] == summary["counts"]
-    # The model loads once per worker process (RunInference's shared handle), not per bundle or thread.
+    # The model loads once per worker process (a shared handle), not per bundle or thread.
     assert summary["ner"]["model_loads"] == 1 and 1 <= other["ner"]["model_loads"] <= 2
     assert _snapshot(out) == expected
 

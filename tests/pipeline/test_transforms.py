@@ -1,10 +1,16 @@
 """Beam transforms with a fake tagger: no TensorFlow, real pipelines."""
 
+import dataclasses
+import os
+
 import apache_beam as beam
+import pytest
+from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from kgpipe.pipeline import transforms as T
+from kgpipe.ner.windows import split_windows
 from kgpipe.pipeline.handlers import NerConfig, NerModelHandler
 from kgpipe.schemas.records import Document
 from tests.pipeline.test_handlers import FakeTagger
@@ -45,6 +51,54 @@ def test_a_failing_window_is_a_dead_letter_and_its_document_is_still_written():
         assert_that(kept, equal_to([("ok", 1), ("bad", 0), ("fine", 1)]))
         dead = out[T.DEAD] | beam.Map(lambda d: (d.input_ref, d.stage, d.error, d.payload))
         assert_that(dead, equal_to([("bad@10", "ner", "RuntimeError: model exploded", "BOOM X")]), label="Dead")
+
+
+class PidTagger(FakeTagger):
+    """Stamps each mention with the process id of the process that tagged it."""
+
+    def tag_batch(self, windows):
+        return [[dataclasses.replace(m, model=str(os.getpid())) for m in found]
+                for found in super().tag_batch(windows)]
+
+
+@pytest.mark.parametrize("model_process", [False, True], ids=["in_process", "model_process"])
+def test_tagging_in_a_model_process_keeps_every_document_and_its_counts(model_process):
+    documents = [Document(f"d{i:03d}", "前文X。" * (i % 7) + "aXa") for i in range(120)]
+    expected = [(d.id, [i for i, c in enumerate(d.text) if c == "X"]) for d in documents]
+    p = TestPipeline()
+    # 40 characters per batch: ~60 batches, one in the model process while the next arrives.
+    out = p | beam.Create(documents) | T.TagMentions(FakeHandler(PidTagger, buffer_chars=40),
+                                                      model_process=model_process)
+    spans = out["documents"] | beam.Map(lambda dm: (dm[0].id, [m.start for m in dm[1]]))
+    assert_that(spans, equal_to(expected))
+    pids = out["documents"] | "Pids" >> beam.FlatMap(lambda dm: {m.model for m in dm[1]})
+    # Every mention comes from one process: this one, or one other (the model process).
+    here = str(os.getpid())
+    assert_that(pids | beam.Distinct() | beam.combiners.Count.Globally(), equal_to([1]), label="OnePid")
+    assert_that(pids | "IsHere" >> beam.Map(lambda pid: pid == here) | "D2" >> beam.Distinct(),
+                equal_to([not model_process]), label="Where")
+    result = p.run()
+    result.wait_until_finish()
+    # Metrics are counted on the bundle's own thread, so none is lost when the model runs elsewhere.
+    query = result.metrics().query(MetricsFilter().with_namespace("kgpipe"))
+    counters = {c.key.metric.name: c.committed for c in query["counters"]}
+    assert counters["ner_chars"] == sum(len(d.text) for d in documents)
+    windows = sum(len(split_windows(d, FakeTagger.max_window_chars)) for d in documents)
+    assert counters["windows"] == counters["ner_windows"] == windows
+    loads = {d.key.metric.name: d.committed for d in result.metrics().query(
+        MetricsFilter().with_namespace("kgpipe_ner"))["distributions"]}
+    assert loads["ner_model_load_msec"].count == 1
+
+
+def test_the_handler_still_serves_beams_run_inference():
+    """Users may compose ``RunInference(NerModelHandler(...))`` themselves; kgpipe's own transform does not."""
+    from apache_beam.ml.inference.base import RunInference
+
+    documents = [Document("d1", "aXa这是第一句话。XX"), Document("d2", "bbb")]
+    with TestPipeline() as p:
+        results = p | beam.Create(documents) | RunInference(FakeHandler(FakeTagger))
+        spans = results | beam.Map(lambda r: (r.example.id, [(m.start, m.end) for m in r.inference.mentions]))
+        assert_that(spans, equal_to([("d1", [(1, 2), (10, 11), (11, 12)]), ("d2", [])]))
 
 
 def test_link_failure_writes_the_document_unlinked_with_a_dead_letter():

@@ -53,3 +53,45 @@ def test_relation_threads_are_the_cores_per_worker_process(monkeypatch):
     assert threads([]) == 1
     with pytest.raises(ValueError, match="--relation_threads must be >= 0"):
         threads(["--relation_threads", "-2"])
+
+
+def test_ner_runs_in_a_child_process_when_a_worker_has_cores_to_spare(monkeypatch):
+    from kgpipe.pipeline.options import RunConfig
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    base = ["--input", "in.jsonl", "--output", "out"]
+
+    def child(argv):
+        options, _ = _runner_options(base + argv)
+        return RunConfig.from_options(options).ner_process
+
+    assert child([]) is True  # in-process on 2 cores: NER beside linking and writing
+    assert child(["--workers", "2"]) is False  # each worker process has one core
+    assert child(["--ner_process", "off"]) is False and child(["--workers", "2", "--ner_process", "on"]) is True
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)  # taskset -c 0
+    assert child([]) is False
+
+
+@pytest.mark.slow
+def test_a_script_without_a_main_guard_runs_with_the_model_process(tmp_path):
+    """The spawned model process must not import (and so rerun) the script that started kgpipe."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "out"
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from kgpipe.pipeline.run import run\n"
+        f"run(['--input', {str(root / 'pipeline/sample/sample.jsonl')!r}, '--output', {str(out)!r}, "
+        "'--no_progress', '--ner_process', 'on'])\n"
+        f"open({str(tmp_path / 'ran')!r}, 'a').write('x')\n",
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "ran").read_text() == "x"  # The script's code ran once, in this process only.
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["counts"]["documents"] == 57 and summary["ner"]["model_loads"] == 1
