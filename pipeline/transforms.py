@@ -464,13 +464,34 @@ class EntityTriplesFn(_TriplesFn):
 
 
 class CooccurrenceTriplesFn(_TriplesFn):
-    """``((iri_a, iri_b), count)`` -> ``[Triple]``: the weighted co-occurrence statement."""
+    """``((iri_a, iri_b), count)`` -> ``[Triple]``: the weighted co-occurrence statements.
+
+    The statements of ``pairs_per_list`` pairs leave as one list: a run has tens of thousands of
+    pairs, and the writers' per-element work would otherwise cost more than building them.
+    """
+
+    def __init__(self, config: BuilderConfig, pairs_per_list: int = 1024):
+        super().__init__(config)
+        self._pairs_per_list = pairs_per_list
+
+    def start_bundle(self) -> None:
+        self._buffer: list = []
+        self._pairs = 0
 
     def process(self, element) -> Iterator:
         pair, count = element
         triples = self._assembler.cooccurrence(tuple(pair), count)
         self._triples.inc(len(triples))
-        yield triples
+        self._buffer.extend(triples)
+        self._pairs += 1
+        if self._pairs >= self._pairs_per_list:
+            yield self._buffer
+            self._buffer, self._pairs = [], 0
+
+    def finish_bundle(self) -> Iterator:
+        if self._buffer:
+            yield GlobalWindows.windowed_value_at_end_of_window(self._buffer)
+        self._buffer, self._pairs = [], 0
 
 
 class RecordsToTableFn(beam.DoFn):
