@@ -7,8 +7,8 @@ A run is assembled in three parts, each a pure function of its inputs:
   node, mention nodes, text relations), the co-occurring entity pairs and the
   KB entities it links to;
 * per corpus-wide key (aggregated by the caller: ``CombinePerKey`` in Beam, a
-  ``Counter`` in ``kg.local``): ``entity`` (a KB entity's triples, once) and
-  ``cooccurrence`` (a pair and its count);
+  ``Counter`` in ``kg.local``): ``entity`` (a KB entity's triples, once),
+  ``category`` (a product category class, once) and ``cooccurrence`` (a pair and its count);
 * once: ``run_node`` with the run's counts.
 
 Both callers count the same things (``RunCounts``), so a run written by either
@@ -36,6 +36,8 @@ class DocumentRecords:
         triples: Document node, mention nodes (with their entities) and text relations.
         pairs: ``(a, b)`` entity IRI pairs, ``a < b``, once per sentence mentioning both.
         entity_ids: Distinct KB entity ids linked in the document, sorted.
+        categories: Product category class IRIs its product node uses (each with the classes
+            above it), sorted; their class triples are made once per run (``RunAssembler.category``).
     """
 
     document: Document
@@ -44,6 +46,7 @@ class DocumentRecords:
     triples: tuple[Triple, ...]
     pairs: tuple[tuple[str, str], ...]
     entity_ids: tuple[str, ...]
+    categories: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,11 +90,16 @@ class RunAssembler:
             triples=triples,
             pairs=tuple(self.builder.cooccurrence_pairs(document, links)),
             entity_ids=tuple(sorted({l.entity_id for l in links if l.entity_id is not None})),
+            categories=tuple(self.builder.product_facts.classes_of(triples)),
         )
 
     def entity(self, entity: Entity, language: str | None = None) -> list[Triple]:
         """Returns a KB entity's triples (once per run per entity)."""
         return self.builder.entity_triples(entity, language)
+
+    def category(self, category_iri: str) -> list[Triple]:
+        """Returns a product category class's triples (once per run per class)."""
+        return self.builder.category_triples(category_iri)
 
     def cooccurrence(self, pair: tuple[str, str], count: int) -> list[Triple]:
         """Returns a co-occurring pair's triples with its count over the run."""

@@ -308,6 +308,11 @@ class TripleBuilder:
         out.append(t(_KGP.kbId, entity.id))
         return out
 
+    def category_triples(self, category_iri: str) -> list[Triple]:
+        """Returns a product category class (``owl:Class``, parent, labels), once per run per class."""
+        return [self._triple(f.subject, f.predicate, f.object, f.kind, f.datatype, f.language)
+                for f in self.product_facts.class_facts(category_iri)]
+
     # ---- co-occurrence -----------------------------------------------------------------
 
     def cooccurrence_pairs(self, document: Document, links: Sequence[Link]) -> list[tuple[str, str]]:

@@ -33,7 +33,8 @@ def assemble_documents(assembler: RunAssembler, documents: Sequence[Document],
 
 def run_triples(assembler: RunAssembler, records: Sequence[DocumentRecords], entities: Iterable[Entity] = (),
                 language: str | None = "zh") -> list[Triple]:
-    """Returns all triples of a run: run node, documents, mentions, KB entities, co-occurrences.
+    """Returns all triples of a run: run node, documents, mentions, KB entities, product categories,
+    co-occurrences.
 
     Args:
         entities: The KB entities to describe (each once, in id order).
@@ -42,6 +43,8 @@ def run_triples(assembler: RunAssembler, records: Sequence[DocumentRecords], ent
     triples = [t for record in records for t in record.triples]
     for entity in sorted({e.id: e for e in entities}.values(), key=lambda e: e.id):
         triples += assembler.entity(entity, language)
+    for category in sorted({c for record in records for c in record.categories}):
+        triples += assembler.category(category)
     pairs = count_pairs(records)
     for pair in sorted(pairs):
         triples += assembler.cooccurrence(pair, pairs[pair])

@@ -191,7 +191,7 @@ def build(root: beam.Pipeline, plan: RunPlan, tag_mentions: T.TagMentions | None
     builder = BuilderConfig(run_id=plan.run_id, base_iri=config.base_iri, extractor=plan.extractor,
                             kb_language=config.kb_language, provenance=config.provenance)
     assembled = documents | "AssembleDocuments" >> beam.ParDo(T.AssembleDocumentFn(builder)).with_outputs(
-        T.DEAD, T.PAIRS, T.ENTITIES, main="records")
+        T.DEAD, T.PAIRS, T.ENTITIES, T.CATEGORIES, main="records")
     records = assembled.records
     entity_triples = (
         assembled[T.ENTITIES]
@@ -199,6 +199,13 @@ def build(root: beam.Pipeline, plan: RunPlan, tag_mentions: T.TagMentions | None
         | "EntityTriples" >> beam.ParDo(T.EntityTriplesFn(linker_config, linker_handle, builder)).with_outputs(
             T.DEAD, main="triples")
     )
+    category_triples = (
+        assembled[T.CATEGORIES]
+        | "CountCategories" >> beam.CombinePerKey(sum)
+        | "CategoryTriples" >> beam.ParDo(T.CategoryTriplesFn(builder))
+    )
+    # KB entities and product category classes: the run's once-per-key descriptions, written together.
+    described = (entity_triples.triples, category_triples) | "EntitiesAndCategories" >> beam.Flatten()
     cooccurrence = (
         assembled[T.PAIRS]
         | "CountPairs" >> beam.CombinePerKey(sum)
@@ -209,10 +216,10 @@ def build(root: beam.Pipeline, plan: RunPlan, tag_mentions: T.TagMentions | None
     _parquet(records | "LinkLists" >> beam.Map(lambda r: r.links), plan, Link, "Links")
     document_triples = records | "TripleLists" >> beam.Map(lambda r: r.triples)
     _parquet(document_triples, plan, Triple, "Triples")
-    _parquet(entity_triples.triples, plan, Triple, "EntityTriples", part="entities")
+    _parquet(described, plan, Triple, "EntityTriples", part="entities")
     _parquet(cooccurrence, plan, Triple, "CooccurrenceTriples", part="cooccurrence")
     _rdf(document_triples, plan, "Documents", num_shards=config.rdf_shards)
-    _rdf(entity_triples.triples, plan, "Entities", part="entities")
+    _rdf(described, plan, "Entities", part="entities")
     _rdf(cooccurrence, plan, "Cooccurrence", part="cooccurrence")
     dead = (
         read[T.DEAD], tagged[T.DEAD], linked[T.DEAD], assembled[T.DEAD], entity_triples[T.DEAD], *relations_dead

@@ -39,6 +39,7 @@ _LOG = logging.getLogger("kgpipe.progress")
 DEAD = "dead_letter"
 PAIRS = "cooccurrence_pairs"
 ENTITIES = "linked_entities"
+CATEGORIES = "product_categories"
 
 
 def _counter(name: str):
@@ -410,9 +411,10 @@ class _TriplesFn(beam.DoFn):
 
 
 class AssembleDocumentFn(_TriplesFn):
-    """``(Document, [Mention], [Link])`` -> ``DocumentRecords``, plus co-occurring pairs and linked KB ids.
+    """``(Document, [Mention], [Link])`` -> ``DocumentRecords``, plus co-occurring pairs, linked KB ids
+    and the product category classes used.
 
-    Pairs and entity ids leave as ``(key, 1)`` for ``CombinePerKey(sum)``: corpus-wide
+    Pairs, entity ids and category classes leave as ``(key, 1)`` for ``CombinePerKey(sum)``: corpus-wide
     aggregates over small keys, never a grouping of documents. If building the
     document's triples fails, it is still written with its mentions and links.
     """
@@ -428,7 +430,7 @@ class AssembleDocumentFn(_TriplesFn):
         except Exception as error:  # The document and its mentions are still written.
             _counter("documents_partial").inc()
             yield beam.pvalue.TaggedOutput(DEAD, _dead(document.id, "triples", error, document.text))
-            records = DocumentRecords(document, tuple(mentions), tuple(links), (), (), ())
+            records = DocumentRecords(document, tuple(mentions), tuple(links), (), (), (), ())
         self._triples.inc(len(records.triples))
         self._mentions.inc(len(records.mentions))
         yield records
@@ -436,6 +438,8 @@ class AssembleDocumentFn(_TriplesFn):
             yield beam.pvalue.TaggedOutput(PAIRS, (pair, 1))
         for entity_id in records.entity_ids:
             yield beam.pvalue.TaggedOutput(ENTITIES, (entity_id, 1))
+        for category in records.categories:
+            yield beam.pvalue.TaggedOutput(CATEGORIES, (category, 1))
 
 
 class EntityTriplesFn(_TriplesFn):
@@ -459,6 +463,16 @@ class EntityTriplesFn(_TriplesFn):
             return
         triples = self._assembler.entity(entity)
         self._entities.inc()
+        self._triples.inc(len(triples))
+        yield triples
+
+
+class CategoryTriplesFn(_TriplesFn):
+    """``(category class IRI, titles)`` -> ``[Triple]``: the class, its parent and labels (once per class)."""
+
+    def process(self, element) -> Iterator:
+        category, _ = element
+        triples = self._assembler.category(category)
         self._triples.inc(len(triples))
         yield triples
 

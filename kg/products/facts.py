@@ -12,6 +12,9 @@ For each document that is product text, one product node ``<document IRI>#produc
         schema:value 512.0 ; schema:unitCode "E34" ; schema:unitText "GB" .
     kgpc:Smartphone a owl:Class ; rdfs:subClassOf kgpc:Electronics ; rdfs:label "手机"@zh, "Smartphone"@en .
 
+The classes (the last line, for the category and each one above it) are stated once per run,
+not per title: ``classes_of`` names those a title's facts use, ``class_facts`` describes one.
+
 Each fact keeps the span ``[start, end)`` of the text it rests on and a
 confidence, which the builder turns into the triple's provenance. Brands are the
 title's brand and organisation mentions (both of a 联名 title), except those
@@ -35,6 +38,7 @@ from kgpipe.schemas.records import Document, TermKind
 from kgpipe.schemas.vocab import KGP, OWL, PROV, RDF, RDFS, SCHEMA, XSD
 
 _IRI, _LIT = TermKind.IRI, TermKind.LITERAL
+_CATEGORY = str(KGP.category)
 _FITS = re.compile(r"适用|兼容|适配|支持|\bfor\b", re.IGNORECASE)
 _NOT_TITLE = re.compile(r"[。\n\r]")
 # Words of news headlines, not of product titles ("华为发布新款折叠屏手机" has no full stop either).
@@ -121,6 +125,7 @@ class ProductFacts:
         self.classifier = CategoryClassifier(tree)
         self.extractor = AttributeExtractor(self.config.attributes)
         self._kinds = frozenset(k.strip().lower() for k in self.config.product_kinds)
+        self._by_iri = {c.iri: c.id for c in self.classifier.tree}
 
     def is_product_text(self, document: Document) -> tuple[bool, CategoryMatch | None]:
         """Whether ``document`` gets a product node (see ``ProductDocuments``), and its category.
@@ -184,15 +189,25 @@ class ProductFacts:
 
     def _category(self, item: str, match: CategoryMatch) -> list[Fact]:
         span = {"start": match.start, "end": match.end, "confidence": round(match.confidence, 6)}
-        facts = [Fact(item, str(KGP.category), match.category.iri, **span),
-                 Fact(item, str(RDF.type), match.category.iri, **span)]
-        for category in self.classifier.tree.ancestors(match.category.id):
-            parent = self.classifier.tree.get(category.parent).iri if category.parent else str(KGP.Product)
-            facts += [Fact(category.iri, str(RDF.type), str(OWL.Class)),
-                      Fact(category.iri, str(RDFS.subClassOf), parent),
-                      Fact(category.iri, str(RDFS.label), category.label_zh, _LIT, language="zh"),
-                      Fact(category.iri, str(RDFS.label), category.label_en, _LIT, language="en")]
-        return facts
+        return [Fact(item, str(KGP.category), match.category.iri, **span),
+                Fact(item, str(RDF.type), match.category.iri, **span)]
+
+    def classes_of(self, facts: Sequence) -> list[str]:
+        """The category classes that facts (or triples) with ``kgp:category`` use: each category and
+        every one above it, as IRIs, sorted (describe each once per run with ``class_facts``)."""
+        used = {f.object for f in facts if f.predicate == _CATEGORY}
+        tree = self.classifier.tree
+        return sorted({c.iri for iri in used if iri in self._by_iri for c in tree.ancestors(self._by_iri[iri])})
+
+    def class_facts(self, category_iri: str) -> list[Fact]:
+        """A category class: ``owl:Class``, its parent (``kgp:Product`` at the top) and its labels."""
+        tree = self.classifier.tree
+        category = tree.get(self._by_iri[category_iri])
+        parent = tree.get(category.parent).iri if category.parent else str(KGP.Product)
+        return [Fact(category.iri, str(RDF.type), str(OWL.Class)),
+                Fact(category.iri, str(RDFS.subClassOf), parent),
+                Fact(category.iri, str(RDFS.label), category.label_zh, _LIT, language="zh"),
+                Fact(category.iri, str(RDFS.label), category.label_en, _LIT, language="en")]
 
     def _attributes(self, item: str, attributes: Sequence[Attribute], lang: str | None) -> list[Fact]:
         facts: list[Fact] = []

@@ -3,9 +3,10 @@
 import pyoxigraph as ox
 import pytest
 
+from kgpipe.kg.assemble import RunAssembler
 from kgpipe.kg.builder import BuilderConfig, TripleBuilder
 from kgpipe.kg.export.rdf import ShardWriter
-from kgpipe.kg.local import write_run
+from kgpipe.kg.local import run_triples, write_run
 from kgpipe.kg.products.facts import ProductDocuments, ProductFacts, ProductFactsConfig
 from kgpipe.kg.relations import ResolvedMention
 from kgpipe.kg.validate import ValidateConfig, validate_run
@@ -79,9 +80,28 @@ def test_phone_title_gives_product_node_with_brand_category_and_typed_attributes
         assert t.doc_id == "p1" and t.extractor == "kgpipe/test" and t.run_id == "run-p" and 0 < t.confidence <= 1
     spec = [t for t in storage if t.predicate == str(SCHEMA.value)][0]
     assert doc.text[spec.start:spec.end] == "512GB"
-    hierarchy = {(t.subject, t.object) for t in triples if t.predicate.endswith("#subClassOf")}
-    assert (CATEGORY + "Smartphone", CATEGORY + "Electronics") in hierarchy
-    assert (CATEGORY + "Electronics", str(KGP.Product)) in hierarchy
+    # The classes are described once per run (RunAssembler.category), not in the title's triples.
+    assert not [t for t in triples if t.predicate.endswith("#subClassOf")]
+    builder = TripleBuilder(BuilderConfig("run-p", extractor="kgpipe/test"))
+    classes = builder.product_facts.classes_of(triples)
+    assert classes == [CATEGORY + "Electronics", CATEGORY + "Smartphone"]
+    hierarchy = {(t.subject, t.object) for c in classes for t in builder.category_triples(c)
+                 if t.predicate.endswith("#subClassOf")}
+    assert hierarchy == {(CATEGORY + "Smartphone", CATEGORY + "Electronics"),
+                         (CATEGORY + "Electronics", str(KGP.Product))}
+
+
+def test_category_classes_are_stated_once_per_run_however_many_titles_use_them():
+    assembler = RunAssembler(BuilderConfig("run-p", extractor="kgpipe/test"))
+    documents = [Document(f"t{i}", text, metadata={"kind": "product"}) for i, text in enumerate([
+        "华为Mate 60 Pro 智能手机 12GB+512GB 雅丹黑", "小米14 手机 16GB+512GB 白色", "联想小新 笔记本电脑 14英寸"])]
+    records = [assembler.document(d, [], []) for d in documents]
+    assert records[0].categories == records[1].categories  # Both phones: Smartphone and what is above it.
+    triples = run_triples(assembler, records)
+    statements = [(t.subject, t.predicate, t.object, t.language) for t in triples if t.subject.startswith(CATEGORY)]
+    assert len(statements) == len(set(statements)) and statements
+    assert {s for s, p, *_ in statements if p.endswith("#subClassOf")} == {
+        c for record in records for c in record.categories}
 
 
 def test_collaboration_title_has_both_brands_and_supported_networks_are_no_brand():

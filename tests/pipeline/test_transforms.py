@@ -204,7 +204,7 @@ def test_the_graph_groups_no_documents_windows_mentions_or_triples(tmp_path):
     root.visit(Groupings())
     allowed = ("ReadDocuments/IdFiles/", "ReadDocuments/SpreadIdFiles/", "ReadDocuments/FirstPerId/",
                "ReadDocuments/Files/", "ReadDocuments/SpreadFiles/",
-               "CountEntities/", "CountPairs/", "Write")
+               "CountEntities/", "CountPairs/", "CountCategories/", "Write")
     assert grouped and [label for label, _ in grouped if not label.startswith(allowed)] == []
     # Writers write per bundle and group only the names of the files they wrote ("Pair"); dead letters
     # (rare, small) go to one file.
