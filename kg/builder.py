@@ -24,7 +24,7 @@ from rdflib import URIRef
 
 from kgpipe.kg import iri as iris
 from kgpipe.kg.export.rdf import format_double
-from kgpipe.kg.products.facts import ProductFacts
+from kgpipe.kg.products.facts import ProductDocuments, ProductFacts, ProductFactsConfig
 from kgpipe.kg.relations import BrandOfProduct, RelationExtractor, ResolvedMention
 from kgpipe.kg.text_relations import TypedRelation, typed_relation_triples
 from kgpipe.schemas import vocab
@@ -89,6 +89,7 @@ class BuilderConfig:
             (``None``: plain literals). Surface forms of minted entities take
             their document's language instead.
         provenance: Per-mention provenance (``Provenance.FULL`` or ``COMPACT``).
+        product_documents: Which documents get a product node (``kg.products.facts.ProductDocuments``).
     """
 
     run_id: str
@@ -97,6 +98,7 @@ class BuilderConfig:
     document_text: bool = True
     kb_language: str | None = "zh"
     provenance: Provenance = Provenance.FULL
+    product_documents: ProductDocuments = ProductDocuments.AUTO
 
     def __post_init__(self) -> None:
         if not isinstance(self.run_id, str) or not self.run_id.strip():
@@ -109,6 +111,9 @@ class BuilderConfig:
         if not isinstance(self.provenance, Provenance):
             raise ValueError(f"`provenance` must be a Provenance ({[p.value for p in Provenance]}). "
                              f"Received: provenance={self.provenance!r}")
+        if not isinstance(self.product_documents, ProductDocuments):
+            raise ValueError(f"`product_documents` must be a ProductDocuments ({[d.value for d in ProductDocuments]}). "
+                             f"Received: product_documents={self.product_documents!r}")
 
 
 class TripleBuilder:
@@ -119,14 +124,15 @@ class TripleBuilder:
         relation_extractors: Extractors of entity-entity relations from text;
             by default product -> brand (``kg.relations.BrandOfProduct``).
         product_facts: Product node, brand, category and attributes of product
-            titles (``kg.products.facts``); default ``ProductFacts()``.
+            titles (``kg.products.facts``); default: ``ProductFacts`` for ``config.product_documents``.
     """
 
     def __init__(self, config: BuilderConfig, relation_extractors: Sequence[RelationExtractor] | None = None,
                  product_facts: ProductFacts | None = None):
         self.config = config
         self.relation_extractors = tuple(relation_extractors) if relation_extractors is not None else (BrandOfProduct(),)
-        self.product_facts = product_facts if product_facts is not None else ProductFacts()
+        self.product_facts = (product_facts if product_facts is not None
+                              else ProductFacts(ProductFactsConfig(documents=config.product_documents)))
         self._base = config.base_iri
         self._run = iris.run_iri(self._base, config.run_id)
 

@@ -44,6 +44,8 @@ kgpipe options:
   --mixed_precision M     auto|on|off (default: auto = on for GPU)
   --dictionary_mentions   also find KB aliases that NER missed
   --base_iri IRI          base of minted IRIs
+  --product_facts M       auto|all|none: which documents get a product node with brand, category and
+                          attributes (default auto: kind=product metadata, or title-like lines)
   --rdf_shards N          number of N-Triples shards (default: runner's choice)
   --rdf_compression C     none|gzip
   --incremental           skip documents seen in earlier runs in DIR; append a new run

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
 from kgpipe.kg.builder import Provenance
+from kgpipe.kg.products.facts import ProductDocuments
 from kgpipe.linking.ranker import linker_kb_path, linker_version
 from kgpipe.pipeline.readers import InputFormat
 from kgpipe.schemas.vocab import DEFAULT_BASE_IRI
@@ -72,6 +73,10 @@ class KgpipeOptions(PipelineOptions):
         parser.add_argument("--provenance", default=Provenance.COMPACT.value, choices=[p.value for p in Provenance],
                             help="Per-mention provenance: compact (one node per mention with offsets, label, score, "
                                  "link) or full (also NIF/PROV statements per mention).")
+        parser.add_argument("--product_facts", default=ProductDocuments.AUTO.value,
+                            choices=[d.value for d in ProductDocuments],
+                            help="Which documents get a product node with brand, category and attributes: auto "
+                                 "(kind metadata of product text, or title-like lines naming a category), all, none.")
         parser.add_argument("--rdf_shards", type=int, default=0,
                             help="Number of N-Triples shards (0: let the runner choose).")
         parser.add_argument("--rdf_compression", default=RdfCompression.NONE.value,
@@ -140,6 +145,7 @@ class RunConfig:
             runs one stage at a time, so an otherwise idle core can serve it).
         base_iri: Base of minted IRIs.
         provenance: Per-mention provenance statements (``kg.builder.Provenance``).
+        product_facts: Which documents get a product node (``kg.products.facts.ProductDocuments``).
         rdf_shards: N-Triples shard count (0: runner's choice).
         rdf_compression: Compression of the N-Triples shards.
         incremental: Process only documents not seen in earlier runs.
@@ -168,6 +174,7 @@ class RunConfig:
     relation_threads: int = 1
     base_iri: str = DEFAULT_BASE_IRI
     provenance: Provenance = Provenance.COMPACT
+    product_facts: ProductDocuments = ProductDocuments.AUTO
     rdf_shards: int = 0
     rdf_compression: RdfCompression = RdfCompression.NONE
     incremental: bool = False
@@ -230,6 +237,7 @@ class RunConfig:
             relation_threads=opts.relation_threads or auto_threads(options),
             base_iri=opts.base_iri,
             provenance=Provenance(opts.provenance),
+            product_facts=ProductDocuments(opts.product_facts),
             rdf_shards=opts.rdf_shards,
             rdf_compression=RdfCompression(opts.rdf_compression),
             incremental=opts.incremental,
@@ -248,6 +256,7 @@ class RunConfig:
             "dictionary_mentions": self.dictionary_mentions,
             "base_iri": self.base_iri,
             "provenance": self.provenance.value,
+            **({"product_facts": self.product_facts.value} if self.product_facts is not ProductDocuments.AUTO else {}),
             # Precision changes scores: a bf16 GPU run is not the same run as an fp32 CPU one.
             "device": self.device,
             "mixed_precision": self.mixed_precision,

@@ -189,7 +189,8 @@ def build(root: beam.Pipeline, plan: RunPlan, tag_mentions: T.TagMentions | None
             | "ExtractRelations" >> beam.ParDo(extract).with_outputs(T.DEAD, main="documents"))
         documents, relations_dead = extracted.documents, (extracted[T.DEAD],)
     builder = BuilderConfig(run_id=plan.run_id, base_iri=config.base_iri, extractor=plan.extractor,
-                            kb_language=config.kb_language, provenance=config.provenance)
+                            kb_language=config.kb_language, provenance=config.provenance,
+                            product_documents=config.product_facts)
     assembled = documents | "AssembleDocuments" >> beam.ParDo(T.AssembleDocumentFn(builder)).with_outputs(
         T.DEAD, T.PAIRS, T.ENTITIES, T.CATEGORIES, main="records")
     records = assembled.records

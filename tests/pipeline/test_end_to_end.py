@@ -17,6 +17,7 @@ import pyoxigraph
 import pytest
 
 from kgpipe.kg.iri import run_iri
+from kgpipe.kg.validate import validate_run
 from kgpipe.pipeline.run import run
 from kgpipe.schemas import arrow
 from kgpipe.schemas.records import Document, Link, Mention, Triple
@@ -241,3 +242,18 @@ def test_sparql_answers_brand_and_cooccurrence_questions_on_the_sample(sample_ru
     people = _pairs(store, """?org a kgp:Organization ; kgp:coOccursWith ?person .
                               ?person a kgp:Person . ?org rdfs:label ?a . ?person rdfs:label ?b""")
     assert {("阿里巴巴集团", "马云"), ("小米集团", "雷军"), ("腾讯", "马化腾")} <= people, people
+
+
+def test_product_facts_flag_turns_product_nodes_off(sample_run, tmp_path):
+    out, summary = sample_run
+    category = "<https://w3id.org/kgpipe/category/"
+    products = [line for line in _ntriples(out) if "#product>" in line.split(" ", 1)[0]]
+    classes = [line for line in _ntriples(out) if line.startswith(category) and "#subClassOf>" in line]
+    assert products and classes
+    assert len(classes) == len(set(classes))  # Each category class once, however many titles use it.
+    none = _run([SAMPLE], tmp_path / "none", "--product_facts", "none")
+    assert none["run_id"] != summary["run_id"]  # Another setting, another run.
+    lines = _ntriples(tmp_path / "none")
+    assert not [line for line in lines if "#product>" in line.split(" ", 1)[0] or line.startswith(category)]
+    assert none["counts"]["documents"] == summary["counts"]["documents"]
+    assert validate_run(tmp_path / "none").ok
