@@ -66,7 +66,7 @@ class KgpipeOptions(PipelineOptions):
                                  "default: dev triple F1 0.41 only, see its MODEL_CARD).")
         parser.add_argument("--relation_threads", type=int, default=0,
                             help="Threads of one relation-model call on ONNX Runtime (0: the cores per worker "
-                                 "process, at most 4).")
+                                 "process less the NER child process's, at least 1, at most 4).")
         parser.add_argument("--relation_model", default=None,
                             help="Relation model directory from `kgpipe re train` (implies --relations).")
         parser.add_argument("--base_iri", default=DEFAULT_BASE_IRI, help="Base IRI of minted resources.")
@@ -212,6 +212,7 @@ class RunConfig:
         if opts.relation_threads < 0:
             raise ValueError(f"--relation_threads must be >= 0 (0: automatic). Received: --relation_threads "
                              f"{opts.relation_threads}")
+        ner_process = auto_threads(options) >= 2 if opts.ner_process == "auto" else opts.ner_process == "on"
         missing = [flag for flag, value in (("--input", opts.input), ("--output", opts.output)) if not value]
         if missing:
             raise ValueError(f"kgpipe run needs {' and '.join(missing)}. Received: input={opts.input!r}, "
@@ -228,13 +229,14 @@ class RunConfig:
             kb_language=opts.kb_language or (None if opts.kb else "zh"),
             batch_tokens=opts.batch_tokens,
             max_batch_size=opts.max_batch_size,
-            ner_process=auto_threads(options) >= 2 if opts.ner_process == "auto" else opts.ner_process == "on",
+            ner_process=ner_process,
             device=opts.device,
             mixed_precision=tri_state(opts.mixed_precision),
             dictionary_mentions=opts.dictionary_mentions,
             relations=bool(opts.relations or opts.relation_model),
             relation_model_dir=opts.relation_model,
-            relation_threads=opts.relation_threads or auto_threads(options),
+            # The NER child process (if any) keeps a core busy: the relation model's threads leave it one.
+            relation_threads=opts.relation_threads or auto_threads(options, reserve=int(ner_process)),
             base_iri=opts.base_iri,
             provenance=Provenance(opts.provenance),
             product_facts=ProductDocuments(opts.product_facts),
@@ -265,14 +267,14 @@ class RunConfig:
         }
 
 
-def auto_threads(options: PipelineOptions, cap: int = 4) -> int:
+def auto_threads(options: PipelineOptions, cap: int = 4, reserve: int = 0) -> int:
     """Cores this process may run on per worker process (``--direct_num_workers``; 0 there means
-    one per core), 1 to ``cap``."""
+    one per core), less ``reserve`` cores kept for other work, 1 to ``cap``."""
     from apache_beam.options.pipeline_options import DirectOptions
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     workers = options.view_as(DirectOptions).direct_num_workers or cores
-    return max(1, min(cap, cores // max(workers, 1)))
+    return max(1, min(cap, cores // max(workers, 1) - reserve))
 
 
 def local_model_dir(config: RunConfig) -> str:

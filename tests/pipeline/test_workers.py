@@ -45,10 +45,13 @@ def test_relation_threads_are_the_cores_per_worker_process(monkeypatch):
         options, _ = _runner_options(base + argv)
         return RunConfig.from_options(options).relation_threads
 
-    assert threads([]) == 4  # in-process: the cores, at most 4
-    assert threads(["--workers", "2"]) == 4 and threads(["--workers", "4"]) == 2
+    assert threads([]) == 4  # in-process: the cores less the NER child's (7), at most 4
+    assert threads(["--workers", "2"]) == 3 and threads(["--workers", "4"]) == 1  # 4 and 2 cores, one to NER
+    assert threads(["--workers", "4", "--ner_process", "off"]) == 2
     assert threads(["--workers", "0"]) == 1  # one worker per core
     assert threads(["--relation_threads", "3", "--workers", "8"]) == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)  # 2 cores: NER child + 1
+    assert threads([]) == 1 and threads(["--ner_process", "off"]) == 2
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)  # taskset -c 0
     assert threads([]) == 1
     with pytest.raises(ValueError, match="--relation_threads must be >= 0"):
