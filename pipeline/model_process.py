@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import pickle
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -24,10 +26,20 @@ _CHILD: dict[str, Any] = {}  # In the child: the handler, its model and the load
 def _start(payload: bytes, verbose: bool) -> None:
     from kgpipe.pipeline.cli import quiet_start_up
 
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="kgpipe-parent-watch",
+                     daemon=True).start()
     quiet_start_up(verbose)
     started = time.perf_counter()
     handler = pickle.loads(payload)  # Imports Beam and the model code, now quietly.
     _CHILD.update(handler=handler, model=handler.load_model(), load_seconds=time.perf_counter() - started)
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """Ends the child once its parent is gone (killed, say): the child holds both ends of its task
+    pipe, so it would otherwise wait for work forever, holding the model's memory."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)
 
 
 def _tag(batch: list) -> tuple[list, Any, float | None]:

@@ -75,12 +75,33 @@ def _kill_when_writing(argv: list[str], out: Path) -> Path:
             assert process.poll() is None, f"run ended before writing: {process.stderr.read().decode()[-2000:]}"
             assert time.monotonic() < deadline, "no output file appeared"
             time.sleep(0.02)
+        children = _children(process.pid)
+        if len(os.sched_getaffinity(0)) >= 2:  # --ner_process auto: the model runs in a child process.
+            assert children, "the run had no NER child process"
         process.send_signal(signal.SIGKILL)
     finally:
         process.kill()
         process.wait()
     assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    # Its NER child process (if the run had one) ends with it rather than wait for work forever.
+    deadline = time.monotonic() + 10
+    while (alive := [pid for pid in children if Path(f"/proc/{pid}").exists()]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive, f"processes of the killed run still alive: {alive}"
     return first
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux ``/proc``; empty elsewhere)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.append(int(status.parent.name))
+    return found
 
 
 @pytest.fixture(scope="module")
