@@ -73,9 +73,6 @@ class NerModelProcess:
         with _explained():
             return future.result()
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
 
 @contextlib.contextmanager
 def _explained():
