@@ -10,7 +10,11 @@ counts as a user sees it. With ``--rounds N`` the configurations run in turn N t
 configuration's median.
 
     .venv/bin/python bench/pipeline_throughput.py [--limit N] [--rounds N]
-        [--configs inprocess,inprocess-no-child,threads,multiprocess]
+        [--configs inprocess,inprocess-no-child,threads,multiprocess] [--baseline DIR]
+
+``--baseline DIR`` also runs every configuration on the kgpipe code checked out in DIR (e.g.
+``git worktree add /tmp/base HEAD``), interleaved with this checkout's, as ``NAME@baseline``:
+a before/after comparison in one run. Both use this environment's packages.
 """
 
 from __future__ import annotations
@@ -43,8 +47,15 @@ def main() -> None:
     parser.add_argument("--configs", default="inprocess")
     parser.add_argument("--batch_tokens", type=int, default=4096)
     parser.add_argument("--rounds", type=int, default=1, help="Run the configurations in turn this many times.")
+    parser.add_argument("--baseline", help="Another kgpipe checkout to run each configuration on as well.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        environments = {"": None}
+        if args.baseline:
+            shadow = Path(tmp) / "baseline-path"
+            shadow.mkdir()
+            (shadow / "kgpipe").symlink_to(Path(args.baseline).resolve())  # Found before the editable install.
+            environments["@baseline"] = {**os.environ, "PYTHONPATH": str(shadow)}
         source = Path(args.input)
         if args.limit:
             limited = Path(tmp) / source.name
@@ -57,15 +68,17 @@ def main() -> None:
               "| end to end / NER | model load s | padding waste | mentions | triples |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         kgpipe = Path(sys.executable).with_name("kgpipe")
-        names = args.configs.split(",")
+        names = [config + suffix for config in args.configs.split(",") for suffix in environments]
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
         for name in [name for _ in range(args.rounds) for name in names]:
+            config, _, tree = name.partition("@")
             out = Path(tmp) / name
             shutil.rmtree(out, ignore_errors=True)
             started = time.perf_counter()
             subprocess.run([str(kgpipe), "run", "--input", str(source), "--output", str(out), "--tsv_columns",
                             "category,text", "--batch_tokens", str(args.batch_tokens), "--no_progress",
-                            *CONFIGS[name]], check=True, stdout=subprocess.DEVNULL)
+                            *CONFIGS[config]], check=True, stdout=subprocess.DEVNULL,
+                           env=environments["@" + tree if tree else ""])
             wall = time.perf_counter() - started
             summary = json.loads((out / "summary.json").read_text())
             c, t = summary["counts"], summary["throughput"]

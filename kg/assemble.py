@@ -105,6 +105,11 @@ class RunAssembler:
         """Returns a co-occurring pair's triples with its count over the run."""
         return self.builder.cooccurrence_triples(tuple(pair), count)
 
+    def cooccurrences(self, pairs: Sequence[tuple[str, str]], counts: Sequence[int]) -> dict[str, list]:
+        """Returns the triples of many co-occurring pairs with their counts, column by column
+        (``TripleBuilder.cooccurrence_columns``)."""
+        return self.builder.cooccurrence_columns(pairs, counts)
+
     def run_node(self, counts: RunCounts) -> list[Triple]:
         """Returns the run node (a ``prov:Activity``) stating ``counts``."""
         return self.builder.run_triples(dataclasses.asdict(counts))

@@ -342,21 +342,54 @@ class TripleBuilder:
 
     def cooccurrence_triples(self, pair: tuple[str, str], count: int) -> list[Triple]:
         """Returns ``a kgp:coOccursWith b`` and its reified statement carrying ``count`` for this run."""
-        a, b = pair
-        if not a < b:
-            raise ValueError(f"A co-occurrence pair must be ordered a < b. Received: pair={pair!r}")
-        if not isinstance(count, numbers.Integral) or isinstance(count, bool) or count < 1:
-            raise ValueError(f"`count` must be a positive integer. Received: count={count!r}")
-        s = iris.cooccurrence_iri(self._base, self.config.run_id, a, b)
-        return [
-            self._triple(a, _KGP.coOccursWith, b),
-            self._triple(s, _TYPE, _KGP.Cooccurrence),
-            self._triple(s, _RDF.subject, a),
-            self._triple(s, _RDF.predicate, _KGP.coOccursWith),
-            self._triple(s, _RDF.object, b),
-            self._triple(s, _KGP.cooccurrenceCount, str(int(count)), _LIT, datatype=_XSD.integer),
-            self._triple(s, _PROV.wasGeneratedBy, self._run),
-        ]
+        columns = self.cooccurrence_columns([pair], [count])
+        return [Triple(*row) for row in zip(*columns.values())]
+
+    def cooccurrence_columns(self, pairs: Sequence[tuple[str, str]], counts: Sequence[int]) -> dict[str, list]:
+        """Returns the triples of ``cooccurrence_triples`` for many pairs, column by column.
+
+        One list per ``Triple`` field (in field order), seven rows per pair, in the order
+        ``cooccurrence_triples`` gives them: a run's tens of thousands of pairs never become
+        ``Triple`` objects (``schemas.arrow.columns_to_table``, ``kg.export.rdf.ntriples_columns``).
+
+        Raises:
+            ValueError: A pair is not ordered ``a < b``, a count is not a positive integer, or the
+                lengths of ``pairs`` and ``counts`` differ.
+        """
+        if len(pairs) != len(counts):
+            raise ValueError(f"`pairs` and `counts` must have equal lengths. Received: {len(pairs)} and {len(counts)}")
+        subjects: list[str] = []
+        objects: list[str] = []
+        for pair, count in zip(pairs, counts):
+            a, b = pair
+            if not a < b:
+                raise ValueError(f"A co-occurrence pair must be ordered a < b. Received: pair={tuple(pair)!r}")
+            if not _is_positive_int(count):
+                raise ValueError(f"`count` must be a positive integer. Received: count={count!r}")
+            s = iris.cooccurrence_iri(self._base, self.config.run_id, a, b)
+            subjects += (a, s, s, s, s, s, s)
+            objects += (b, _KGP.Cooccurrence, a, _KGP.coOccursWith, b, str(int(count)), self._run)
+        n = len(pairs)
+        return {
+            "subject": subjects,
+            "predicate": [_KGP.coOccursWith, _TYPE, _RDF.subject, _RDF.predicate, _RDF.object,
+                          _KGP.cooccurrenceCount, _PROV.wasGeneratedBy] * n,
+            "object": objects,
+            "object_kind": [_IRI, _IRI, _IRI, _IRI, _IRI, _LIT, _IRI] * n,
+            "datatype": [None, None, None, None, None, _XSD.integer, None] * n,
+            "language": [None] * (7 * n),
+            "doc_id": [None] * (7 * n),
+            "start": [None] * (7 * n),
+            "end": [None] * (7 * n),
+            "confidence": [1.0] * (7 * n),
+            "extractor": [self.config.extractor] * (7 * n),
+            "run_id": [self.config.run_id] * (7 * n),
+        }
+
+
+def _is_positive_int(value) -> bool:
+    integral = type(value) is int or (isinstance(value, numbers.Integral) and not isinstance(value, bool))
+    return integral and value >= 1
 
 
 def _statement(triple: Triple) -> tuple:

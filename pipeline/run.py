@@ -32,6 +32,7 @@ from kgpipe.kg.builder import BuilderConfig, TripleBuilder
 from kgpipe.kg.export.rdf import ntriples_line
 from kgpipe.linking.linker import LinkerConfig, kb_version
 from kgpipe.pipeline import transforms as T
+from kgpipe.pipeline.coders import RecordBatch
 from kgpipe.pipeline.handlers import METRICS_NAMESPACE, NerConfig, NerModelHandler
 from kgpipe.pipeline.options import KgpipeOptions, RdfCompression, RunConfig, check_flags, local_model_dir
 from kgpipe.pipeline.preflight import ModelInfo, UsageError, check_inputs, check_kb, check_output
@@ -120,32 +121,36 @@ def _parquet(record_lists, plan: RunPlan, record_type: type, label: str, part: s
         part: Suffix of the files' run prefix, for a second writer into the same table.
         rows: Records per Arrow table (one row group); bounds what a worker buffers.
     """
+    tables = record_lists | f"{label}Tables" >> beam.ParDo(T.RecordsToTableFn(plan.run_id, rows))
+    return _parquet_tables(tables, plan, record_type, label, part)
+
+
+def _parquet_tables(tables, plan: RunPlan, record_type: type, label: str, part: str = ""):
+    """Writes a PCollection of Arrow tables of ``record_type`` rows as Parquet files (one row group each)."""
     table = arrow.TABLES[record_type]
     prefix = f"{plan.run_id}-{part}" if part else plan.run_id
-    return (
-        record_lists
-        | f"{label}Tables" >> beam.ParDo(T.RecordsToTableFn(plan.run_id, rows))
-        | f"Write{label}Parquet" >> beam.io.WriteToParquetBatched(
-            plan.output("parquet", table, prefix),
-            schema=arrow.schema_for(record_type),
-            codec="zstd",
-            file_name_suffix=".parquet",
-        )
+    return tables | f"Write{label}Parquet" >> beam.io.WriteToParquetBatched(
+        plan.output("parquet", table, prefix),
+        schema=arrow.schema_for(record_type),
+        codec="zstd",
+        file_name_suffix=".parquet",
     )
 
 
 def _rdf(triple_lists, plan: RunPlan, label: str, part: str = "", num_shards: int = 0):
     """Writes a PCollection of triple lists as N-Triples shards (``num_shards`` 0: one per bundle, streamed)."""
+    text = triple_lists | f"{label}NTriples" >> beam.FlatMap(
+        lambda triples: [T.ntriples_chunk(triples)] if triples else []).with_output_types(str)
+    return _rdf_text(text, plan, label, part, num_shards)
+
+
+def _rdf_text(text, plan: RunPlan, label: str, part: str = "", num_shards: int = 0):
+    """Writes a PCollection of N-Triples texts (lines without a final newline) as shards."""
     gzip = plan.config.rdf_compression is RdfCompression.GZIP
     prefix = f"{plan.run_id}-{part}" if part else plan.run_id
-    return (
-        triple_lists
-        | f"{label}NonEmpty" >> beam.Filter(bool)
-        | f"{label}NTriples" >> beam.Map(T.ntriples_chunk)
-        | f"Write{label}RDF" >> beam.io.WriteToText(
-            plan.output("rdf", prefix), file_name_suffix=".nt.gz" if gzip else ".nt", num_shards=num_shards,
-            compression_type="gzip" if gzip else "uncompressed")
-    )
+    return text | f"Write{label}RDF" >> beam.io.WriteToText(
+        plan.output("rdf", prefix), file_name_suffix=".nt.gz" if gzip else ".nt", num_shards=num_shards,
+        compression_type="gzip" if gzip else "uncompressed")
 
 
 def ner_transform(plan: RunPlan) -> T.TagMentions:
@@ -210,18 +215,19 @@ def build(root: beam.Pipeline, plan: RunPlan, tag_mentions: T.TagMentions | None
     cooccurrence = (
         assembled[T.PAIRS]
         | "CountPairs" >> beam.CombinePerKey(sum)
-        | "CooccurrenceTriples" >> beam.ParDo(T.CooccurrenceTriplesFn(builder))
+        | "CooccurrenceStatements" >> beam.ParDo(T.CooccurrenceStatementsFn(builder, plan.run_id)).with_outputs(
+            T.NTRIPLES, main="tables")
     )
-    _parquet(records | "DocumentLists" >> beam.Map(lambda r: [r.document]), plan, Document, "Documents", rows=1024)
-    _parquet(records | "MentionLists" >> beam.Map(lambda r: r.mentions), plan, Mention, "Mentions")
-    _parquet(records | "LinkLists" >> beam.Map(lambda r: r.links), plan, Link, "Links")
-    document_triples = records | "TripleLists" >> beam.Map(lambda r: r.triples)
+    _parquet(records | "DocumentLists" >> _batches(lambda r: (r.document,)), plan, Document, "Documents", rows=1024)
+    _parquet(records | "MentionLists" >> _batches(lambda r: r.mentions), plan, Mention, "Mentions")
+    _parquet(records | "LinkLists" >> _batches(lambda r: r.links), plan, Link, "Links")
+    document_triples = records | "TripleLists" >> _batches(lambda r: r.triples)
     _parquet(document_triples, plan, Triple, "Triples")
     _parquet(described, plan, Triple, "EntityTriples", part="entities")
-    _parquet(cooccurrence, plan, Triple, "CooccurrenceTriples", part="cooccurrence")
+    _parquet_tables(cooccurrence.tables, plan, Triple, "CooccurrenceTriples", part="cooccurrence")
     _rdf(document_triples, plan, "Documents", num_shards=config.rdf_shards)
     _rdf(described, plan, "Entities", part="entities")
-    _rdf(cooccurrence, plan, "Cooccurrence", part="cooccurrence")
+    _rdf_text(cooccurrence[T.NTRIPLES], plan, "Cooccurrence", part="cooccurrence")
     dead = (
         read[T.DEAD], tagged[T.DEAD], linked[T.DEAD], assembled[T.DEAD], entity_triples[T.DEAD], *relations_dead
     ) | "AllDeadLetters" >> beam.Flatten()
@@ -232,6 +238,11 @@ def build(root: beam.Pipeline, plan: RunPlan, tag_mentions: T.TagMentions | None
         | "WriteDeadLetters" >> beam.io.WriteToText(
             plan.output("dead_letter", plan.run_id), file_name_suffix=".jsonl", num_shards=1)
     )
+
+
+def _batches(records_of) -> beam.Map:
+    """``DocumentRecords`` -> ``RecordBatch`` of the records ``records_of`` picks (sized cheaply by Beam)."""
+    return beam.Map(lambda r: RecordBatch(records_of(r))).with_output_types(RecordBatch)
 
 
 def _count_dead(dead):

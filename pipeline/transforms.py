@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 import apache_beam as beam
+import pyarrow as pa
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
@@ -26,13 +27,14 @@ from apache_beam.utils import shared
 
 from kgpipe.kg.assemble import DocumentRecords, RunAssembler
 from kgpipe.kg.builder import BuilderConfig
-from kgpipe.kg.export.rdf import ntriples_line
+from kgpipe.kg.export.rdf import ntriples_columns, ntriples_line
 from kgpipe.linking.linker import EntityLinker, LinkerConfig
+from kgpipe.pipeline.coders import RecordBatch
 from kgpipe.pipeline.handlers import METRICS_NAMESPACE, NerModelHandler
 from kgpipe.pipeline.model_process import NerModelProcess
 from kgpipe.pipeline.readers import MAX_PAYLOAD_CHARS, InputFormat, open_input, read_documents, short_names
-from kgpipe.schemas.arrow import to_table
-from kgpipe.schemas.records import DeadLetter, Document, Link, Mention
+from kgpipe.schemas.arrow import columns_to_table, to_table
+from kgpipe.schemas.records import DeadLetter, Document, Link, Mention, Triple
 
 _LOG = logging.getLogger("kgpipe.progress")
 
@@ -40,6 +42,7 @@ DEAD = "dead_letter"
 PAIRS = "cooccurrence_pairs"
 ENTITIES = "linked_entities"
 CATEGORIES = "product_categories"
+NTRIPLES = "ntriples"
 
 
 def _counter(name: str):
@@ -410,6 +413,7 @@ class _TriplesFn(beam.DoFn):
         self._assembler = RunAssembler(self._config)
 
 
+@beam.typehints.with_output_types(DocumentRecords)
 class AssembleDocumentFn(_TriplesFn):
     """``(Document, [Mention], [Link])`` -> ``DocumentRecords``, plus co-occurring pairs, linked KB ids
     and the product category classes used.
@@ -442,6 +446,7 @@ class AssembleDocumentFn(_TriplesFn):
             yield beam.pvalue.TaggedOutput(CATEGORIES, (category, 1))
 
 
+@beam.typehints.with_output_types(RecordBatch)
 class EntityTriplesFn(_TriplesFn):
     """``(KB entity id, documents)`` -> ``[Triple]``: the entity's types, labels and aliases (once per entity)."""
 
@@ -464,9 +469,10 @@ class EntityTriplesFn(_TriplesFn):
         triples = self._assembler.entity(entity)
         self._entities.inc()
         self._triples.inc(len(triples))
-        yield triples
+        yield RecordBatch(triples)
 
 
+@beam.typehints.with_output_types(RecordBatch)
 class CategoryTriplesFn(_TriplesFn):
     """``(category class IRI, titles)`` -> ``[Triple]``: the class, its parent and labels (once per class)."""
 
@@ -474,40 +480,50 @@ class CategoryTriplesFn(_TriplesFn):
         category, _ = element
         triples = self._assembler.category(category)
         self._triples.inc(len(triples))
-        yield triples
+        yield RecordBatch(triples)
 
 
-class CooccurrenceTriplesFn(_TriplesFn):
-    """``((iri_a, iri_b), count)`` -> ``[Triple]``: the weighted co-occurrence statements.
+@beam.typehints.with_output_types(pa.Table)
+class CooccurrenceStatementsFn(_TriplesFn):
+    """``((iri_a, iri_b), count)`` -> the weighted co-occurrence statements, ready to write.
 
-    The statements of ``pairs_per_list`` pairs leave as one list: a run has tens of thousands of
-    pairs, and the writers' per-element work would otherwise cost more than building them.
+    A run has tens of thousands of pairs, seven triples each; they are built column by column
+    (``RunAssembler.cooccurrences``), never as ``Triple`` objects, ``pairs_per_element`` pairs at
+    a time: each batch leaves as one Arrow table (main output) and one N-Triples text
+    (``NTRIPLES``), the same rows and lines the record writers would make of those triples.
     """
 
-    def __init__(self, config: BuilderConfig, pairs_per_list: int = 1024):
+    def __init__(self, config: BuilderConfig, run_id: str, pairs_per_element: int = 8192):
         super().__init__(config)
-        self._pairs_per_list = pairs_per_list
+        self._run_id = run_id
+        self._pairs_per_element = pairs_per_element
 
     def start_bundle(self) -> None:
-        self._buffer: list = []
-        self._pairs = 0
+        self._pairs: list = []
+        self._counts: list = []
 
     def process(self, element) -> Iterator:
         pair, count = element
-        triples = self._assembler.cooccurrence(tuple(pair), count)
-        self._triples.inc(len(triples))
-        self._buffer.extend(triples)
-        self._pairs += 1
-        if self._pairs >= self._pairs_per_list:
-            yield self._buffer
-            self._buffer, self._pairs = [], 0
+        self._pairs.append(tuple(pair))
+        self._counts.append(count)
+        if len(self._pairs) >= self._pairs_per_element:
+            yield from self._flush(lambda value: value)
 
     def finish_bundle(self) -> Iterator:
-        if self._buffer:
-            yield GlobalWindows.windowed_value_at_end_of_window(self._buffer)
-        self._buffer, self._pairs = [], 0
+        if self._pairs:
+            yield from self._flush(GlobalWindows.windowed_value_at_end_of_window)
+
+    def _flush(self, emit) -> Iterator:
+        columns = self._assembler.cooccurrences(self._pairs, self._counts)
+        self._triples.inc(len(columns["subject"]))
+        self._pairs, self._counts = [], []
+        yield emit(columns_to_table(Triple, columns, self._run_id))
+        lines = ntriples_columns(columns)
+        if lines:
+            yield beam.pvalue.TaggedOutput(NTRIPLES, emit(lines[:-1]))
 
 
+@beam.typehints.with_output_types(pa.Table)
 class RecordsToTableFn(beam.DoFn):
     """Lists of records -> Arrow tables of about ``rows_per_table`` rows (one Parquet row group each)."""
 

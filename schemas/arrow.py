@@ -181,10 +181,32 @@ def to_table(items: Sequence[Any], run_id: str, record_type: type | None = None)
     if not items and record_type is None:
         raise ValueError("to_table needs at least one record or `record_type` to know the schema.")
     record_type = record_type or type(items[0])
-    schema = schema_for(record_type)
+    schema_for(record_type)  # Raises for a type that has no table.
     strays = {type(item).__name__ for item in items if type(item) is not record_type}
     if strays:
         raise TypeError(f"to_table takes records of one type ({record_type.__name__}). Received also: {sorted(strays)}")
-    columns = {f.name: _column(list(map(operator.attrgetter(f.name), items))) for f in dataclasses.fields(record_type)}
-    columns["run_id"] = [run_id] * len(items)
-    return pa.Table.from_pydict(columns, schema=schema)
+    columns = {f.name: list(map(operator.attrgetter(f.name), items)) for f in dataclasses.fields(record_type)}
+    return columns_to_table(record_type, columns, run_id)
+
+
+def columns_to_table(record_type: type, columns: Mapping[str, Sequence[Any]], run_id: str) -> pa.Table:
+    """Returns records given column by column (one sequence per field) as an Arrow table.
+
+    The same table as ``to_table`` on the records those columns hold, for producers that never
+    make the record objects (a run's co-occurrence statements).
+
+    Raises:
+        ValueError: ``columns`` does not name exactly ``record_type``'s fields (a ``run_id``
+            column is allowed and replaced), or its columns differ in length.
+    """
+    names = [f.name for f in dataclasses.fields(record_type) if f.name != "run_id"]
+    given = set(columns) - {"run_id"}
+    if given != set(names):
+        raise ValueError(f"Columns must be the fields of {record_type.__name__}. Missing: "
+                         f"{sorted(set(names) - given)}, unknown: {sorted(given - set(names))}")
+    lengths = {len(columns[name]) for name in names}
+    if len(lengths) > 1:
+        raise ValueError(f"Columns must have equal lengths. Received lengths: {sorted(lengths)}")
+    table = {name: _column(c if isinstance(c := columns[name], list) else list(c)) for name in names}
+    table["run_id"] = [run_id] * (lengths.pop() if lengths else 0)
+    return pa.Table.from_pydict(table, schema=schema_for(record_type))

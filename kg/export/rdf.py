@@ -16,7 +16,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from kgpipe.kg import iri as iris
@@ -73,9 +73,13 @@ def _literal_suffix(datatype: str | None, language: str | None) -> str:
 
 def object_term(triple: Triple) -> str:
     """Returns the N-Triples term of a triple's object."""
-    if triple.object_kind is TermKind.IRI:
-        return _iri_term(triple.object)
-    return '"' + escape_literal(triple.object) + '"' + _literal_suffix(triple.datatype, triple.language)
+    return _object_term(triple.object, triple.object_kind, triple.datatype, triple.language)
+
+
+def _object_term(value: str, kind: TermKind, datatype: str | None, language: str | None) -> str:
+    if kind == TermKind.IRI:  # A TermKind or its value.
+        return _iri_term(value)
+    return '"' + escape_literal(value) + '"' + _literal_suffix(datatype, language)
 
 
 def ntriples_line(triple: Triple) -> str:
@@ -86,6 +90,19 @@ def ntriples_line(triple: Triple) -> str:
             language tag is malformed.
     """
     return f"{_iri_term(triple.subject)} {_iri_term(triple.predicate)} {object_term(triple)} .\n"
+
+
+def ntriples_columns(columns: Mapping[str, Sequence]) -> str:
+    """Returns the N-Triples lines (each ending in ``"\\n"``) of triples given column by column.
+
+    ``columns`` holds ``Triple`` fields as equal-length sequences (``subject``, ``predicate``,
+    ``object``, ``object_kind``, ``datatype``, ``language``; others are ignored); each line is the
+    one ``ntriples_line`` writes for that row's ``Triple``.
+    """
+    rows = zip(columns["subject"], columns["predicate"], columns["object"], columns["object_kind"],
+               columns["datatype"], columns["language"], strict=True)
+    return "".join(f"{_iri_term(s)} {_iri_term(p)} {_object_term(o, kind, datatype, language)} .\n"
+                   for s, p, o, kind, datatype, language in rows)
 
 
 def nquads_line(triple: Triple, graph: str) -> str:

@@ -1,5 +1,7 @@
 """Tests for kg.builder: triples compared as RDF graphs (isomorphism), determinism, relations."""
 
+import dataclasses
+
 import pyoxigraph
 import pytest
 import rdflib
@@ -8,7 +10,7 @@ from rdflib.compare import isomorphic, to_isomorphic
 from kgpipe.kg import iri
 from kgpipe.kg.builder import BuilderConfig, TripleBuilder
 from kgpipe.kg.export.rdf import ntriples_line
-from kgpipe.schemas.records import Document, Entity, Link, Mention
+from kgpipe.schemas.records import Document, Entity, Link, Mention, Triple
 from tests.kg import sample
 
 BASE = "https://example.org/kg/"
@@ -123,6 +125,23 @@ def test_cooccurrence_triples_are_weighted_statements():
         b.cooccurrence_triples((c, a), 1)
     with pytest.raises(ValueError, match="count=0"):
         b.cooccurrence_triples((a, c), 0)
+
+
+def test_cooccurrence_columns_are_the_triples_of_each_pair_in_order():
+    b = _builder()
+    ids = [iri.entity_iri(BASE, k) for k in ("A", "B", "C")] + [iri.nil_iri(BASE, "张勇|PER")]
+    pairs = [(x, y) for x in sorted(ids) for y in sorted(ids) if x < y]
+    counts = list(range(1, len(pairs) + 1))
+    columns = b.cooccurrence_columns(pairs, counts)
+    assert list(columns) == [f.name for f in dataclasses.fields(Triple)]
+    rows = [Triple(*row) for row in zip(*columns.values(), strict=True)]
+    assert rows == [t for pair, n in zip(pairs, counts) for t in b.cooccurrence_triples(pair, n)]
+    assert b.cooccurrence_columns([], [])["subject"] == []
+    with pytest.raises(ValueError, match="equal lengths"):
+        b.cooccurrence_columns(pairs, counts[:-1])
+    for bad in (True, 2.0, -1):
+        with pytest.raises(ValueError, match="positive integer"):
+            b.cooccurrence_columns(pairs[:1], [bad])
 
 
 def test_brand_of_product_from_text():

@@ -1,6 +1,7 @@
 """Tests for kg.export.parquet: schema equality and to_pylist round trips."""
 
 import pyarrow.parquet as pq
+import pytest
 
 from kgpipe.kg.export import parquet
 from kgpipe.schemas import arrow
@@ -44,3 +45,14 @@ def test_runs_partition_and_filter(tmp_path):
     assert parquet.read_table(tmp_path, Triple).num_rows == 5
     assert parquet.read_table(tmp_path, Triple, run_id="r2").num_rows == 2
     assert parquet.read_table(tmp_path / "nothing", Triple).num_rows == 0
+
+
+def test_columns_to_table_is_to_table_of_the_records():
+    triples = _triples(50)
+    columns = {name: [getattr(t, name) for t in triples] for name in Triple.__dataclass_fields__}
+    assert arrow.columns_to_table(Triple, columns, "r2").equals(arrow.to_table(triples, "r2"))
+    assert arrow.columns_to_table(Triple, {k: [] for k in columns}, "r2").num_rows == 0
+    with pytest.raises(ValueError, match=r"Missing: \['confidence'\], unknown: \['score'\]"):
+        arrow.columns_to_table(Triple, {**{k: v for k, v in columns.items() if k != "confidence"}, "score": []}, "r")
+    with pytest.raises(ValueError, match="equal lengths"):
+        arrow.columns_to_table(Triple, {**columns, "subject": columns["subject"][:-1]}, "r")

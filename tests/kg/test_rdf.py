@@ -31,6 +31,18 @@ def test_hostile_literal_is_one_valid_line(text):
     assert quad.object.value == text.replace("\ud800", "\ufffd").replace("\udfff", "\ufffd")
 
 
+def test_ntriples_columns_are_the_lines_of_each_triple():
+    triples = [Triple(S, P, text, TermKind.LITERAL, language="zh" if i % 3 == 1 else None,
+                      datatype="http://www.w3.org/2001/XMLSchema#token" if i % 3 == 2 else None)
+               for i, text in enumerate(HOSTILE)]
+    triples += [Triple(S + "/" + text, P, "http://example.org/o " + text, TermKind.IRI) for text in HOSTILE]
+    columns = {name: [getattr(t, name) for t in triples] for name in Triple.__dataclass_fields__}
+    assert rdf.ntriples_columns(columns) == "".join(map(rdf.ntriples_line, triples))
+    columns["object_kind"] = [kind.value for kind in columns["object_kind"]]  # Plain strings read back from Parquet.
+    assert rdf.ntriples_columns(columns) == "".join(map(rdf.ntriples_line, triples))
+    assert rdf.ntriples_columns({k: [] for k in columns}) == ""
+
+
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_in_iris_and_language_literals(text):
     t = Triple(S + "/" + text, P, S + "?" + text + "#x#" + text, TermKind.IRI)
