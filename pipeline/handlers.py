@@ -89,6 +89,8 @@ class BatchStats:
     """What tagging one batch of documents did (``NerModelHandler.tag``), for metrics.
 
     Attributes:
+        windows: Windows the batch's documents were cut into.
+        failed: Windows whose tagging failed (each becomes an ``ner`` dead letter).
         calls: Windows (rows) of each model call.
         chars: Characters of the windows tagged.
         real_tokens, padded_tokens: Tokens of the windows, and rows x bucket length of the calls.
@@ -102,6 +104,7 @@ class BatchStats:
     real_tokens: int
     padded_tokens: int
     seconds: float
+    failed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,8 +167,8 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
     def __init__(self, config: NerConfig):
         super().__init__()
         self._config = config
-        self._windows = Metrics.counter(METRICS_NAMESPACE, "ner_windows")
-        self._split = Metrics.counter(METRICS_NAMESPACE, "windows")
+        self._windows = Metrics.counter(METRICS_NAMESPACE, "ner_windows")  # Tagged (``windows`` less failures).
+        self._split = Metrics.counter(METRICS_NAMESPACE, "windows")  # Cut from the documents.
         self._real_tokens = Metrics.counter(METRICS_NAMESPACE, "ner_real_tokens")
         self._padded_tokens = Metrics.counter(METRICS_NAMESPACE, "ner_padded_tokens")
         self._chars = Metrics.counter(METRICS_NAMESPACE, "ner_chars")
@@ -214,14 +217,15 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
         results = self._per_document(batch, windows, found)
         return results, BatchStats(documents=len(batch), windows=len(windows), calls=tuple(calls),
                                    chars=sum(len(w.text) for w in windows), real_tokens=sum(tokens),
-                                   padded_tokens=padded, seconds=time.perf_counter() - started)
+                                   padded_tokens=padded, seconds=time.perf_counter() - started,
+                                   failed=sum(isinstance(f, str) for f in found.values()))
 
     def record(self, stats: BatchStats) -> None:
         """Counts one tagged batch in Beam metrics (call it on the bundle's own thread)."""
         for rows in stats.calls:
             self._call_rows.update(rows)
-        self._windows.inc(stats.windows)
         self._split.inc(stats.windows)
+        self._windows.inc(stats.windows - stats.failed)
         self._chars.inc(stats.chars)
         self._real_tokens.inc(stats.real_tokens)
         self._padded_tokens.inc(stats.padded_tokens)

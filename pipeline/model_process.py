@@ -10,6 +10,7 @@ This module imports nothing heavy: the child imports it first.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -17,6 +18,7 @@ import pickle
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,6 +65,8 @@ class NerModelProcess:
                                          initargs=(pickle.dumps(handler), verbose))
         with _main_script_hidden():  # The child starts here (and loads the model), not at the first batch.
             self._pool.submit(int)
+        # Shut down before interpreter teardown: a pool collected during it prints a traceback.
+        atexit.register(_shutdown, weakref.ref(self._pool))
 
     def submit(self, batch: Sequence):
         with _explained():
@@ -72,6 +76,12 @@ class NerModelProcess:
     def result(future) -> tuple[list, Any, float | None]:
         with _explained():
             return future.result()
+
+
+def _shutdown(pool_ref) -> None:
+    pool = pool_ref()
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager

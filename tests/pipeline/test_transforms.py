@@ -45,12 +45,18 @@ def test_tag_mentions_keeps_documents_with_their_mentions():
 
 def test_a_failing_window_is_a_dead_letter_and_its_document_is_still_written():
     documents = [Document("ok", "X"), Document("bad", "前文很长的一句话。\nBOOM X"), Document("fine", "aX")]
-    with TestPipeline() as p:
-        out = p | beam.Create(documents) | T.TagMentions(FakeHandler(ExplodingTagger))  # One batch of three.
-        kept = out["documents"] | beam.Map(lambda dm: (dm[0].id, len(dm[1])))
-        assert_that(kept, equal_to([("ok", 1), ("bad", 0), ("fine", 1)]))
-        dead = out[T.DEAD] | beam.Map(lambda d: (d.input_ref, d.stage, d.error, d.payload))
-        assert_that(dead, equal_to([("bad@10", "ner", "RuntimeError: model exploded", "BOOM X")]), label="Dead")
+    p = TestPipeline()
+    out = p | beam.Create(documents) | T.TagMentions(FakeHandler(ExplodingTagger))  # One batch of three.
+    kept = out["documents"] | beam.Map(lambda dm: (dm[0].id, len(dm[1])))
+    assert_that(kept, equal_to([("ok", 1), ("bad", 0), ("fine", 1)]))
+    dead = out[T.DEAD] | beam.Map(lambda d: (d.input_ref, d.stage, d.error, d.payload))
+    assert_that(dead, equal_to([("bad@10", "ner", "RuntimeError: model exploded", "BOOM X")]), label="Dead")
+    result = p.run()
+    result.wait_until_finish()
+    counters = {c.key.metric.name: c.committed
+                for c in result.metrics().query(MetricsFilter().with_namespace("kgpipe"))["counters"]}
+    # Windows cut = windows tagged + windows failed (dead letters).
+    assert (counters["windows"], counters["ner_windows"], counters["ner_failed_windows"]) == (4, 3, 1)
 
 
 class PidTagger(FakeTagger):
