@@ -13,7 +13,6 @@ and product names) add categories of their own. Matching runs on normalised text
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import tempfile
@@ -123,38 +122,32 @@ class Lexicon:
         return out
 
     def _freeze(self):
-        """Aho-Corasick automaton over the words (built once, after the last ``add``).
+        """Word matcher over the words (built once, after the last ``add``).
 
-        The automaton maps a word to its index; per word, ``lengths`` holds its length and
+        The matcher gives each match's word index; per word, ``lengths`` holds its length and
         ``cats[bounds[i]:bounds[i + 1]]`` / ``values[...]`` its categories and weights, so a
         text's matches expand into flat arrays with numpy rather than a Python loop.
         """
-        import ahocorasick
+        from kgpipe.ner.word_matcher import WordMatcher
 
-        automaton = ahocorasick.Automaton()
         lengths, bounds, cats, values = [], [0], [], []
-        for i, (word, weights) in enumerate(self.words.items()):
-            automaton.add_word(word, i)
+        for word, weights in self.words.items():
             lengths.append(len(word))
             cats += weights.keys()
             values += weights.values()
             bounds.append(len(cats))
-        automaton.make_automaton()
-        return (automaton, np.array(lengths, np.int64), np.array(bounds, np.int64),
+        return (WordMatcher(list(self.words)), np.array(lengths, np.int64), np.array(bounds, np.int64),
                 np.array(cats, np.int64), np.array(values, np.float64))
 
     def _flat_matches(self, norm: str):
         """``matches`` as four flat arrays (start, end, category, weight): the hot path."""
         if self._frozen is None:
             self._frozen = self._freeze() if self.words else ()
-        # (end index, word index) pairs straight into one flat array: no Python list of tuples.
-        flat = (np.fromiter(itertools.chain.from_iterable(self._frozen[0].iter(norm)), np.int64)
-                if self._frozen else np.zeros(0, np.int64))
-        if not len(flat):
+        if not self._frozen:
             empty = np.zeros(0, np.int64)
             return empty, empty, empty, np.zeros(0, np.float64)
-        _, lengths, bounds, cats, values = self._frozen
-        last, word = flat[0::2], flat[1::2]
+        matcher, lengths, bounds, cats, values = self._frozen
+        last, word = matcher.find(norm)
         counts = bounds[word + 1] - bounds[word]
         match = np.repeat(np.arange(len(word)), counts)  # one row per (match, category)
         entry = bounds[word][match] + np.arange(len(match)) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -239,7 +232,7 @@ def build_lexicon(*, use_jieba: bool = True, extra: Mapping[str, Iterable[str]] 
                   cache_dir: str | os.PathLike | None = None) -> Lexicon:
     """jieba's dictionary plus ``extra`` word lists keyed by category.
 
-    ``cache_dir``: where the jieba part, with its Aho-Corasick automaton, is kept between
+    ``cache_dir``: where the jieba part, with its word matcher, is kept between
     processes (``default_cache_dir()`` for taggers): reading it back takes a fraction of the
     seconds building it does, once per pipeline worker. The key covers jieba's dictionary file
     (path, size, modification time), the categories, ``max_word_length`` and the versions of
@@ -260,7 +253,7 @@ def build_lexicon(*, use_jieba: bool = True, extra: Mapping[str, Iterable[str]] 
     return lexicon
 
 
-_CACHE_FORMAT = "kgpipe-lexicon/1"
+_CACHE_FORMAT = "kgpipe-lexicon/2"  # 2: a WordMatcher instead of an Aho-Corasick automaton.
 
 
 def default_cache_dir() -> Path:
@@ -282,14 +275,14 @@ def _cache_file(cache_dir: Path, categories: tuple[str, ...], max_word_length: i
     import sys
     import unicodedata
 
-    from kgpipe.ner import tokenizer
+    from kgpipe.ner import tokenizer, word_matcher
 
     path = jieba_dictionary_path()
     stat = os.stat(path)
     versions = [metadata.version(name) for name in ("jieba", "pyahocorasick")]
     # The code that turns the dictionary into weights (normalisation, categories, filters) and
     # the Unicode tables it relies on are part of the key: a change gives a new entry.
-    code = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], tokenizer)))
+    code = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], tokenizer, word_matcher)))
     key = "|".join(map(str, (_CACHE_FORMAT, os.path.abspath(path), stat.st_size, stat.st_mtime_ns,
                              categories, max_word_length, *versions, jieba.__version__,
                              code.hexdigest(), unicodedata.unidata_version, sys.version_info[:2])))

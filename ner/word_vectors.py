@@ -17,7 +17,6 @@ Only dictionary words seen at least ``min_count`` times get a vector.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import time
@@ -57,7 +56,7 @@ class WordVectors:
         self.vectors = vectors
         self.freqs = np.asarray(freqs, np.float32)
         self.max_word_length = max_word_length
-        self._automaton = None
+        self._matcher = None
 
     @property
     def dim(self) -> int:
@@ -72,22 +71,15 @@ class WordVectors:
 
     def _matches(self, norm: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(starts, ends, word indices)`` of every word in normalised text."""
-        if self._automaton is None:
-            import ahocorasick
+        if self._matcher is None:
+            from kgpipe.ner.word_matcher import WordMatcher
 
-            automaton = ahocorasick.Automaton()
-            for i, word in enumerate(self.words):
-                if len(word) <= self.max_word_length:
-                    automaton.add_word(word, i)
-            automaton.make_automaton()
-            self._automaton = automaton
+            kept = [i for i, word in enumerate(self.words) if len(word) <= self.max_word_length]
+            self._matcher = (WordMatcher([self.words[i] for i in kept]), np.asarray(kept, np.int64))
             self._lengths = np.array([len(word) for word in self.words], np.int64)
-        if not len(self._automaton):
-            empty = np.zeros(0, np.int64)
-            return empty, empty, empty
-        # (end index, word index) pairs straight into one flat array: no Python list of tuples.
-        flat = np.fromiter(itertools.chain.from_iterable(self._automaton.iter(norm)), np.int64)
-        ends, index = flat[0::2] + 1, flat[1::2]
+        matcher, kept = self._matcher
+        last, found = matcher.find(norm)
+        ends, index = last + 1, kept[found]
         return ends - self._lengths[index], ends, index
 
     def features(self, text: str, *, normalized: bool = False) -> np.ndarray:
