@@ -47,7 +47,7 @@ setup(
     package_dir={f"kgpipe.{stage}": stage for stage in STAGES},
     package_data={
         "kgpipe.schemas": ["*.ttl"],
-        "kgpipe.ner": ["default_model/*", "default_model/**/*"],
+        "kgpipe.ner": ["default_model/*", "default_model/**/*", "medical_model/*"],
         "kgpipe.ner.relations": ["default_model/*"],
         "kgpipe.linking": ["default_kb/*"],
         "kgpipe.pipeline": ["sample/*"],

@@ -32,6 +32,8 @@ def test_wheel_has_only_the_kgpipe_namespace(wheel):
     # Data files travel with their packages.
     assert "kgpipe/schemas/shapes.ttl" in names
     assert "kgpipe/ner/default_model/config.json" in names
+    assert "kgpipe/ner/medical_model/weights.npz" in names
+    assert "kgpipe/ner/relations/default_model/config.json" in names
     assert "kgpipe/linking/default_kb/kb.jsonl" in names
     assert "kgpipe/pipeline/sample/sample.jsonl" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
