@@ -2,8 +2,8 @@
 
 Beam's SDK harness estimates the byte size of the elements on every PCollection edge by
 encoding a sample of them: the first ten always, then about ten in ``i`` (reservoir style).
-kgpipe's elements are few and large (a document's triples, 1,024 co-occurrence statements,
-an Arrow table of 65,536 rows), so nearly every one is sampled, and Beam's default coder
+kgpipe's elements are few and large (a document's records and triples, an Arrow table of up
+to 65,536 rows), so nearly every one is sampled, and Beam's default coder
 pickled it whole just to measure it, once per edge: on the 1,000-news run that was 5 s of
 the 13 s after the last NER batch (BENCHMARKS.md, issue 13). The coders here encode exactly
 as the default does and estimate a size from a few records (``RecordBatch``), from Arrow's

@@ -215,7 +215,7 @@ def build(root: beam.Pipeline, plan: RunPlan, tag_mentions: T.TagMentions | None
     cooccurrence = (
         assembled[T.PAIRS]
         | "CountPairs" >> beam.CombinePerKey(sum)
-        | "CooccurrenceStatements" >> beam.ParDo(T.CooccurrenceStatementsFn(builder, plan.run_id)).with_outputs(
+        | "CooccurrenceStatements" >> beam.ParDo(T.CooccurrenceStatementsFn(builder)).with_outputs(
             T.NTRIPLES, main="tables")
     )
     _parquet(records | "DocumentLists" >> _batches(lambda r: (r.document,)), plan, Document, "Documents", rows=1024)

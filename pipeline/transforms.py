@@ -493,9 +493,8 @@ class CooccurrenceStatementsFn(_TriplesFn):
     (``NTRIPLES``), the same rows and lines the record writers would make of those triples.
     """
 
-    def __init__(self, config: BuilderConfig, run_id: str, pairs_per_element: int = 8192):
+    def __init__(self, config: BuilderConfig, pairs_per_element: int = 8192):
         super().__init__(config)
-        self._run_id = run_id
         self._pairs_per_element = pairs_per_element
 
     def start_bundle(self) -> None:
@@ -517,7 +516,7 @@ class CooccurrenceStatementsFn(_TriplesFn):
         columns = self._assembler.cooccurrences(self._pairs, self._counts)
         self._triples.inc(len(columns["subject"]))
         self._pairs, self._counts = [], []
-        yield emit(columns_to_table(Triple, columns, self._run_id))
+        yield emit(columns_to_table(Triple, columns, self._config.run_id))
         lines = ntriples_columns(columns)
         if lines:
             yield beam.pvalue.TaggedOutput(NTRIPLES, emit(lines[:-1]))
