@@ -110,9 +110,40 @@ class Triple:
     confidence: float
 
 
-def pad_batch(vocab: CharVocab, texts: Sequence[str]) -> dict[str, np.ndarray]:
-    """``{"char_ids", "bigram_ids"}`` int32 [batch, longest text], right-padded with 0."""
-    return vocab.encode_batch(texts)
+def pad_batch(vocab: CharVocab, texts: Sequence[str], lexicon: str = "") -> dict[str, np.ndarray]:
+    """``{"char_ids", "bigram_ids"}`` int32 [batch, longest text], right-padded with 0; with a
+    ``lexicon`` kind (``RelationConfig.lexicon``) also ``"lexicon"`` float32 [batch, longest
+    text, its width], zeros at padding."""
+    inputs = vocab.encode_batch(texts)
+    if lexicon:
+        inputs["lexicon"] = lexicon_features(texts, inputs["char_ids"].shape[1], lexicon)
+    return inputs
+
+
+_LEXICONS: dict = {}  # kind -> ner.lexicon.Lexicon, built once per process
+
+
+def lexicon_features(texts: Sequence[str], n: int, kind: str = "jieba") -> np.ndarray:
+    """float32 [len(texts), n, width]: the SoftLexicon features of each text's characters
+    (``ner.lexicon.Lexicon.features`` of jieba's dictionary, as the NER model's category
+    features), zeros after a text's end. The texts are matched in one pass, joined by NUL (no
+    dictionary word holds one), so a text's features do not depend on its batch-mates."""
+    from kgpipe.ner.lexicon import BASE_CATEGORIES, build_lexicon, default_cache_dir
+
+    if kind != "jieba":
+        raise ValueError(f"`lexicon` must be 'jieba'. Received: lexicon={kind!r}")
+    if kind not in _LEXICONS:
+        _LEXICONS[kind] = build_lexicon(categories=BASE_CATEGORIES, cache_dir=default_cache_dir())
+    lexicon = _LEXICONS[kind]
+    out = np.zeros((len(texts), n, lexicon.feature_dim), np.float32)
+    joined = "\x00".join(normalize_text(text) for text in texts)
+    if joined:
+        features = lexicon.features(joined, normalized=True)
+        start = 0
+        for row, text in enumerate(texts):
+            out[row, :len(text)] = features[start:start + len(text)]
+            start += len(text) + 1
+    return out
 
 
 class RelationExtractorModel:
@@ -120,7 +151,7 @@ class RelationExtractorModel:
 
     ``model`` is the Keras ``RelationModel`` (training, saving, TensorFlow serving); a model
     loaded for ONNX Runtime (``load(..., backend="onnx")``) has ``model=None`` and serves through
-    ``serve`` (``(char_ids, bigram_ids) -> score arrays``, the contract of
+    ``serve`` (``inputs -> score arrays``, inputs as ``encode`` returns them; the contract of
     ``RelationModel.predict_factors``).
     """
 
@@ -137,6 +168,10 @@ class RelationExtractorModel:
         self.version, self.card = version, dict(card or {})
         self.backend = backend
         self._serve = serve or _compiled(model)
+
+    def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The model inputs of ``texts`` (``pad_batch`` with this model's lexicon)."""
+        return pad_batch(self.vocab, texts, self.config.lexicon)
 
     def predict(self, texts: Sequence[str], batch_size: int = 32,
                 threshold: float | None = None) -> list[list[Triple]]:
@@ -155,8 +190,7 @@ class RelationExtractorModel:
         for b in range(0, len(windows), batch_size):
             chunk = windows[b:b + batch_size]
             pieces = [texts[i][s:s + step] for i, s in chunk]
-            inputs = pad_batch(self.vocab, pieces)
-            scores = {k: np.asarray(v) for k, v in self._serve(inputs["char_ids"], inputs["bigram_ids"]).items()}
+            scores = {k: np.asarray(v) for k, v in self._serve(self.encode(pieces)).items()}
             for row, ((i, s), piece) in enumerate(zip(chunk, pieces)):
                 head, tail = (PairScores(*(scores[f"{name}_{part}"][row] for part in ("pair", "end", "start")))
                               for name in ("head", "tail"))
@@ -253,9 +287,12 @@ def _onnx_available() -> bool:
 def _check_arrays(path: Path, arrays: dict[str, np.ndarray], config: RelationConfig) -> None:
     """One clear error for weights that do not fit ``config`` (before ONNX sees them)."""
     u, h, p = config.lstm_units, config.head_size, len(config.predicates)
-    inputs = config.embedding_dim + 2 * config.bigram_dim
+    inputs = config.embedding_dim + 2 * config.bigram_dim + (config.lexicon_units if config.lexicon_dim else 0)
     expected = {"char_embeddings/embeddings": (config.vocab_size, config.embedding_dim),
                 "bigram_embeddings/embeddings": (config.bigram_vocab_size, config.bigram_dim)}
+    if config.lexicon_dim:
+        expected.update({"lexicon_projection/kernel": (config.lexicon_dim, config.lexicon_units),
+                         "lexicon_projection/bias": (config.lexicon_units,)})
     for d in ("forward", "backward"):
         expected.update({f"bilstm/{d}_lstm/lstm_cell/kernel": (inputs, 4 * u),
                          f"bilstm/{d}_lstm/lstm_cell/recurrent_kernel": (u, 4 * u),
@@ -279,10 +316,11 @@ def _compiled(model):
     prediction in per-op dispatch), the plain call elsewhere."""
     import keras
 
-    call = lambda chars, bigrams: model.predict_factors({"char_ids": chars, "bigram_ids": bigrams})  # noqa: E731
     if keras.backend.backend() != "tensorflow":
-        return call
+        return model.predict_factors
     import tensorflow as tf
 
-    spec = tf.TensorSpec([None, None], tf.int32)
-    return tf.function(call, input_signature=[spec, spec])
+    spec = {"char_ids": tf.TensorSpec([None, None], tf.int32), "bigram_ids": tf.TensorSpec([None, None], tf.int32)}
+    if model.config.lexicon_dim:
+        spec["lexicon"] = tf.TensorSpec([None, None, model.config.lexicon_dim], tf.float32)
+    return tf.function(model.predict_factors, input_signature=[spec])

@@ -1,7 +1,8 @@
 """GPLinker-style relation model over a character encoder, in ``keras.ops``.
 
-Encoder: character + bigram embeddings -> BiLSTM (the NER model's input features, without a
-pretrained encoder). Heads (Su 2022, GPLinker, efficient GlobalPointer variant):
+Encoder: character + bigram embeddings (+ projected jieba SoftLexicon features when the config
+asks for them) -> BiLSTM (the NER model's input features, without a pretrained encoder). Heads
+(Su 2022, GPLinker, efficient GlobalPointer variant):
 
 * ``entity``  [batch, 2, n, n]: ``[b, 0, i, j]`` scores characters ``i..j`` as a subject span,
   ``[b, 1, i, j]`` as an object span (start <= end, with rotary positions);
@@ -26,7 +27,8 @@ from kgpipe.ner.relations.config import RelationConfig
 
 
 class RelationModel(keras.Model):
-    """See the module docstring. Inputs: ``{"char_ids", "bigram_ids"}`` int32 [batch, n] (0 pads).
+    """See the module docstring. Inputs: ``{"char_ids", "bigram_ids"}`` int32 [batch, n] (0 pads),
+    and ``"lexicon"`` float32 [batch, n, config.lexicon_dim] when ``config.lexicon`` is set.
 
     Returns ``{"entity", "head", "tail"}`` float32 score tensors.
     """
@@ -39,6 +41,8 @@ class RelationModel(keras.Model):
                                                       name="char_embeddings")
         self.bigram_embeddings = keras.layers.Embedding(config.bigram_vocab_size, config.bigram_dim,
                                                         name="bigram_embeddings")
+        self.lexicon_projection = (keras.layers.Dense(config.lexicon_units, name="lexicon_projection")
+                                   if config.lexicon_dim else None)
         self.dropout = keras.layers.Dropout(config.dropout)
         self.bilstm = keras.layers.Bidirectional(
             keras.layers.LSTM(config.lstm_units, return_sequences=True), name="bilstm")
@@ -68,13 +72,19 @@ class RelationModel(keras.Model):
         mask = ops.not_equal(chars, 0)
         bigram = self.bigram_embeddings(inputs["bigram_ids"])
         previous = ops.pad(bigram[:, :-1], ((0, 0), (1, 0), (0, 0)))
-        x = ops.concatenate([self.char_embeddings(chars), previous, bigram], axis=-1)
+        parts = [self.char_embeddings(chars), previous, bigram]
+        if self.lexicon_projection is not None:
+            parts.append(self.lexicon_projection(ops.cast(inputs["lexicon"], "float32")))
+        x = ops.concatenate(parts, axis=-1)
         x = self.dropout(x, training=training)
         return self.dropout(self.bilstm(x, mask=mask, training=training), training=training), mask
 
     def build_all(self) -> None:
         """Creates every weight by calling the model once on a dummy batch."""
-        self({"char_ids": np.array([[2, 3]], np.int32), "bigram_ids": np.array([[2, 2]], np.int32)})
+        inputs = {"char_ids": np.array([[2, 3]], np.int32), "bigram_ids": np.array([[2, 2]], np.int32)}
+        if self.config.lexicon_dim:
+            inputs["lexicon"] = np.zeros((1, 2, self.config.lexicon_dim), np.float32)
+        self(inputs)
 
     def get_config(self):
         return {**super().get_config(), "config": self.config.to_dict()}

@@ -4,7 +4,8 @@ Built by hand from the stored weights (``weights.npz``), without Keras or Tensor
 model's (``ner.onnx_runtime``); the graph computes ``RelationModel.predict_factors`` up to float
 rounding:
 
-    x      = concat(char[c], bigram[b shifted right, zeros first], bigram[b])     [batch, n, E + 2D]
+    x      = concat(char[c], bigram[b shifted right, zeros first], bigram[b]
+                    (, lexicon @ W_lex + b_lex with a lexicon))                  [batch, n, E + 2D (+ L)]
     h      = BiLSTM(x, lengths = count(c != 0))                                  [batch, n, 2U]
     q, k   = h @ W_qk[:, even] + b, h @ W_qk[:, odd] + b        (per head: entity, head, tail)
     pair   = rope(q) . rope(k) / sqrt(d)  (entity only rotary; the scale folded into q)
@@ -103,7 +104,8 @@ def _head_nodes(name: str, rotary: bool) -> list:
 def export_onnx(arrays: dict[str, np.ndarray], config: RelationConfig) -> bytes:
     """The serialised ONNX model of ``RelationModel.predict_factors`` for these weights.
 
-    Inputs: ``char_ids``, ``bigram_ids`` int32 [batch, n] (n <= ``config.max_length``, 0 pads).
+    Inputs: ``char_ids``, ``bigram_ids`` int32 [batch, n] (n <= ``config.max_length``, 0 pads);
+    with ``config.lexicon``, ``lexicon`` float32 [batch, n, config.lexicon_dim].
     Outputs: ``entity`` float32 [batch, 2, n, n] (lower triangle -1e12; padding is not masked,
     decoding reads the real characters only); ``{head,tail}_pair`` [batch, n, n],
     ``{head,tail}_{end,start}`` [batch, num_predicates, n].
@@ -132,7 +134,8 @@ def export_onnx(arrays: dict[str, np.ndarray], config: RelationConfig) -> bytes:
         node("Gather", ["bigram_table", "bigram_ids"], ["bigrams"]),
         node("Slice", ["bigrams", "zero_1d", "minus_one_1d", "one_1d"], ["bigrams_head"]),
         node("Pad", ["bigrams_head", "shift_pads"], ["bigrams_prev"]),
-        node("Concat", ["chars", "bigrams_prev", "bigrams"], ["embedded"], axis=-1),
+        node("Concat", ["chars", "bigrams_prev", "bigrams"] + (["lexicon_projected"] if config.lexicon_dim else []),
+             ["embedded"], axis=-1),
         node("Transpose", ["embedded"], ["time_major"], perm=[1, 0, 2]),
         node("Equal", ["char_ids", "zero_scalar"], ["is_pad"]),
         node("Not", ["is_pad"], ["is_real"]),
@@ -143,6 +146,10 @@ def export_onnx(arrays: dict[str, np.ndarray], config: RelationConfig) -> bytes:
         node("Transpose", ["lstm_out"], ["batch_major"], perm=[2, 0, 1, 3]),  # [B, T, 2, U]
         node("Reshape", ["batch_major", "hidden_shape"], ["hidden"]),  # forward then backward, as Keras
     ]
+    if config.lexicon_dim:
+        weights.update(lexicon_w=arrays["lexicon_projection/kernel"], lexicon_b=arrays["lexicon_projection/bias"])
+        nodes[:0] = [node("MatMul", ["lexicon", "lexicon_w"], ["lexicon_mm"]),
+                     node("Add", ["lexicon_mm", "lexicon_b"], ["lexicon_projected"])]
     for name, rotary in (("entity", True), ("head", False), ("tail", False)):
         nodes += _head_nodes(name, rotary)
     nodes += [
@@ -160,6 +167,8 @@ def export_onnx(arrays: dict[str, np.ndarray], config: RelationConfig) -> bytes:
     ]
     floats, ints = TensorProto.FLOAT, TensorProto.INT32
     inputs = [helper.make_tensor_value_info(name, ints, ["batch", "n"]) for name in ("char_ids", "bigram_ids")]
+    if config.lexicon_dim:
+        inputs.append(helper.make_tensor_value_info("lexicon", floats, ["batch", "n", config.lexicon_dim]))
     p = len(config.predicates)
     outputs = [helper.make_tensor_value_info("entity", floats, ["batch", 2, "n", "n"])]
     for name in ("head", "tail"):
@@ -178,8 +187,9 @@ OUTPUTS = ("entity", "head_pair", "head_end", "head_start", "tail_pair", "tail_e
 
 
 class OnnxRelationScores:
-    """``(char_ids, bigram_ids) -> {output: float32 array}`` on ONNX Runtime's CPU provider with
-    ``threads`` intra-op threads (the ``RelationExtractorModel`` serving contract)."""
+    """``{"char_ids", "bigram_ids"(, "lexicon")} -> {output: float32 array}`` on ONNX Runtime's
+    CPU provider with ``threads`` intra-op threads (the ``RelationExtractorModel`` serving
+    contract)."""
 
     def __init__(self, arrays: dict[str, np.ndarray], config: RelationConfig, threads: int = 1):
         import onnxruntime as ort
@@ -188,7 +198,11 @@ class OnnxRelationScores:
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(export_onnx(arrays, config), options, providers=["CPUExecutionProvider"])
+        self.lexicon = bool(config.lexicon_dim)
 
-    def __call__(self, char_ids: np.ndarray, bigram_ids: np.ndarray) -> dict[str, np.ndarray]:
-        feeds = {"char_ids": np.asarray(char_ids, np.int32), "bigram_ids": np.asarray(bigram_ids, np.int32)}
+    def __call__(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        feeds = {"char_ids": np.asarray(inputs["char_ids"], np.int32),
+                 "bigram_ids": np.asarray(inputs["bigram_ids"], np.int32)}
+        if self.lexicon:
+            feeds["lexicon"] = np.asarray(inputs["lexicon"], np.float32)
         return dict(zip(OUTPUTS, self.session.run(list(OUTPUTS), feeds)))

@@ -19,7 +19,7 @@ import numpy as np
 
 from kgpipe.ner.relations.data import Example, Predicate
 from kgpipe.ner.relations.evaluation import score_triples
-from kgpipe.ner.relations.extractor import CharVocab, RelationExtractorModel, pad_batch
+from kgpipe.ner.relations.extractor import CharVocab, RelationExtractorModel
 from kgpipe.ner.relations.config import RelationConfig
 from kgpipe.ner.relations.model import RelationModel, pair_targets
 
@@ -171,8 +171,10 @@ def _train_step(model: RelationModel, optimizer):
 
     from kgpipe.ner.globalpointer import globalpointer_loss
 
-    spec = ({"char_ids": tf.TensorSpec([None, None], tf.int32), "bigram_ids": tf.TensorSpec([None, None], tf.int32)},
-            {k: tf.TensorSpec([None, None, None, None], tf.float32) for k in ("entity", "head", "tail")})
+    inputs = {"char_ids": tf.TensorSpec([None, None], tf.int32), "bigram_ids": tf.TensorSpec([None, None], tf.int32)}
+    if model.config.lexicon_dim:
+        inputs["lexicon"] = tf.TensorSpec([None, None, model.config.lexicon_dim], tf.float32)
+    spec = (inputs, {k: tf.TensorSpec([None, None, None, None], tf.float32) for k in ("entity", "head", "tail")})
 
     @tf.function(input_signature=spec)
     def step(inputs, gold):
@@ -241,7 +243,7 @@ def train(train_examples: Sequence[Example], dev_examples: Sequence[Example], pr
     while state["epoch"] < config.epochs:
         for batch in batches(train_examples, config.batch_size, rng)[done:]:
             texts = [e.text[:rc.max_length] for e in batch]
-            inputs = pad_batch(extractor.vocab, texts)
+            inputs = extractor.encode(texts)
             loss = float(step(inputs, targets(batch, index, inputs["char_ids"].shape[1])))
             state["steps"] += 1
             state["epoch_step"] = state.get("epoch_step", done) + 1

@@ -41,6 +41,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     train.add_argument("--init-embeddings", metavar="NER_MODEL_DIR", default=None,
                        help="start the character and bigram tables from a kgpipe NER model's (its characters "
                             "and bigrams join the vocabulary); a fresh run only")
+    train.add_argument("--lexicon", default="", choices=("", "jieba"),
+                       help="also read jieba's dictionary as SoftLexicon features per character (as the NER "
+                            "model does; rebuilt from the installed jieba at load time); a fresh run only")
+    train.add_argument("--lexicon-units", type=int, default=64, help="width the lexicon features are projected to")
     train.set_defaults(func=run_train)
     evaluate = commands.add_parser("eval", help="triple-level micro P/R/F1, overall and per predicate")
     evaluate.add_argument("--model", default=None, help="model directory (default: the bundled model)")
@@ -108,7 +112,8 @@ def run_train(args) -> int:
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                          time_budget=args.time_budget, eval_every=args.eval_every, seed=args.seed)
     model_config = {"lstm_units": args.lstm_units, "embedding_dim": args.embedding_dim, "bigram_dim": args.bigram_dim,
-                    "head_size": args.head_size, "max_length": args.max_length, "dropout": args.dropout}
+                    "head_size": args.head_size, "max_length": args.max_length, "dropout": args.dropout,
+                    "lexicon": args.lexicon, "lexicon_units": args.lexicon_units}
     card = {"data": f"{args.data}: sentences 0..{len(examples) - args.dev - 1} (train), last {args.dev} (dev)",
             "command": "kgpipe re train " + " ".join(sys.argv[3:] if len(sys.argv) > 3 else []),
             "objects": "@value slot only; subjects/objects at their first occurrence in the text"}

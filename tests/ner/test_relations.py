@@ -93,14 +93,16 @@ def test_score_triples_micro_and_per_predicate():
 
 
 @pytest.mark.slow
-def test_tiny_model_overfits_saves_and_reloads_identically(tmp_path):
+@pytest.mark.parametrize("lexicon", ["", "jieba"])
+def test_tiny_model_overfits_saves_and_reloads_identically(tmp_path, lexicon):
     from kgpipe.ner.relations.extractor import RelationExtractorModel
     from kgpipe.ner.relations.training import TrainConfig, evaluate, train
 
     data, schema = _write(tmp_path)
     predicates = read_schema(schema)
     examples, _ = read_duie(data, predicates)
-    tiny = {"embedding_dim": 32, "bigram_dim": 16, "lstm_units": 32, "head_size": 16, "dropout": 0.0}
+    tiny = {"embedding_dim": 32, "bigram_dim": 16, "lstm_units": 32, "head_size": 16, "dropout": 0.0,
+            "lexicon": lexicon, "lexicon_units": 8}
     state = train(examples, examples, predicates, tmp_path / "model", tiny,
                   TrainConfig(epochs=150, batch_size=4, learning_rate=2e-2, eval_every=50), log=lambda _: None)
     assert np.mean(state["losses"][-10:]) < 0.2 * np.mean(state["losses"][:10])
@@ -111,6 +113,7 @@ def test_tiny_model_overfits_saves_and_reloads_identically(tmp_path):
     texts = [t for t, _ in SENTENCES]
     assert loaded.predict(texts) == again.predict(texts)
     assert loaded.version.startswith("kgpipe-re-") and loaded.version == again.version
+    assert loaded.config.lexicon == lexicon and ("lexicon" in loaded.encode(texts)) == bool(lexicon)
 
 
 def test_cli_names_a_missing_model_directory_and_an_unknown_predicate(tmp_path, capsys):
@@ -224,7 +227,7 @@ NO_GPU = pytest.mark.skipif(__import__("kgpipe.ner.tagger", fromlist=["may_have_
                             reason="a GPU (or a non-Linux) machine loads the Keras path by default")
 
 
-def _random_relation_model(tmp_path):
+def _random_relation_model(tmp_path, lexicon=""):
     """A saved relation model with random weights (larger than the overfit one, so that many
     spans and pairs pass a low threshold) and its texts of several lengths."""
     import keras
@@ -240,25 +243,28 @@ def _random_relation_model(tmp_path):
     keras.utils.set_random_seed(3)
     model = RelationModel(RelationConfig(predicates=tuple(p.name for p in predicates), vocab_size=len(vocab.chars),
                                          bigram_vocab_size=len(vocab.bigrams), embedding_dim=16, bigram_dim=8,
-                                         lstm_units=8, head_size=8, max_length=12))
+                                         lstm_units=8, head_size=8, max_length=12, lexicon=lexicon,
+                                         lexicon_units=4))
     model.build_all()
     RelationExtractorModel(model, vocab, predicates, threshold=-0.3).save(tmp_path / "random")
     return tmp_path / "random", texts + ["星河科技由张明远创立于杭州，蓝海公司的创始人是陈立"]  # > max_length: windows
 
 
-def test_onnx_backend_scores_and_triples_equal_the_keras_models(tmp_path):
+@pytest.mark.parametrize("lexicon", ["", "jieba"])
+def test_onnx_backend_scores_and_triples_equal_the_keras_models(tmp_path, lexicon):
     from kgpipe.ner.relations.extractor import RelationExtractorModel
 
-    path, texts = _random_relation_model(tmp_path)
+    path, texts = _random_relation_model(tmp_path, lexicon)
     keras_model = RelationExtractorModel.load(path, backend="keras")
     onnx_model = RelationExtractorModel.load(path, backend="onnx")
     assert (keras_model.backend, onnx_model.backend) == ("keras", "onnx") and onnx_model.model is None
     assert onnx_model.version == keras_model.version and onnx_model.threshold == -0.3
-    from kgpipe.ner.relations.extractor import pad_batch
-
-    inputs = pad_batch(keras_model.vocab, [t[:12] for t in texts])
-    want = {k: np.asarray(v) for k, v in keras_model._serve(inputs["char_ids"], inputs["bigram_ids"]).items()}
-    got = onnx_model._serve(inputs["char_ids"], inputs["bigram_ids"])
+    inputs = keras_model.encode([t[:12] for t in texts])
+    assert ("lexicon" in inputs) == bool(lexicon)
+    if lexicon:
+        assert inputs["lexicon"].any()  # dictionary words in the texts: the ONNX input is exercised
+    want = {k: np.asarray(v) for k, v in keras_model._serve(inputs).items()}
+    got = onnx_model._serve(inputs)
     assert set(got) == set(want)
     lengths = (inputs["char_ids"] != 0).sum(axis=1)
     for name in want:  # real characters only: padding is never decoded
@@ -312,6 +318,25 @@ def test_cpu_relation_model_loads_without_keras_or_tensorflow():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_lexicon_features_are_jiebas_softlexicon_per_text_whatever_the_batch():
+    from kgpipe.ner.lexicon import build_lexicon
+    from kgpipe.ner.relations.config import RelationConfig
+    from kgpipe.ner.relations.extractor import lexicon_features
+
+    texts = ["《呐喊》的作者是鲁迅", "北京大学", "", "Ｈｕａｗｅｉ在深圳"]
+    batch = lexicon_features(texts, 12)
+    assert batch.shape == (4, 12, 40) and batch.dtype == np.float32
+    reference = build_lexicon()
+    for row, text in enumerate(texts):
+        np.testing.assert_array_equal(batch[row, :len(text)], reference.features(text))
+        assert not batch[row, len(text):].any()  # padding
+        np.testing.assert_array_equal(lexicon_features([text], 12)[0], batch[row])  # alone = in a batch
+    assert batch[1, :4].any() and batch[0, 8:10].any()  # 北京大学, 鲁迅: dictionary words
+    assert RelationConfig(predicates=("a",), vocab_size=4, bigram_vocab_size=4, lexicon="jieba").lexicon_dim == 40
+    with pytest.raises(ValueError, match="`lexicon` must be one of.*lexicon='hanlp'"):
+        RelationConfig(predicates=("a",), vocab_size=4, bigram_vocab_size=4, lexicon="hanlp")
 
 
 def test_vectorised_encoding_gives_the_dictionary_ids():
