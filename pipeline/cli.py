@@ -237,6 +237,7 @@ def _dispatch(argv: list[str]) -> int:
         return _run(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv)  # The command line as given (model cards record it).
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_OK if args.command is None else EXIT_USAGE

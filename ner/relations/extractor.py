@@ -323,4 +323,4 @@ def _compiled(model):
     spec = {"char_ids": tf.TensorSpec([None, None], tf.int32), "bigram_ids": tf.TensorSpec([None, None], tf.int32)}
     if model.config.lexicon_dim:
         spec["lexicon"] = tf.TensorSpec([None, None, model.config.lexicon_dim], tf.float32)
-    return tf.function(model.predict_factors, input_signature=[spec])
+    return tf.function(lambda inputs: model.predict_factors(inputs), input_signature=[spec])

@@ -81,7 +81,8 @@ class RelationModel(keras.Model):
 
     def build_all(self) -> None:
         """Creates every weight by calling the model once on a dummy batch."""
-        inputs = {"char_ids": np.array([[2, 3]], np.int32), "bigram_ids": np.array([[2, 2]], np.int32)}
+        # Ids 1 (unknown): every vocabulary has them, however small (RelationConfig: size >= 2).
+        inputs = {"char_ids": np.array([[1, 1]], np.int32), "bigram_ids": np.array([[1, 1]], np.int32)}
         if self.config.lexicon_dim:
             inputs["lexicon"] = np.zeros((1, 2, self.config.lexicon_dim), np.float32)
         self(inputs)

@@ -115,7 +115,7 @@ def run_train(args) -> int:
                     "head_size": args.head_size, "max_length": args.max_length, "dropout": args.dropout,
                     "lexicon": args.lexicon, "lexicon_units": args.lexicon_units}
     card = {"data": f"{args.data}: sentences 0..{len(examples) - args.dev - 1} (train), last {args.dev} (dev)",
-            "command": "kgpipe re train " + " ".join(sys.argv[3:] if len(sys.argv) > 3 else []),
+            "command": "kgpipe " + " ".join(getattr(args, "argv", ["re", "train"])),
             "objects": "@value slot only; subjects/objects at their first occurrence in the text"}
     state = train(examples[:-args.dev], examples[-args.dev:], predicates, args.out, model_config, config,
                   log=lambda line: print(line, flush=True), card=card, init_embeddings=args.init_embeddings)

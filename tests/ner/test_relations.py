@@ -116,6 +116,23 @@ def test_tiny_model_overfits_saves_and_reloads_identically(tmp_path, lexicon):
     assert loaded.config.lexicon == lexicon and ("lexicon" in loaded.encode(texts)) == bool(lexicon)
 
 
+def test_cli_trains_a_lexicon_model_that_evaluates_and_predicts(tmp_path, capsys):
+    from kgpipe.pipeline.cli import main
+
+    data, schema = _write(tmp_path)
+    out = tmp_path / "model"
+    assert main(["re", "train", "--data", str(data), "--schema", str(schema), "--out", str(out), "--dev", "1",
+                 "--epochs", "3", "--batch-size", "2", "--eval-every", "2", "--lexicon", "jieba",
+                 "--lexicon-units", "8", "--embedding-dim", "16", "--bigram-dim", "8", "--lstm-units", "8",
+                 "--head-size", "8", "--threads", "1"]) == 0
+    assert "best dev F1" in capsys.readouterr().out
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert config["model"]["lexicon"] == "jieba" and "--lexicon jieba" in config["card"]["command"]
+    for backend in ("keras", "onnx"):
+        assert main(["re", "eval", "--model", str(out), "--data", str(data), "--backend", backend, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["micro"]["gold"] == 4
+
+
 def test_cli_names_a_missing_model_directory_and_an_unknown_predicate(tmp_path, capsys):
     from kgpipe.pipeline.cli import main
 
