@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -22,6 +23,8 @@ from kgpipe.ner.relations.evaluation import score_triples
 from kgpipe.ner.relations.extractor import CharVocab, RelationExtractorModel
 from kgpipe.ner.relations.config import RelationConfig
 from kgpipe.ner.relations.model import RelationModel, pair_targets
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,11 +162,22 @@ def initial_model(train_examples: Sequence[Example], predicates: Sequence[Predic
 
 
 def set_threads(threads: int) -> None:
-    """Limits TensorFlow to ``threads`` intra-op and inter-op threads (call before any model)."""
+    """Limits TensorFlow to ``threads`` intra-op and inter-op threads.
+
+    TensorFlow fixes its thread pools when it first runs an operation; a later call in the same process (a
+    notebook, or a test run after other models) cannot change them, so it warns and leaves them as they are.
+    """
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    threading = tf.config.threading
+    try:
+        threading.set_intra_op_parallelism_threads(threads)
+        threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        current = threading.get_intra_op_parallelism_threads()
+        if current != threads:
+            logger.warning("threads=%d not applied: TensorFlow is already running in this process with "
+                           "%s intra-op threads", threads, current or "automatic")
 
 
 def _train_step(model: RelationModel, optimizer):

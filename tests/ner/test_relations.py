@@ -133,6 +133,19 @@ def test_cli_trains_a_lexicon_model_that_evaluates_and_predicts(tmp_path, capsys
         assert json.loads(capsys.readouterr().out)["micro"]["gold"] == 4
 
 
+def test_threads_after_tensorflow_started_warn_instead_of_failing(caplog):
+    import tensorflow as tf
+
+    from kgpipe.ner.relations.training import set_threads
+
+    tf.constant(1) + 1  # the thread pools are fixed from here on
+    current = tf.config.threading.get_intra_op_parallelism_threads()
+    with caplog.at_level("WARNING", logger="kgpipe.ner.relations.training"):
+        set_threads(current + 3)
+    assert tf.config.threading.get_intra_op_parallelism_threads() == current
+    assert f"threads={current + 3} not applied" in caplog.text
+
+
 def test_cli_names_a_missing_model_directory_and_an_unknown_predicate(tmp_path, capsys):
     from kgpipe.pipeline.cli import main
 
