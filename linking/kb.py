@@ -323,3 +323,33 @@ def _iter_ccks(path: pathlib.Path) -> Iterator[tuple[int, Entity]]:
         except KbError as failure:  # name the CCKS field, not ours
             field = _CCKS_FIELDS.get(failure.field or "", failure.field)
             raise KbError(path, number, failure.reason, field) from None
+
+
+def names_by_type(path: str | pathlib.Path, types: Mapping[str, Sequence[str]],
+                  kb_format: KbFormat | str | None = None,
+                  languages: Sequence[str] = DEFAULT_LANGUAGES) -> dict[str, list[str]]:
+    """Names and aliases of the KB's entities by group of types, e.g. for NER gazetteer features.
+
+    Args:
+        path: A KB file (any :class:`KbFormat`) or an index directory from ``kgpipe kb build``.
+        types: Group name -> entity types; an entity of any of them gives its name and aliases to
+            the group (``{"BRAND": ["Brand"], "PRODUCT": ["Product"]}``).
+
+    Returns:
+        Group -> its distinct names in KB order (every group of ``types``, possibly empty).
+    """
+    wanted = {group: frozenset(group_types) for group, group_types in types.items()}
+    out: dict[str, dict[str, None]] = {group: {} for group in wanted}
+    path = pathlib.Path(path)
+    if path.is_dir():
+        from kgpipe.linking.index import AliasIndex
+
+        index = AliasIndex.open(path)
+        entities = (index.entity(i) for i in range(index.size))
+    else:
+        entities = iter_entities(path, kb_format, languages)
+    for entity in entities:
+        for group, group_types in wanted.items():
+            if group_types.intersection(entity.types):
+                out[group].update(dict.fromkeys((entity.name, *entity.aliases)))
+    return {group: list(names) for group, names in out.items()}

@@ -17,7 +17,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -53,6 +53,7 @@ class Lexicon:
         self._prefixes: set[str] | None = None  # built on first use (the reference paths only)
         self._frozen = None  # Aho-Corasick automaton, rebuilt lazily after changes
         self.from_cache = False  # read back by build_lexicon(cache_dir=...)
+        self.kb_types: dict[str, tuple[str, ...]] | None = None  # set by kb_gazetteer
 
     @property
     def feature_dim(self) -> int:
@@ -336,14 +337,37 @@ def read_word_list(paths: Iterable[str | os.PathLike]) -> list[str]:
     return words
 
 
-def build_gazetteer(examples, labels, *, min_length: int = 2, max_word_length: int = 24) -> Lexicon:
+def build_gazetteer(examples, labels, *, min_length: int = 2, max_word_length: int = 24,
+                    names: Mapping[str, Iterable[str]] | None = None) -> Lexicon:
     """A lexicon of annotated entity surfaces, one category ``G_<label>`` per label.
 
     ``examples``: ``ner.data.Example``s. Weights grow with how often a surface was annotated.
+    ``names``: label -> more names of that label (a KB's aliases, an outside list), each counted
+    as one annotation.
     """
     gazetteer = Lexicon([f"G_{label}" for label in sorted(labels)], max_word_length=max_word_length)
     for example in examples:
         for start, end, label in example.spans:
             if end - start >= min_length and label in labels:
                 gazetteer.add(example.text[start:end], f"G_{label}", 20.0)
+    for label, words in (names or {}).items():
+        if label not in labels:
+            raise ValueError(f"names for label {label!r}, which is not one of the gazetteer's "
+                             f"{sorted(labels)}")
+        for word in words:
+            if len(word.strip()) >= min_length:
+                gazetteer.add(word, f"G_{label}", 20.0)
+    return gazetteer
+
+
+def kb_gazetteer(names: Mapping[str, Iterable[str]], kb_types: Mapping[str, Sequence[str]], *,
+                 max_word_length: int = 24) -> Lexicon:
+    """The gazetteer of a model trained with ``kb_types`` (label -> KB entity types), filled
+    with ``names`` (label -> names and aliases of the KB's entities of those types).
+
+    Its words come from the KB a tagger runs with, never from the model directory, which stores
+    only ``kb_types`` (``gazetteer.kb_types``).
+    """
+    gazetteer = build_gazetteer((), set(kb_types), max_word_length=max_word_length, names=names)
+    gazetteer.kb_types = {label: tuple(kb_types[label]) for label in sorted(kb_types)}
     return gazetteer

@@ -9,7 +9,9 @@ Layout::
     bigrams.txt          bigram vocabulary (two tokens per line, tab separated)
     lexicon_extra.txt    extra lexicon words (``word<TAB>category<TAB>weight``); jieba's
                          dictionary is rebuilt from the installed jieba at load time
-    gazetteer.txt        entity surfaces of the training data (same format), categories G_<label>
+    gazetteer.txt        entity surfaces of the training data (same format), categories G_<label>;
+                         absent for KB gazetteer features (config.json ``gazetteer.kb_types``:
+                         label -> KB types), whose words come from the KB the tagger runs with
     word_vectors.txt     SoftLexicon word vectors (``ner.word_vectors``): word<TAB>frequency lines
     word_vectors.npy       and their float16 vectors
     weights.npz          float16 weights, keys ``NNNN:variable/path`` in model.weights order
@@ -28,7 +30,7 @@ import numpy as np
 
 from kgpipe.ner.config import NerConfig
 from kgpipe.ner.features import BigramVocab, Featurizer
-from kgpipe.ner.lexicon import Lexicon, build_lexicon, default_cache_dir
+from kgpipe.ner.lexicon import Lexicon, build_lexicon, default_cache_dir, kb_gazetteer
 from kgpipe.ner.tokenizer import Tokenizer
 
 FORMAT = "kgpipe-ner/1"
@@ -81,11 +83,15 @@ def save_model_dir(path: str | os.PathLike, model, featurizer: Featurizer, *,
                         "max_word_length": lexicon.max_word_length,
                         "extra_file": "lexicon_extra.txt"}
     gazetteer_meta = None
-    if featurizer.gazetteer is not None:
-        featurizer.gazetteer.save_extra(path / "gazetteer.txt")
-        gazetteer_meta = {"categories": list(featurizer.gazetteer.categories),
-                          "max_word_length": featurizer.gazetteer.max_word_length,
-                          "file": "gazetteer.txt"}
+    gazetteer = featurizer.gazetteer
+    if gazetteer is not None:
+        gazetteer_meta = {"categories": list(gazetteer.categories),
+                          "max_word_length": gazetteer.max_word_length}
+        if gazetteer.kb_types is not None:  # its words come from the KB at load time
+            gazetteer_meta["kb_types"] = {label: list(types) for label, types in gazetteer.kb_types.items()}
+        else:
+            gazetteer.save_extra(path / "gazetteer.txt")
+            gazetteer_meta["file"] = "gazetteer.txt"
     word_vectors_meta = None
     if featurizer.word_vectors is not None:
         word_vectors_meta = featurizer.word_vectors.save(path)
@@ -102,7 +108,16 @@ def save_model_dir(path: str | os.PathLike, model, featurizer: Featurizer, *,
     return version
 
 
-def load_featurizer(path: str | os.PathLike, meta: dict) -> Featurizer:
+def load_featurizer(path: str | os.PathLike, meta: dict, *, kb: str | os.PathLike | None = None,
+                    kb_format: str | None = None) -> Featurizer:
+    """The model directory's featurizer.
+
+    Args:
+        kb: For a model with KB gazetteer features (``gazetteer.kb_types`` in config.json): the KB
+            file or index directory whose entity names and aliases fill the gazetteer; ``None``:
+            the bundled default KB. Ignored by other models.
+        kb_format: The KB file's format (``linking.kb.KbFormat``); ``None`` infers it.
+    """
     path = Path(path)
     tokenizer = Tokenizer.from_file(path / meta["tokenizer"]["vocab_file"])
     bigram_vocab = BigramVocab.load(path / meta["bigrams_file"])
@@ -119,13 +134,30 @@ def load_featurizer(path: str | os.PathLike, meta: dict) -> Featurizer:
     gazetteer = None
     if meta.get("gazetteer"):
         spec = meta["gazetteer"]
-        gazetteer = Lexicon(spec["categories"], max_word_length=spec["max_word_length"])
-        gazetteer.load_extra(path / spec["file"])
+        if spec.get("kb_types"):
+            gazetteer = load_kb_gazetteer(spec, kb, kb_format)
+        else:
+            gazetteer = Lexicon(spec["categories"], max_word_length=spec["max_word_length"])
+            gazetteer.load_extra(path / spec["file"])
     word_vectors = None
     if meta.get("word_vectors"):
         from kgpipe.ner.word_vectors import WordVectors
         word_vectors = WordVectors.load(path, meta["word_vectors"])
     return Featurizer(tokenizer, bigram_vocab, lexicon, gazetteer, word_vectors)
+
+
+def load_kb_gazetteer(spec: dict, kb: str | os.PathLike | None, kb_format: str | None = None) -> Lexicon:
+    """The gazetteer of config.json's ``spec`` (with ``kb_types``), filled from ``kb`` (``None``:
+    the bundled default KB)."""
+    from kgpipe.linking.kb import names_by_type
+    from kgpipe.linking.linker import default_kb_path
+
+    names = names_by_type(default_kb_path() if kb is None else kb, spec["kb_types"], kb_format)
+    gazetteer = kb_gazetteer(names, spec["kb_types"], max_word_length=spec["max_word_length"])
+    if list(gazetteer.categories) != list(spec["categories"]):
+        raise ValueError(f"gazetteer categories {list(gazetteer.categories)} differ from the saved "
+                         f"{spec['categories']}")
+    return gazetteer
 
 
 def read_meta(path: str | os.PathLike) -> dict:
@@ -164,13 +196,15 @@ def load_weights(model, path: str | os.PathLike) -> None:
         variable.assign(array.astype(variable.dtype))
 
 
-def load_model_dir(path: str | os.PathLike):
-    """Returns ``(model, featurizer, meta)``; the model has float32 weights."""
+def load_model_dir(path: str | os.PathLike, *, kb: str | os.PathLike | None = None,
+                   kb_format: str | None = None):
+    """Returns ``(model, featurizer, meta)``; the model has float32 weights. ``kb``, ``kb_format``:
+    as for ``load_featurizer``."""
     from kgpipe.ner.model import NerModel
 
     meta = read_meta(path)
     config = NerConfig.from_dict(meta["model"])
-    featurizer = load_featurizer(path, meta)
+    featurizer = load_featurizer(path, meta, kb=kb, kb_format=kb_format)
     model = NerModel(config)
     model.build_all()
     load_weights(model, path)

@@ -110,6 +110,14 @@ class TrainConfig:
     augment_names: tuple[tuple[str, str], ...] = ()
     augment_names_share: float = 0.5
     augment_labels: tuple[str, ...] = ()  # replace only these labels' mentions (): all
+    # KB gazetteer features, (label, KB entity types): a gazetteer of these labels whose words, at
+    # inference, are the names and aliases of the KB's entities of those types (the KB the pipeline
+    # links against; ``ner.model_dir.load_featurizer(kb=...)``); the model directory stores only
+    # the types. In training each fold's sentences see the other folds' entity surfaces (as with
+    # the training-entity gazetteer) plus ``kb_gazetteer_names``; dev slices are scored with ``kb``.
+    kb_gazetteer: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    kb_gazetteer_names: tuple[tuple[str, str], ...] = ()  # (label, path): training time only
+    kb: str | None = None  # KB file or index directory for the dev slices; None: the bundled KB
 
     def __post_init__(self):
         if not self.corpora:
@@ -125,7 +133,22 @@ class TrainConfig:
             if corpus.head and corpus.head not in owners:
                 raise ValueError(f"corpus {corpus.name!r} adds to head {corpus.head!r}, which no "
                                  f"training corpus trains. Received heads: {sorted(owners)}")
-        if self.gazetteer_folds and any(corpus.augment for corpus in self.corpora):
+        if self.kb_gazetteer:
+            if not self.gazetteer_folds:
+                raise ValueError("`kb_gazetteer` needs gazetteer_folds > 0 (its training-time folds)")
+            labels = [label for label, _ in self.kb_gazetteer]
+            if len(set(labels)) != len(labels) or not all(types for _, types in self.kb_gazetteer):
+                raise ValueError("`kb_gazetteer` takes each label once, with at least one KB type. "
+                                 f"Received: {self.kb_gazetteer}")
+            for label, path in self.kb_gazetteer_names:
+                if label not in labels:
+                    raise ValueError(f"`kb_gazetteer_names` for {label!r}, which is not a "
+                                     f"`kb_gazetteer` label ({labels})")
+                if not os.path.isfile(path):
+                    raise ValueError(f"kb_gazetteer_names for {label}: no file {path!r}")
+        elif self.kb_gazetteer_names:
+            raise ValueError("`kb_gazetteer_names` needs `kb_gazetteer`")
+        if self.gazetteer_folds and not self.kb_gazetteer and any(corpus.augment for corpus in self.corpora):
             # Replacement names come from every fold, so a held-out fold's gazetteer would hold
             # its own entities: the model would learn to trust gazetteer hits it cannot trust.
             raise ValueError("`augment` needs gazetteer_folds=0. Received: "
@@ -148,8 +171,9 @@ class TrainConfig:
                 raise ValueError(f"--init-model {self.init_model!r} is not a kgpipe model directory "
                                  "(no config.json)")
             clashing = {"encoder_dir": self.encoder_dir, "pretrain_epochs": self.pretrain_epochs,
-                        "word_vectors_dim": self.word_vectors_dim,
-                        "gazetteer_folds": self.gazetteer_folds, "lexicon_words": self.lexicon_words}
+                        "word_vectors_dim": self.word_vectors_dim, "lexicon_words": self.lexicon_words,
+                        # a KB gazetteer may be added to a model without one (its inputs start at 0)
+                        "gazetteer_folds": 0 if self.kb_gazetteer else self.gazetteer_folds}
             clashing = {k: v for k, v in clashing.items() if v}
             if clashing:
                 raise ValueError("`init_model` takes its vocabularies, features and weights from "
@@ -333,6 +357,13 @@ class Trainer:
                     raise ValueError(f"--augment-names/--augment-labels name {sorted(unknown)}, which "
                                      f"corpus {corpus.name!r} does not have; its labels: "
                                      f"{list(label_set(gold))}")
+                replaced = set(c.augment_labels or label_set(gold))
+                if replaced & {label for label, _ in c.kb_gazetteer}:
+                    # Replacement names come from every fold: a fold's gazetteer would hold them.
+                    raise ValueError(f"--augment {corpus.name} replaces {sorted(replaced)} mentions, "
+                                     "and the KB gazetteer has labels "
+                                     f"{sorted(label for label, _ in c.kb_gazetteer)}; limit "
+                                     "--augment-labels to others")
                 lower = not any(ch.isascii() and ch.isupper() for ex in gold for ch in ex.text)
                 names = {label: read_names(path, lowercase=lower)
                          for label, path in c.augment_names if label in label_set(gold)}
@@ -367,17 +398,24 @@ class Trainer:
                 base = dataclasses.replace(base, name=c.model.name)
         if resume:
             from kgpipe.ner.model_dir import load_featurizer, read_meta
-            self.featurizer = load_featurizer(self.out / "vocab", read_meta(self.out / "vocab"))
+            self.featurizer = load_featurizer(self.out / "vocab", read_meta(self.out / "vocab"), kb=c.kb)
         elif c.init_model:
             from kgpipe.ner.model_dir import load_featurizer, read_meta
-            self.featurizer = load_featurizer(c.init_model, read_meta(c.init_model))
+            self.featurizer = load_featurizer(c.init_model, read_meta(c.init_model), kb=c.kb)
+            if c.kb_gazetteer:
+                if self.featurizer.gazetteer is not None:
+                    raise ValueError(f"--init-model {c.init_model!r} has gazetteer features already; "
+                                     "--kb-gazetteer adds them to a model without")
+                self.featurizer = self.featurizer.with_gazetteer(self._kb_gazetteer())
         else:
             self.featurizer = build_featurizer(c, texts, encoder_tokenizer)
             if c.word_vectors_dim:
                 from kgpipe.ner.word_vectors import WordVectors
                 self.featurizer = self.featurizer.with_word_vectors(WordVectors.train(
                     texts, dim=c.word_vectors_dim, epochs=c.pretrain_epochs, seed=c.seed))
-            if c.gazetteer_folds:
+            if c.kb_gazetteer:
+                self.featurizer = self.featurizer.with_gazetteer(self._kb_gazetteer())
+            elif c.gazetteer_folds:
                 labels = {label for head in heads for label in head.labels}
                 everything = [ex for exs in train.values() for ex in exs]
                 self.featurizer = self.featurizer.with_gazetteer(build_gazetteer(everything, labels))
@@ -403,6 +441,33 @@ class Trainer:
         log.info("featurised %d training sequences in %.0fs; vocab %d, bigrams %d, lexicon dim %d",
                  len(self.train), time.time() - t0, len(self.featurizer.tokenizer),
                  len(self.featurizer.bigram_vocab), self.featurizer.lexicon_dim)
+
+    def _kb_gazetteer(self):
+        """The KB gazetteer as inference builds it, from ``config.kb`` (dev slices, export)."""
+        from kgpipe.ner.model_dir import load_kb_gazetteer
+
+        spec = {"kb_types": dict(self.config.kb_gazetteer), "max_word_length": 24,
+                "categories": [f"G_{label}" for label in sorted(dict(self.config.kb_gazetteer))]}
+        gazetteer = load_kb_gazetteer(spec, self.config.kb)
+        log.info("KB gazetteer from %s: %s", self.config.kb or "the bundled KB",
+                 ", ".join(f"{label} {sum(1 for (_, cat) in gazetteer.extra if cat == f'G_{label}')} names"
+                           for label in sorted(gazetteer.kb_types)))
+        return gazetteer
+
+    def _fold_gazetteer(self, others, labels):
+        """The gazetteer one training fold sees: the other folds' entity surfaces (+ outside
+        names for a KB gazetteer)."""
+        c = self.config
+        if not c.kb_gazetteer:
+            return build_gazetteer(others, labels)
+        if not hasattr(self, "_outside_names"):
+            self._outside_names = {}
+            from kgpipe.ner.augment import read_names  # 法雷奥（VALEO）: both forms, as titles write them
+            for label, path in c.kb_gazetteer_names:
+                self._outside_names.setdefault(label, []).extend(read_names(path))
+            for label, names in self._outside_names.items():
+                log.info("KB gazetteer, training folds: %d outside %s names", len(names), label)
+        return build_gazetteer(others, set(dict(c.kb_gazetteer)), names=self._outside_names)
 
     def _init_model_config(self, heads) -> NerConfig:
         """The ``init_model``'s ``NerConfig``, after checking its heads against this run's."""
@@ -472,7 +537,7 @@ class Trainer:
                 others = [ex for name, exs in train.items()
                           for i, ex in enumerate(exs)
                           if name != head.name or not bounds[k] <= i < bounds[k + 1]]
-                featurizer = self.featurizer.with_gazetteer(build_gazetteer(others, labels))
+                featurizer = self.featurizer.with_gazetteer(self._fold_gazetteer(others, labels))
                 out += make_instances(held, featurizer, head, max_tokens)
         return out
 
@@ -607,11 +672,19 @@ class Trainer:
         from kgpipe.ner.model_dir import load_model_dir
         from kgpipe.ner.model_dir import weight_key as key
 
-        init, _, _ = load_model_dir(self.config.init_model)
+        init, init_featurizer, _ = load_model_dir(self.config.init_model, kb=self.config.kb)
         arrays = {key(v.path): v.numpy() for v in init.weights}
         fresh = []
         for v in self.model.weights:
             array = arrays.get(key(v.path))
+            if (array is not None and key(v.path) == "lexicon_projection/kernel"
+                    and init_featurizer.gazetteer is None and self.featurizer.gazetteer is not None):
+                # The KB gazetteer's inputs sit between the lexicon's and the word vectors'; their
+                # rows start at zero, so the run starts from the init model's outputs exactly.
+                at = init_featurizer.lexicon.feature_dim if init_featurizer.lexicon is not None else 0
+                array = np.insert(array, [at] * self.featurizer.gazetteer.feature_dim, 0.0, axis=0)
+            elif array is None and key(v.path).startswith("lexicon_projection/") and not init.config.lexicon_dim:
+                array = np.zeros(v.shape, v.dtype)  # the init model had no per-character features
             if array is None and "/head_" in "/" + key(v.path):
                 fresh.append(v.path)
                 continue

@@ -63,6 +63,8 @@ class NerConfig:
             documents; windows of all of them are sorted and cut into model calls).
             Bounds memory; larger buffers pad less.
         device, mixed_precision: Passed to ``MentionTagger.load`` (``None``: automatic).
+        kb: The run's KB (file or index directory; ``None``: the bundled KB), whose entity
+            names fill the gazetteer of a model with KB gazetteer features.
         score_decimals: Scores are rounded to this many decimals so that tiny
             float differences between batch shapes never change the output.
     """
@@ -74,6 +76,7 @@ class NerConfig:
     device: str | None = None
     mixed_precision: bool | None = None
     score_decimals: int = 4
+    kb: str | None = None
 
     def __post_init__(self) -> None:
         if self.batch_tokens < 16:
@@ -185,7 +188,7 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
         from kgpipe.ner.tagger import MentionTagger
 
         tagger = MentionTagger.load(self._config.model_dir or default_model_dir(), device=self._config.device,
-                                    mixed_precision=self._config.mixed_precision)
+                                    mixed_precision=self._config.mixed_precision, kb=self._config.kb)
         _LOG.info("NER model %s loaded in process %d", tagger.version, os.getpid())
         return tagger
 

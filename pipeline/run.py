@@ -158,7 +158,7 @@ def ner_transform(plan: RunPlan) -> T.TagMentions:
     config = plan.config
     handler = NerModelHandler(NerConfig(
         model_dir=config.model_dir, batch_tokens=config.batch_tokens, max_batch_size=config.max_batch_size,
-        device=config.device, mixed_precision=config.mixed_precision,
+        device=config.device, mixed_precision=config.mixed_precision, kb=config.kb_path,
     ))
     return T.TagMentions(handler, progress=config.progress, total=plan.expected_documents,
                          model_process=config.ner_process)

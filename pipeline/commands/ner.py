@@ -26,6 +26,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     evaluate.add_argument("--heads", default=None, help="comma-separated heads to decode (default all)")
     evaluate.add_argument("--batch-size", type=int, default=64)
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument("--kb", default=None, metavar="PATH", help="KB file or index directory whose names fill a model's KB gazetteer features (default: the bundled KB)")
     evaluate.add_argument("--mixed-precision", default="auto", choices=("auto", "on", "off"),
                           help="bf16 mixed precision (auto: on for GPU)")
     evaluate.add_argument("--jit-compile", default="auto", choices=("auto", "on", "off"),
@@ -36,6 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     predict.add_argument("--model", default=None, help="model directory (default: the bundled model)")
     predict.add_argument("text", nargs="*", help="texts (default: one per line on stdin)")
     predict.add_argument("--json", action="store_true", help="print JSON lines")
+    predict.add_argument("--kb", default=None, metavar="PATH", help="KB file or index directory whose names fill a model's KB gazetteer features (default: the bundled KB)")
     predict.set_defaults(func=run_predict)
 
     label = commands.add_parser("label", help="pseudo-label unlabelled text for self-training "
@@ -48,6 +50,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     label.add_argument("--out", required=True, help="column file to write (char TAG), or FILE.json(l) "
                        "for CMeEE-style JSON lines, which keep nested spans (GlobalPointer models)")
     label.add_argument("--heads", default=None, help="comma-separated heads to decode (default all)")
+    label.add_argument("--kb", default=None, metavar="PATH", help="KB file or index directory whose names fill a model's KB gazetteer features (default: the bundled KB)")
     label.add_argument("--labels", default=None, help="comma-separated types to keep (default all)")
     label.add_argument("--min-score", type=float, default=0.9,
                        help="drop windows with a span scored below this (mean tag posterior)")
@@ -139,6 +142,17 @@ def _add_train(commands) -> None:
                             "(default 0.5; the rest take other training names)")
     train.add_argument("--augment-labels", default="", metavar="LABEL[,LABEL]",
                        help="replace only these labels' mentions in --augment (default: all)")
+    train.add_argument("--kb-gazetteer", action="append", default=[], metavar="LABEL=TYPE[,TYPE]",
+                       help="KB gazetteer features: LABEL's gazetteer holds, at inference, the names and "
+                            "aliases of the KB's entities of these types (the KB of `kgpipe run --kb`, "
+                            "or --kb of eval/predict; the bundled KB by default), e.g. BRAND=Brand "
+                            "(repeatable); the model stores only the types")
+    train.add_argument("--kb-gazetteer-names", action="append", default=[], metavar="LABEL=PATH",
+                       help="outside names (one per line) in the training folds' KB gazetteer, e.g. "
+                            "BRAND=brands.txt; read at training time only, never stored (repeatable)")
+    train.add_argument("--kb", default=None, metavar="PATH",
+                       help="KB file or index directory for the KB gazetteer of the dev slices "
+                            "(default: the bundled KB)")
     train.add_argument("--init-model", default=None, metavar="DIR",
                        help="warm start from a kgpipe model directory (e.g. ner/default_model): "
                             "its vocabularies, features and weights; heads it lacks start fresh")
@@ -227,7 +241,7 @@ def _resolve_model_flags(args) -> None:
     args.encoder_lr = pick(args.encoder_lr, None, 1e-4)
     args.bigrams = args.bigrams == "on" or args.bigrams == "auto" and not encoder
     args.lexicon = args.lexicon == "on" or args.lexicon == "auto" and not encoder
-    gazetteer = 5 if args.lexicon and not getattr(args, "init_model", None) else 0
+    gazetteer = 5 if args.lexicon and not getattr(args, "init_model", None) or getattr(args, "kb_gazetteer", None) else 0
     args.gazetteer_folds = pick(args.gazetteer_folds, gazetteer, gazetteer)
     if args.buckets is None:
         args.buckets = ",".join(str(b) for b in (16, 32, 48, 64, 96, 128)
@@ -295,7 +309,10 @@ def train_config_from_args(args):
         bigrams=args.bigrams, head_kind=args.head, init_model=args.init_model,
         augment_names=tuple(_pairs(args.augment_names, "--augment-names")),
         augment_names_share=args.augment_names_share,
-        augment_labels=tuple(x for x in args.augment_labels.split(",") if x))
+        augment_labels=tuple(x for x in args.augment_labels.split(",") if x),
+        kb_gazetteer=tuple((label, tuple(t for t in types.split(",") if t))
+                           for label, types in _pairs(args.kb_gazetteer, "--kb-gazetteer")),
+        kb_gazetteer_names=tuple(_pairs(args.kb_gazetteer_names, "--kb-gazetteer-names")), kb=args.kb)
 
 
 def run_train(args) -> int:
@@ -317,7 +334,7 @@ def run_train(args) -> int:
     if config.report:
         from kgpipe.ner.data import read_examples
         from kgpipe.ner.tagger import MentionTagger
-        tagger = MentionTagger.load(best)
+        tagger = MentionTagger.load(best, kb=config.kb)
         for name, path in config.report:
             scores = evaluate_tagger(tagger, read_examples(path, label_map=dict(_pairs(args.label_map, ""))))
             print(json.dumps({"report": name, "path": path, **scores}))
@@ -360,7 +377,7 @@ def run_eval(args) -> int:
     from kgpipe.ner.tagger import MentionTagger
     from kgpipe.pipeline.options import tri_state
 
-    tagger = MentionTagger.load(_model_dirs(args.model)[0], mixed_precision=tri_state(args.mixed_precision),
+    tagger = MentionTagger.load(_model_dirs(args.model)[0], kb=args.kb, mixed_precision=tri_state(args.mixed_precision),
                                 jit_compile=tri_state(args.jit_compile))
     examples = read_examples(args.data, label_map=dict(_pairs(args.label_map, "--label-map")))
     heads = args.heads.split(",") if args.heads else None
@@ -379,7 +396,7 @@ def run_eval(args) -> int:
 def run_predict(args) -> int:
     from kgpipe.ner.tagger import MentionTagger
 
-    tagger = MentionTagger.load(_model_dirs(args.model)[0])
+    tagger = MentionTagger.load(_model_dirs(args.model)[0], kb=args.kb)
     texts = args.text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     for number, text in enumerate(texts):
         mentions = tagger.tag_text(text, doc_id=str(number))
@@ -401,7 +418,7 @@ def run_label(args) -> int:
     from kgpipe.ner.tagger import MentionTagger
 
     as_json = str(args.out).lower().endswith((".json", ".jsonl"))
-    taggers = [MentionTagger.load(path) for path in _model_dirs(args.model)]
+    taggers = [MentionTagger.load(path, kb=args.kb) for path in _model_dirs(args.model)]
     nested_heads = [name for t in taggers for name in getattr(t, "nested_heads", ())]
     if nested_heads and not as_json:  # before hours of tagging, not after
         raise SystemExit(f"kgpipe ner label: heads {nested_heads} emit nested spans, which a column file "
