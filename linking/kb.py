@@ -345,7 +345,9 @@ def names_by_type(path: str | pathlib.Path, types: Mapping[str, Sequence[str]],
         from kgpipe.linking.index import AliasIndex
 
         index = AliasIndex.open(path)
-        entities = (index.entity(i) for i in range(index.size))
+        every = frozenset().union(*wanted.values())
+        entities = (index.entity(i) for i in range(index.size)  # types first: full records are dear
+                    if every.intersection(index.entity_types(i)))
     else:
         entities = iter_entities(path, kb_format, languages)
     for entity in entities:

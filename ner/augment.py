@@ -84,6 +84,13 @@ def _disjoint(spans) -> bool:
 _PAREN = re.compile(r"^(?P<outer>[^（(]+?)\s*[（(](?P<inner>[^）)]+)[）)]\s*$")
 
 
+def name_forms(name: str) -> list[str]:
+    """``name`` and, for ``法雷奥（VALEO）``, ``法雷奥`` and ``VALEO``: the forms running text writes."""
+    name = name.strip()
+    match = _PAREN.match(name)
+    return [name] + ([match["outer"].strip(), match["inner"].strip()] if match else [])
+
+
 def read_names(path: str, *, lowercase: bool = False) -> list[str]:
     """Distinct names from a one-name-per-line file, as they would appear in running text.
 
@@ -97,10 +104,7 @@ def read_names(path: str, *, lowercase: bool = False) -> list[str]:
     out: set[str] = set()
     with open(path, encoding="utf-8") as f:
         for line in f:
-            name = line.strip()
-            match = _PAREN.match(name)
-            forms = [name] + ([match["outer"].strip(), match["inner"].strip()] if match else [])
-            for form in forms:
+            for form in name_forms(line):
                 form = form.lower() if lowercase else form
                 if len(form) > 1:
                     out.add(form)

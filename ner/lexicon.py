@@ -338,36 +338,51 @@ def read_word_list(paths: Iterable[str | os.PathLike]) -> list[str]:
 
 
 def build_gazetteer(examples, labels, *, min_length: int = 2, max_word_length: int = 24,
-                    names: Mapping[str, Iterable[str]] | None = None) -> Lexicon:
+                    names: Mapping[str, Iterable[str]] | None = None, once: bool = False) -> Lexicon:
     """A lexicon of annotated entity surfaces, one category ``G_<label>`` per label.
 
-    ``examples``: ``ner.data.Example``s. Weights grow with how often a surface was annotated.
-    ``names``: label -> more names of that label (a KB's aliases, an outside list), each counted
-    as one annotation.
+    ``examples``: ``ner.data.Example``s. Weights grow with how often a surface was annotated,
+    unless ``once``: then every distinct (normalised surface, label) counts once, as a KB name
+    does (``kb_gazetteer``), so the weight features mean the same in training and at inference.
+    ``names``: label -> more names of that label (a KB's aliases, an outside list).
     """
     gazetteer = Lexicon([f"G_{label}" for label in sorted(labels)], max_word_length=max_word_length)
+    seen: set[tuple[str, str]] = set()
+
+    def add(word: str, label: str) -> None:
+        if once:
+            key = (normalize_text(word.strip()), label)
+            if key in seen:
+                return
+            seen.add(key)
+        gazetteer.add(word, f"G_{label}", 20.0)
+
     for example in examples:
         for start, end, label in example.spans:
             if end - start >= min_length and label in labels:
-                gazetteer.add(example.text[start:end], f"G_{label}", 20.0)
+                add(example.text[start:end], label)
     for label, words in (names or {}).items():
         if label not in labels:
             raise ValueError(f"names for label {label!r}, which is not one of the gazetteer's "
                              f"{sorted(labels)}")
         for word in words:
             if len(word.strip()) >= min_length:
-                gazetteer.add(word, f"G_{label}", 20.0)
+                add(word, label)
     return gazetteer
 
 
 def kb_gazetteer(names: Mapping[str, Iterable[str]], kb_types: Mapping[str, Sequence[str]], *,
                  max_word_length: int = 24) -> Lexicon:
     """The gazetteer of a model trained with ``kb_types`` (label -> KB entity types), filled
-    with ``names`` (label -> names and aliases of the KB's entities of those types).
+    with ``names`` (label -> names and aliases of the KB's entities of those types; ``法雷奥（VALEO）``
+    also as ``法雷奥`` and ``VALEO``); each distinct normalised name counts once.
 
     Its words come from the KB a tagger runs with, never from the model directory, which stores
     only ``kb_types`` (``gazetteer.kb_types``).
     """
-    gazetteer = build_gazetteer((), set(kb_types), max_word_length=max_word_length, names=names)
+    from kgpipe.ner.augment import name_forms
+
+    forms = {label: [form for name in words for form in name_forms(name)] for label, words in names.items()}
+    gazetteer = build_gazetteer((), set(kb_types), max_word_length=max_word_length, names=forms, once=True)
     gazetteer.kb_types = {label: tuple(kb_types[label]) for label in sorted(kb_types)}
     return gazetteer

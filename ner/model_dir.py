@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -34,6 +35,7 @@ from kgpipe.ner.lexicon import Lexicon, build_lexicon, default_cache_dir, kb_gaz
 from kgpipe.ner.tokenizer import Tokenizer
 
 FORMAT = "kgpipe-ner/1"
+logger = logging.getLogger(__name__)
 _LSTM_COUNTER = re.compile(r"^(bilstm/(?:forward|backward)_lstm)_\d+/")
 
 
@@ -153,6 +155,10 @@ def load_kb_gazetteer(spec: dict, kb: str | os.PathLike | None, kb_format: str |
     from kgpipe.linking.linker import default_kb_path
 
     names = names_by_type(default_kb_path() if kb is None else kb, spec["kb_types"], kb_format)
+    for label, words in names.items():
+        if not words:
+            logger.warning("KB %s has no entity of types %s: the model's %s gazetteer features stay "
+                           "empty", kb or "(bundled)", spec["kb_types"][label], label)
     gazetteer = kb_gazetteer(names, spec["kb_types"], max_word_length=spec["max_word_length"])
     if list(gazetteer.categories) != list(spec["categories"]):
         raise ValueError(f"gazetteer categories {list(gazetteer.categories)} differ from the saved "

@@ -396,9 +396,20 @@ class Trainer:
             base = self._init_model_config(heads)
             if c.model is not None:  # the run's own name for the version string
                 base = dataclasses.replace(base, name=c.model.name)
+        if c.kb_gazetteer:
+            known = {label for head in heads for label in head.labels}
+            unknown = sorted(set(dict(c.kb_gazetteer)) - known)
+            if unknown:
+                raise ValueError(f"--kb-gazetteer names {unknown}, which no corpus has; labels: {sorted(known)}")
         if resume:
             from kgpipe.ner.model_dir import load_featurizer, read_meta
-            self.featurizer = load_featurizer(self.out / "vocab", read_meta(self.out / "vocab"), kb=c.kb)
+            meta = read_meta(self.out / "vocab")
+            saved = (meta.get("gazetteer") or {}).get("kb_types")
+            asked = {label: list(types) for label, types in c.kb_gazetteer} or None
+            if saved != asked:
+                raise ValueError(f"run {str(self.out)!r} was started with KB gazetteer {saved or 'none'}; "
+                                 f"resume it with the same --kb-gazetteer flags (given: {asked or 'none'})")
+            self.featurizer = load_featurizer(self.out / "vocab", meta, kb=c.kb)
         elif c.init_model:
             from kgpipe.ner.model_dir import load_featurizer, read_meta
             self.featurizer = load_featurizer(c.init_model, read_meta(c.init_model), kb=c.kb)
@@ -467,7 +478,7 @@ class Trainer:
                 self._outside_names.setdefault(label, []).extend(read_names(path))
             for label, names in self._outside_names.items():
                 log.info("KB gazetteer, training folds: %d outside %s names", len(names), label)
-        return build_gazetteer(others, set(dict(c.kb_gazetteer)), names=self._outside_names)
+        return build_gazetteer(others, set(dict(c.kb_gazetteer)), names=self._outside_names, once=True)
 
     def _init_model_config(self, heads) -> NerConfig:
         """The ``init_model``'s ``NerConfig``, after checking its heads against this run's."""

@@ -174,10 +174,10 @@ def set_threads(threads: int) -> None:
         threading.set_intra_op_parallelism_threads(threads)
         threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:
-        current = threading.get_intra_op_parallelism_threads()
-        if current != threads:
+        current = (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads())
+        if current != (threads, threads):
             logger.warning("threads=%d not applied: TensorFlow is already running in this process with "
-                           "%s intra-op threads", threads, current or "automatic")
+                           "%s intra-op and %s inter-op threads", threads, *(n or "automatic" for n in current))
 
 
 def _train_step(model: RelationModel, optimizer):

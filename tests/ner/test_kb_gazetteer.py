@@ -122,3 +122,26 @@ def test_the_pipelines_ner_stage_and_ner_eval_read_the_runs_kb(tmp_path, capsys)
                  "--kb", str(kb), "--json"]) == 0
     out = capsys.readouterr().out
     assert json.loads(out[out.index("{"):])["per_type"].keys() == {"BRAND", "PRODUCT"}
+
+
+def test_fold_and_kb_gazetteers_give_a_name_the_same_features():
+    from kgpipe.ner.lexicon import build_gazetteer, kb_gazetteer
+
+    seen_often = [Example("华为手机", ((0, 2, "BRAND"),))] * 7
+    folds = build_gazetteer(seen_often, {"BRAND"}, names={"BRAND": ["法雷奥", "VALEO"]}, once=True)
+    kb = kb_gazetteer({"BRAND": ["华为", "HUAWEI", "华为", "法雷奥（VALEO）"]}, {"BRAND": ["Brand"]})
+    for text in ("华为手机", "法雷奥雨刮", "valeo雨刮"):
+        np.testing.assert_array_equal(folds.features(text), kb.features(text))
+    assert kb.features("valeo雨刮").any()
+
+
+def test_a_resumed_run_needs_the_kb_gazetteer_it_started_with(tmp_path):
+    from kgpipe.ner.training import Trainer
+
+    write_column_file(tmp_path / "shop.txt", SHOP, "BIO")
+    Trainer(_config(tmp_path, "run", gazetteer_folds=2, kb_gazetteer=(("BRAND", ("Brand",)),))).run()
+    for other in ((("PRODUCT", ("Product",)),), ()):
+        with pytest.raises(ValueError, match="resume it with the same --kb-gazetteer"):
+            Trainer(_config(tmp_path, "run", gazetteer_folds=2, kb_gazetteer=other)).prepare()
+    with pytest.raises(ValueError, match=r"no corpus has"):
+        Trainer(_config(tmp_path, "new", gazetteer_folds=2, kb_gazetteer=(("Brand", ("Brand",)),))).prepare()
