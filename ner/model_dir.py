@@ -26,6 +26,7 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -36,6 +37,8 @@ from kgpipe.ner.tokenizer import Tokenizer
 
 FORMAT = "kgpipe-ner/1"
 logger = logging.getLogger(__name__)
+# label -> KB types  ->  label -> names and aliases of the KB's entities of those types
+KbNames = Callable[[Mapping[str, Sequence[str]]], Mapping[str, Iterable[str]]]
 _LSTM_COUNTER = re.compile(r"^(bilstm/(?:forward|backward)_lstm)_\d+/")
 
 
@@ -110,15 +113,14 @@ def save_model_dir(path: str | os.PathLike, model, featurizer: Featurizer, *,
     return version
 
 
-def load_featurizer(path: str | os.PathLike, meta: dict, *, kb: str | os.PathLike | None = None,
-                    kb_format: str | None = None) -> Featurizer:
+def load_featurizer(path: str | os.PathLike, meta: dict, *, kb_names: KbNames | None = None) -> Featurizer:
     """The model directory's featurizer.
 
     Args:
-        kb: For a model with KB gazetteer features (``gazetteer.kb_types`` in config.json): the KB
-            file or index directory whose entity names and aliases fill the gazetteer; ``None``:
-            the bundled default KB. Ignored by other models.
-        kb_format: The KB file's format (``linking.kb.KbFormat``); ``None`` infers it.
+        kb_names: For a model with KB gazetteer features (``gazetteer.kb_types`` in config.json):
+            label -> KB types in, label -> the names and aliases of the KB's entities of those
+            types out (``pipeline.kb_names.KbNames``: the run's KB, the bundled one by default).
+            Ignored by other models.
     """
     path = Path(path)
     tokenizer = Tokenizer.from_file(path / meta["tokenizer"]["vocab_file"])
@@ -137,7 +139,12 @@ def load_featurizer(path: str | os.PathLike, meta: dict, *, kb: str | os.PathLik
     if meta.get("gazetteer"):
         spec = meta["gazetteer"]
         if spec.get("kb_types"):
-            gazetteer = load_kb_gazetteer(spec, kb, kb_format)
+            if kb_names is None:
+                raise ValueError(
+                    f"model {str(path)!r} has KB gazetteer features (labels -> KB types "
+                    f"{spec['kb_types']}): load it with its KB's names, kb_names=KbNames(kb) "
+                    "(kgpipe.pipeline.kb_names; kgpipe run and kgpipe ner pass --kb, the bundled KB by default)")
+            gazetteer = load_kb_gazetteer(spec, kb_names)
         else:
             gazetteer = Lexicon(spec["categories"], max_word_length=spec["max_word_length"])
             gazetteer.load_extra(path / spec["file"])
@@ -148,17 +155,13 @@ def load_featurizer(path: str | os.PathLike, meta: dict, *, kb: str | os.PathLik
     return Featurizer(tokenizer, bigram_vocab, lexicon, gazetteer, word_vectors)
 
 
-def load_kb_gazetteer(spec: dict, kb: str | os.PathLike | None, kb_format: str | None = None) -> Lexicon:
-    """The gazetteer of config.json's ``spec`` (with ``kb_types``), filled from ``kb`` (``None``:
-    the bundled default KB)."""
-    from kgpipe.linking.kb import names_by_type
-    from kgpipe.linking.linker import default_kb_path
-
-    names = names_by_type(default_kb_path() if kb is None else kb, spec["kb_types"], kb_format)
-    for label, words in names.items():
-        if not words:
-            logger.warning("KB %s has no entity of types %s: the model's %s gazetteer features stay "
-                           "empty", kb or "(bundled)", spec["kb_types"][label], label)
+def load_kb_gazetteer(spec: dict, kb_names: KbNames) -> Lexicon:
+    """The gazetteer of config.json's ``spec`` (with ``kb_types``), filled by ``kb_names``."""
+    names = {label: list(words) for label, words in kb_names(spec["kb_types"]).items()}
+    for label in spec["kb_types"]:
+        if not names.get(label):
+            logger.warning("the KB has no entity of types %s: the model's %s gazetteer features stay "
+                           "empty", spec["kb_types"][label], label)
     gazetteer = kb_gazetteer(names, spec["kb_types"], max_word_length=spec["max_word_length"])
     if list(gazetteer.categories) != list(spec["categories"]):
         raise ValueError(f"gazetteer categories {list(gazetteer.categories)} differ from the saved "
@@ -202,15 +205,14 @@ def load_weights(model, path: str | os.PathLike) -> None:
         variable.assign(array.astype(variable.dtype))
 
 
-def load_model_dir(path: str | os.PathLike, *, kb: str | os.PathLike | None = None,
-                   kb_format: str | None = None):
-    """Returns ``(model, featurizer, meta)``; the model has float32 weights. ``kb``, ``kb_format``:
-    as for ``load_featurizer``."""
+def load_model_dir(path: str | os.PathLike, *, kb_names: KbNames | None = None):
+    """Returns ``(model, featurizer, meta)``; the model has float32 weights. ``kb_names``: as for
+    ``load_featurizer``."""
     from kgpipe.ner.model import NerModel
 
     meta = read_meta(path)
     config = NerConfig.from_dict(meta["model"])
-    featurizer = load_featurizer(path, meta, kb=kb, kb_format=kb_format)
+    featurizer = load_featurizer(path, meta, kb_names=kb_names)
     model = NerModel(config)
     model.build_all()
     load_weights(model, path)

@@ -81,12 +81,11 @@ class MentionTagger:
     @classmethod
     def load(cls, model_dir: str | os.PathLike, *, device: str | None = None,
              mixed_precision: bool | None = None, jit_compile: bool | None = None,
-             runtime: str | None = None, kb: str | os.PathLike | None = None,
-             kb_format: str | None = None) -> "MentionTagger":
+             runtime: str | None = None, kb_names=None) -> "MentionTagger":
         """Loads a model directory written by ``ner.model_dir.save_model_dir``.
 
-        ``kb``, ``kb_format``: the KB whose entity names fill a model's KB gazetteer features
-        (``None``: the bundled default KB; other models ignore them).
+        ``kb_names``: for a model with KB gazetteer features, where their names come from
+        (``ner.model_dir.load_featurizer``; e.g. ``pipeline.kb_names.KbNames(kb)``).
 
         On a machine with a GPU the model runs there with bf16 mixed precision and XLA by
         default; on CPU in float32 without XLA, through ONNX Runtime when the model is one
@@ -96,7 +95,7 @@ class MentionTagger:
         """
         if (device is None and runtime in (None, "onnx") and not mixed_precision and not jit_compile
                 and not may_have_gpu()):
-            tagger = cls._load_onnx(model_dir, required=runtime == "onnx", kb=kb, kb_format=kb_format)
+            tagger = cls._load_onnx(model_dir, required=runtime == "onnx", kb_names=kb_names)
             if tagger is not None:
                 return tagger
         import keras
@@ -113,18 +112,18 @@ class MentionTagger:
                 previous = keras.config.dtype_policy()
                 keras.config.set_dtype_policy("mixed_bfloat16")
                 try:
-                    model, featurizer, meta = load_model_dir(model_dir, kb=kb, kb_format=kb_format)
+                    model, featurizer, meta = load_model_dir(model_dir, kb_names=kb_names)
                 finally:
                     keras.config.set_dtype_policy(previous)
             else:
-                model, featurizer, meta = load_model_dir(model_dir, kb=kb, kb_format=kb_format)
+                model, featurizer, meta = load_model_dir(model_dir, kb_names=kb_names)
         if runtime is None:
             runtime = "tensorflow" if on_gpu or mixed_precision or jit_compile else _onnx_or_tf(model)
         return cls(model, featurizer, version=meta["version"], device=device,
                    mixed_precision=mixed_precision, jit_compile=jit_compile, runtime=runtime)
 
     @classmethod
-    def _load_onnx(cls, model_dir, *, required: bool, kb=None, kb_format=None) -> "MentionTagger | None":
+    def _load_onnx(cls, model_dir, *, required: bool, kb_names=None) -> "MentionTagger | None":
         """The CPU tagger on ONNX Runtime, read without importing Keras or TensorFlow (their
         import is most of a worker's start-up); None when ONNX Runtime is missing or does not
         translate the model, unless ``required``."""
@@ -145,7 +144,7 @@ class MentionTagger:
             if required:
                 raise
             return None
-        return cls(stored, load_featurizer(model_dir, meta, kb=kb, kb_format=kb_format), version=meta["version"],
+        return cls(stored, load_featurizer(model_dir, meta, kb_names=kb_names), version=meta["version"],
                    device="/CPU:0", runtime="onnx")
 
     @property

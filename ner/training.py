@@ -19,7 +19,7 @@ import os
 import random
 import time
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -112,12 +112,13 @@ class TrainConfig:
     augment_labels: tuple[str, ...] = ()  # replace only these labels' mentions (): all
     # KB gazetteer features, (label, KB entity types): a gazetteer of these labels whose words, at
     # inference, are the names and aliases of the KB's entities of those types (the KB the pipeline
-    # links against; ``ner.model_dir.load_featurizer(kb=...)``); the model directory stores only
+    # links against; ``ner.model_dir.load_featurizer(kb_names=...)``); the model directory stores only
     # the types. In training each fold's sentences see the other folds' entity surfaces (as with
-    # the training-entity gazetteer) plus ``kb_gazetteer_names``; dev slices are scored with ``kb``.
+    # the training-entity gazetteer) plus ``kb_gazetteer_names``; dev slices are scored with the
+    # names ``kb_names`` gives (``pipeline.kb_names.KbNames``; needed by a run with a KB gazetteer).
     kb_gazetteer: tuple[tuple[str, tuple[str, ...]], ...] = ()
     kb_gazetteer_names: tuple[tuple[str, str], ...] = ()  # (label, path): training time only
-    kb: str | None = None  # KB file or index directory for the dev slices; None: the bundled KB
+    kb_names: Callable | None = dataclasses.field(default=None, compare=False)
 
     def __post_init__(self):
         if not self.corpora:
@@ -409,10 +410,10 @@ class Trainer:
             if saved != asked:
                 raise ValueError(f"run {str(self.out)!r} was started with KB gazetteer {saved or 'none'}; "
                                  f"resume it with the same --kb-gazetteer flags (given: {asked or 'none'})")
-            self.featurizer = load_featurizer(self.out / "vocab", meta, kb=c.kb)
+            self.featurizer = load_featurizer(self.out / "vocab", meta, kb_names=c.kb_names)
         elif c.init_model:
             from kgpipe.ner.model_dir import load_featurizer, read_meta
-            self.featurizer = load_featurizer(c.init_model, read_meta(c.init_model), kb=c.kb)
+            self.featurizer = load_featurizer(c.init_model, read_meta(c.init_model), kb_names=c.kb_names)
             if c.kb_gazetteer:
                 if self.featurizer.gazetteer is not None:
                     raise ValueError(f"--init-model {c.init_model!r} has gazetteer features already; "
@@ -454,13 +455,16 @@ class Trainer:
                  len(self.featurizer.bigram_vocab), self.featurizer.lexicon_dim)
 
     def _kb_gazetteer(self):
-        """The KB gazetteer as inference builds it, from ``config.kb`` (dev slices, export)."""
+        """The KB gazetteer as inference builds it, from ``config.kb_names`` (dev slices)."""
         from kgpipe.ner.model_dir import load_kb_gazetteer
 
         spec = {"kb_types": dict(self.config.kb_gazetteer), "max_word_length": 24,
                 "categories": [f"G_{label}" for label in sorted(dict(self.config.kb_gazetteer))]}
-        gazetteer = load_kb_gazetteer(spec, self.config.kb)
-        log.info("KB gazetteer from %s: %s", self.config.kb or "the bundled KB",
+        if self.config.kb_names is None:
+            raise ValueError("`kb_gazetteer` needs `kb_names`, the KB's names for the dev slices "
+                             "(pipeline.kb_names.KbNames; `kgpipe ner train --kb`)")
+        gazetteer = load_kb_gazetteer(spec, self.config.kb_names)
+        log.info("KB gazetteer from %s: %s", self.config.kb_names,
                  ", ".join(f"{label} {sum(1 for (_, cat) in gazetteer.extra if cat == f'G_{label}')} names"
                            for label in sorted(gazetteer.kb_types)))
         return gazetteer
@@ -683,7 +687,7 @@ class Trainer:
         from kgpipe.ner.model_dir import load_model_dir
         from kgpipe.ner.model_dir import weight_key as key
 
-        init, init_featurizer, _ = load_model_dir(self.config.init_model, kb=self.config.kb)
+        init, init_featurizer, _ = load_model_dir(self.config.init_model, kb_names=self.config.kb_names)
         arrays = {key(v.path): v.numpy() for v in init.weights}
         fresh = []
         for v in self.model.weights:

@@ -186,9 +186,10 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
 
     def load_model(self) -> Tagger:
         from kgpipe.ner.tagger import MentionTagger
+        from kgpipe.pipeline.kb_names import KbNames
 
         tagger = MentionTagger.load(self._config.model_dir or default_model_dir(), device=self._config.device,
-                                    mixed_precision=self._config.mixed_precision, kb=self._config.kb)
+                                    mixed_precision=self._config.mixed_precision, kb_names=KbNames(self._config.kb))
         _LOG.info("NER model %s loaded in process %d", tagger.version, os.getpid())
         return tagger
 

@@ -249,6 +249,12 @@ def _resolve_model_flags(args) -> None:
         args.buckets = args.buckets.lstrip(",")
 
 
+def _kb_names(args):
+    from kgpipe.pipeline.kb_names import KbNames
+
+    return KbNames(args.kb)
+
+
 def _pairs(values, what):
     out = []
     for value in values:
@@ -264,6 +270,7 @@ def train_config_from_args(args):
     from kgpipe.ner.albert_config import AlbertConfig
     from kgpipe.ner.config import HeadConfig, NerConfig
     from kgpipe.ner.training import Corpus, TrainConfig
+    from kgpipe.pipeline.kb_names import KbNames
 
     label_map = dict(_pairs(args.label_map, "--label-map"))
     repeats = {name: int(n) for name, n in _pairs(args.repeat, "--repeat")}
@@ -312,7 +319,8 @@ def train_config_from_args(args):
         augment_labels=tuple(x for x in args.augment_labels.split(",") if x),
         kb_gazetteer=tuple((label, tuple(t for t in types.split(",") if t))
                            for label, types in _pairs(args.kb_gazetteer, "--kb-gazetteer")),
-        kb_gazetteer_names=tuple(_pairs(args.kb_gazetteer_names, "--kb-gazetteer-names")), kb=args.kb)
+        kb_gazetteer_names=tuple(_pairs(args.kb_gazetteer_names, "--kb-gazetteer-names")),
+        kb_names=KbNames(args.kb))
 
 
 def run_train(args) -> int:
@@ -334,7 +342,7 @@ def run_train(args) -> int:
     if config.report:
         from kgpipe.ner.data import read_examples
         from kgpipe.ner.tagger import MentionTagger
-        tagger = MentionTagger.load(best, kb=config.kb)
+        tagger = MentionTagger.load(best, kb_names=config.kb_names)
         for name, path in config.report:
             scores = evaluate_tagger(tagger, read_examples(path, label_map=dict(_pairs(args.label_map, ""))))
             print(json.dumps({"report": name, "path": path, **scores}))
@@ -377,7 +385,7 @@ def run_eval(args) -> int:
     from kgpipe.ner.tagger import MentionTagger
     from kgpipe.pipeline.options import tri_state
 
-    tagger = MentionTagger.load(_model_dirs(args.model)[0], kb=args.kb, mixed_precision=tri_state(args.mixed_precision),
+    tagger = MentionTagger.load(_model_dirs(args.model)[0], kb_names=_kb_names(args), mixed_precision=tri_state(args.mixed_precision),
                                 jit_compile=tri_state(args.jit_compile))
     examples = read_examples(args.data, label_map=dict(_pairs(args.label_map, "--label-map")))
     heads = args.heads.split(",") if args.heads else None
@@ -396,7 +404,7 @@ def run_eval(args) -> int:
 def run_predict(args) -> int:
     from kgpipe.ner.tagger import MentionTagger
 
-    tagger = MentionTagger.load(_model_dirs(args.model)[0], kb=args.kb)
+    tagger = MentionTagger.load(_model_dirs(args.model)[0], kb_names=_kb_names(args))
     texts = args.text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     for number, text in enumerate(texts):
         mentions = tagger.tag_text(text, doc_id=str(number))
@@ -418,7 +426,7 @@ def run_label(args) -> int:
     from kgpipe.ner.tagger import MentionTagger
 
     as_json = str(args.out).lower().endswith((".json", ".jsonl"))
-    taggers = [MentionTagger.load(path, kb=args.kb) for path in _model_dirs(args.model)]
+    taggers = [MentionTagger.load(path, kb_names=_kb_names(args)) for path in _model_dirs(args.model)]
     nested_heads = [name for t in taggers for name in getattr(t, "nested_heads", ())]
     if nested_heads and not as_json:  # before hours of tagging, not after
         raise SystemExit(f"kgpipe ner label: heads {nested_heads} emit nested spans, which a column file "

@@ -29,6 +29,9 @@ def _config(tmp_path, name, **kw):
     model = NerConfig(albert=albert, heads=(HeadConfig("x", ("X",)),), bigram_dim=4, lstm_units=4,
                       max_sequence_length=16, bucket_lengths=(16,), name=name)
     kw.setdefault("gazetteer_folds", 0)
+    if kw.get("kb_gazetteer"):
+        from kgpipe.pipeline.kb_names import KbNames
+        kw.setdefault("kb_names", KbNames())
     return TrainConfig(output_dir=str(tmp_path / name), model=model, lexicon_jieba=False,
                        corpora=(Corpus("shop", str(tmp_path / "shop.txt"), {}, 4),), batch_size=8,
                        time_budget_s=60, eval_every_s=1000, max_epochs=1, **kw)
@@ -46,6 +49,7 @@ def test_a_kb_gazetteer_model_starts_from_its_init_model_and_reads_its_words_fro
     from kgpipe.ner.model_dir import load_featurizer, load_model_dir, read_meta
     from kgpipe.ner.tagger import MentionTagger
     from kgpipe.ner.training import Trainer
+    from kgpipe.pipeline.kb_names import KbNames
 
     write_column_file(tmp_path / "shop.txt", SHOP, "BIO")
     kb = _write_kb(tmp_path / "kb.jsonl", KB)
@@ -55,7 +59,7 @@ def test_a_kb_gazetteer_model_starts_from_its_init_model_and_reads_its_words_fro
 
     outside = tmp_path / "brands.txt"
     outside.write_text("戴森\n小米\n", "utf-8")
-    config = _config(tmp_path, "kbg", init_model=str(init_dir), gazetteer_folds=2, kb=str(kb),
+    config = _config(tmp_path, "kbg", init_model=str(init_dir), gazetteer_folds=2, kb_names=KbNames(str(kb)),
                      kb_gazetteer=(("BRAND", ("Brand",)), ("PRODUCT", ("Product",))),
                      kb_gazetteer_names=(("BRAND", str(outside)),))
     trainer = Trainer(config)
@@ -77,14 +81,16 @@ def test_a_kb_gazetteer_model_starts_from_its_init_model_and_reads_its_words_fro
     assert not (best / "gazetteer.txt").exists()  # no words in the model directory
     assert "戴森" not in (best / "config.json").read_text("utf-8")
 
-    with_kb = load_featurizer(best, meta, kb=kb).gazetteer
+    with_kb = load_featurizer(best, meta, kb_names=KbNames(str(kb))).gazetteer
     assert with_kb.features("华为").any()
-    empty = load_featurizer(best, meta, kb=_write_kb(tmp_path / "none.jsonl", KB[2:])).gazetteer
-    assert not empty.features("华为").any()
-    bundled = load_featurizer(best, meta).gazetteer  # the bundled KB has 华为 as a Brand
+    none = KbNames(str(_write_kb(tmp_path / "none.jsonl", KB[2:])))
+    assert not load_featurizer(best, meta, kb_names=none).gazetteer.features("华为").any()
+    bundled = load_featurizer(best, meta, kb_names=KbNames()).gazetteer  # 华为 is a Brand there
     assert bundled.features("华为").any()
-    tagger = MentionTagger.load(best, kb=kb)
+    tagger = MentionTagger.load(best, kb_names=KbNames(str(kb)))
     assert tagger.featurizer.gazetteer.features("华为").any()
+    with pytest.raises(ValueError, match=r"has KB gazetteer features .*'BRAND': \['Brand'\]"):
+        MentionTagger.load(best)
 
 
 def _inputs(featurizer, text):
