@@ -195,20 +195,25 @@ class MentionTagger:
         return self.featurizer.batch(texts, encodings)
 
     def predict_spans(self, texts: Sequence[str], heads: Sequence[str] | None = None,
-                      batch_size: int | None = None) -> list[list[CharSpan]]:
+                      batch_size: int | None = None,
+                      text_heads: Sequence[Sequence[str] | None] | None = None) -> list[list[CharSpan]]:
         """Per text, ``(start, end, label, score)`` character spans, sorted by position.
 
         Spans do not overlap, except those of nested (GlobalPointer) heads.
 
         Args:
             heads: names of the heads to decode (default all), merged by score.
+            text_heads: per text, the heads to decode instead of ``heads`` (``None``: ``heads``),
+                e.g. a product title's brand/product head only; the texts still share model calls.
             batch_size: most rows of one model call; ``None``: 256 on ONNX Runtime (larger
                 batches cut numpy decoding's per-step overhead), else 64.
 
         Raises:
             ValueError: a text is longer than ``max_window_chars``, or a head is unknown.
         """
-        unknown = set(heads or ()) - set(self.head_labels)
+        if text_heads is not None and len(text_heads) != len(texts):
+            raise ValueError(f"{len(texts)} texts need {len(texts)} text_heads. Received: {len(text_heads)}")
+        unknown = (set(heads or ()) | {h for hs in text_heads or () for h in hs or ()}) - set(self.head_labels)
         if unknown:
             raise ValueError(f"unknown heads {sorted(unknown)}; this model has "
                              f"{sorted(self.head_labels)}. Received: heads={list(heads)}")
@@ -221,7 +226,9 @@ class MentionTagger:
         batch_size = batch_size or (256 if self._onnx is not None else 64)
         for width, chunk in self._batches(features, batch_size):
             batch = [features[i] for i in chunk]
-            for i, spans in zip(chunk, self._decode(batch, self._run(width, batch), heads)):
+            row_heads = None if text_heads is None else [
+                heads if text_heads[i] is None else text_heads[i] for i in chunk]
+            for i, spans in zip(chunk, self._decode(batch, self._run(width, batch), heads, row_heads)):
                 results[i] = spans
         return results
 
@@ -260,13 +267,20 @@ class MentionTagger:
         return {name: np.asarray(v)[:len(batch)] for name, v in outputs.items()}
 
     def _decode(self, batch: list[Features], emissions: dict[str, np.ndarray],
-                heads: Sequence[str] | None) -> list[list[CharSpan]]:
+                heads: Sequence[str] | None,
+                row_heads: Sequence[Sequence[str] | None] | None = None) -> list[list[CharSpan]]:
         lengths = np.array([len(f.offsets) for f in batch])
         candidates: list[list] = [[] for _ in batch]
         nested: list[list] = [[] for _ in batch]  # spans of nested heads: kept as they are
         for head_config, crf in zip(self._heads, self._crf):
-            if heads is not None and head_config.name not in heads:
+            if row_heads is not None:
+                wanted = [hs is None or head_config.name in hs for hs in row_heads]
+                if not any(wanted):
+                    continue
+            elif heads is not None and head_config.name not in heads:
                 continue
+            else:
+                wanted = None
             if crf is None:
                 decoded = decode_globalpointer(emissions[head_config.name], lengths,
                                                head_config.labels, nested=head_config.nested)
@@ -275,7 +289,8 @@ class MentionTagger:
                 decoded = decode_batch(emissions[head_config.name][:, :max(lengths.max(), 1)],
                                        lengths, trans, start, end, tags)
             for row, spans in enumerate(decoded):
-                (nested if head_config.nested else candidates)[row] += spans
+                if wanted is None or wanted[row]:
+                    (nested if head_config.nested else candidates)[row] += spans
         out = []
         for f, row_candidates, row_nested in zip(batch, candidates, nested):
             offsets = f.offsets
@@ -284,13 +299,16 @@ class MentionTagger:
                         for s, e, label, score in spans])
         return out
 
-    def tag_batch(self, windows: Sequence, batch_size: int | None = None) -> list[list]:
+    def tag_batch(self, windows: Sequence, batch_size: int | None = None,
+                  heads: Sequence[Sequence[str] | None] | None = None) -> list[list]:
         """Tags ``schemas.records.TextWindow``s; returns their ``Mention``s, window by window.
 
         Args:
             windows: The windows; the caller sizes the batch (``pipeline.handlers`` cuts it).
             batch_size: Most rows of one model call; ``None``: the whole batch in one call per
                 bucket shape present (under XLA: ``fixed_rows``, the one compiled shape).
+            heads: per window, the heads to decode (``None``: all), as ``predict_spans``'s
+                ``text_heads``.
 
         Raises:
             ValueError: a window is longer than ``max_window_chars``.
@@ -298,7 +316,7 @@ class MentionTagger:
         from kgpipe.schemas.records import Mention
 
         rows = batch_size or (self.fixed_rows if self.jit_compile else max(len(windows), 1))
-        spans = self.predict_spans([w.text for w in windows], batch_size=rows)
+        spans = self.predict_spans([w.text for w in windows], batch_size=rows, text_heads=heads)
         return [[Mention(doc_id=w.doc_id, start=w.start + s, end=w.start + e, text=w.text[s:e],
                          label=label, score=round(score, 6), model=self.version)
                  for s, e, label, score in window_spans]

@@ -49,6 +49,8 @@ kgpipe options:
   --base_iri IRI          base of minted IRIs
   --product_facts M       auto|all|none: which documents get a product node with brand, category and
                           attributes (default auto: kind=product metadata, or title-like lines)
+  --product_heads M       on|off: tag product text with the NER model's brand/product heads only
+                          (default on; off: every head, e.g. news PER on 李宁 in a title)
   --rdf_shards N          number of N-Triples shards (default: runner's choice)
   --rdf_compression C     none|gzip
   --incremental           skip documents seen in earlier runs in DIR; append a new run

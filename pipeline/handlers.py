@@ -24,10 +24,12 @@ from typing import Any, Protocol
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
+from kgpipe.kg.products.facts import ProductDocuments
 from kgpipe.ner.windows import split_windows
 from kgpipe.schemas.records import Document, Mention, TextWindow
 
 METRICS_NAMESPACE = "kgpipe"
+PRODUCT_LABELS = frozenset({"BRAND", "PRODUCT"})  # a head with one of these is a product head
 _LOG = logging.getLogger("kgpipe")
 
 
@@ -47,7 +49,10 @@ class Tagger(Protocol):
 
     def token_count(self, text: str) -> int: ...  # tokens including [CLS] and [SEP]
 
-    def tag_batch(self, windows: Sequence[TextWindow]) -> list[list[Mention]]: ...  # one model call per bucket
+    head_labels: Mapping[str, tuple[str, ...]]  # head name -> the labels it emits
+
+    def tag_batch(self, windows: Sequence[TextWindow],  # one model call per bucket
+                  heads: Sequence[Sequence[str] | None] | None = None) -> list[list[Mention]]: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +70,10 @@ class NerConfig:
         device, mixed_precision: Passed to ``MentionTagger.load`` (``None``: automatic).
         kb: The run's KB (file or index directory; ``None``: the bundled KB), whose entity
             names fill the gazetteer of a model with KB gazetteer features.
+        product_documents: Which documents are product text (``kg.products.facts``, as for
+            product nodes); their windows decode only the model's product heads (heads with a
+            ``PRODUCT_LABELS`` label) when it also has others: a news head's PER on 戴森 or 李宁
+            in a title is noise there. ``None``: every head everywhere.
         score_decimals: Scores are rounded to this many decimals so that tiny
             float differences between batch shapes never change the output.
     """
@@ -77,6 +86,7 @@ class NerConfig:
     mixed_precision: bool | None = None
     score_decimals: int = 4
     kb: str | None = None
+    product_documents: ProductDocuments | None = None
 
     def __post_init__(self) -> None:
         if self.batch_tokens < 16:
@@ -170,6 +180,7 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
     def __init__(self, config: NerConfig):
         super().__init__()
         self._config = config
+        self._products = None  # kg.products.facts.ProductFacts, built on first use
         self._windows = Metrics.counter(METRICS_NAMESPACE, "ner_windows")  # Tagged (``windows`` less failures).
         self._split = Metrics.counter(METRICS_NAMESPACE, "windows")  # Cut from the documents.
         self._real_tokens = Metrics.counter(METRICS_NAMESPACE, "ner_real_tokens")
@@ -208,6 +219,7 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
         """
         started = time.perf_counter()
         windows = [w for document in batch for w in split_windows(document, model.max_window_chars)]
+        heads = self._window_heads(batch, windows, model)
         tokens = [model.token_count(w.text) for w in windows]
         found: dict[int, list[Mention] | str] = {}
         calls: list[int] = []
@@ -215,7 +227,7 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
         for length, rows in plan_batches(tokens, model.bucket_lengths, self._config.batch_tokens,
                                          self._config.max_batch_size):
             group = [windows[i] for i in rows]
-            found.update(zip(rows, self._tag(group, model), strict=True))
+            found.update(zip(rows, self._tag(group, model, heads and [heads[i] for i in rows]), strict=True))
             calls.append(len(group))
             padded += length * len(group)
         results = self._per_document(batch, windows, found)
@@ -256,17 +268,37 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
             tuple(sorted(mentions[d.id], key=lambda m: (m.start, m.end, m.label))),
             tuple(failures[d.id]), counts[d.id])) for d in batch]
 
+    def _window_heads(self, batch: Sequence[Document], windows: list[TextWindow],
+                      model: Tagger) -> list[tuple[str, ...] | None] | None:
+        """Per window, the heads to decode (``None``: all); ``None`` when every window takes all."""
+        if self._config.product_documents is None:
+            return None
+        labels = getattr(model, "head_labels", {})
+        product = tuple(h for h, hl in labels.items() if PRODUCT_LABELS.intersection(hl))
+        if not product or len(product) == len(labels):
+            return None
+        if self._products is None:
+            from kgpipe.kg.products.facts import ProductFacts, ProductFactsConfig
+            self._products = ProductFacts(ProductFactsConfig(documents=self._config.product_documents))
+        titles = {d.id for d in batch if self._products.is_product_text(d)[0]}
+        if not titles:
+            return None
+        return [product if w.doc_id in titles else None for w in windows]
+
     @staticmethod
-    def _tag(windows: list[TextWindow], model: Tagger) -> list[list[Mention] | str]:
+    def _tag(windows: list[TextWindow], model: Tagger,
+             heads: list[tuple[str, ...] | None] | None = None) -> list[list[Mention] | str]:
         """Tags one call's windows; if it fails, tags them one by one so only the bad ones fail."""
+        call = ((lambda ws, hs: model.tag_batch(ws)) if heads is None
+                else (lambda ws, hs: model.tag_batch(ws, heads=hs)))
         try:
-            return model.tag_batch(windows)
+            return call(windows, heads)
         except Exception:
             pass  # Find the culprits below; the other windows of the call keep their mentions.
         out: list[list[Mention] | str] = []
-        for window in windows:
+        for i, window in enumerate(windows):
             try:
-                out.extend(model.tag_batch([window]))
+                out.extend(call([window], heads and heads[i:i + 1]))
             except Exception as error:
                 out.append(f"{type(error).__name__}: {error}")
         return out

@@ -77,6 +77,9 @@ class KgpipeOptions(PipelineOptions):
                             choices=[d.value for d in ProductDocuments],
                             help="Which documents get a product node with brand, category and attributes: auto "
                                  "(kind metadata of product text, or title-like lines naming a category), all, none.")
+        parser.add_argument("--product_heads", default="on", choices=["on", "off"],
+                            help="Tag product text (as --product_facts decides) with the NER model's brand/product "
+                                 "heads only, when it has other heads too (on), or with every head (off).")
         parser.add_argument("--rdf_shards", type=int, default=0,
                             help="Number of N-Triples shards (0: let the runner choose).")
         parser.add_argument("--rdf_compression", default=RdfCompression.NONE.value,
@@ -146,6 +149,7 @@ class RunConfig:
         base_iri: Base of minted IRIs.
         provenance: Per-mention provenance statements (``kg.builder.Provenance``).
         product_facts: Which documents get a product node (``kg.products.facts.ProductDocuments``).
+        product_heads: Tag those documents with the NER model's product heads only.
         rdf_shards: N-Triples shard count (0: runner's choice).
         rdf_compression: Compression of the N-Triples shards.
         incremental: Process only documents not seen in earlier runs.
@@ -175,6 +179,7 @@ class RunConfig:
     base_iri: str = DEFAULT_BASE_IRI
     provenance: Provenance = Provenance.COMPACT
     product_facts: ProductDocuments = ProductDocuments.AUTO
+    product_heads: bool = True
     rdf_shards: int = 0
     rdf_compression: RdfCompression = RdfCompression.NONE
     incremental: bool = False
@@ -240,6 +245,7 @@ class RunConfig:
             base_iri=opts.base_iri,
             provenance=Provenance(opts.provenance),
             product_facts=ProductDocuments(opts.product_facts),
+            product_heads=opts.product_heads == "on",
             rdf_shards=opts.rdf_shards,
             rdf_compression=RdfCompression(opts.rdf_compression),
             incremental=opts.incremental,
@@ -259,6 +265,7 @@ class RunConfig:
             "base_iri": self.base_iri,
             "provenance": self.provenance.value,
             **({"product_facts": self.product_facts.value} if self.product_facts is not ProductDocuments.AUTO else {}),
+            **({"product_heads": "off"} if not self.product_heads else {}),
             # Precision changes scores: a bf16 GPU run is not the same run as an fp32 CPU one.
             "device": self.device,
             "mixed_precision": self.mixed_precision,

@@ -159,6 +159,7 @@ def ner_transform(plan: RunPlan) -> T.TagMentions:
     handler = NerModelHandler(NerConfig(
         model_dir=config.model_dir, batch_tokens=config.batch_tokens, max_batch_size=config.max_batch_size,
         device=config.device, mixed_precision=config.mixed_precision, kb=config.kb_path,
+        product_documents=config.product_facts if config.product_heads else None,
     ))
     return T.TagMentions(handler, progress=config.progress, total=plan.expected_documents,
                          model_process=config.ner_process)

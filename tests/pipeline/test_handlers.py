@@ -89,3 +89,29 @@ def test_bucket_length_picks_the_smallest_that_fits():
     assert bucket_length((8, 16, 32), 8) == 8
     assert bucket_length((8, 16, 32), 9) == 16
     assert bucket_length((8, 16, 32), 99) == 32
+
+
+def test_product_text_decodes_with_the_product_heads_only_in_shared_calls():
+    from kgpipe.kg.products.facts import ProductDocuments
+    from kgpipe.ner.tagger import MentionTagger
+    from kgpipe.pipeline.handlers import default_model_dir
+
+    tagger = MentionTagger.load(default_model_dir())
+    titles = ["戴森吹风机负离子家用大功率", "李宁运动鞋男款跑步鞋"]
+    documents = [Document("p0", titles[0], metadata={"kind": "product"}),
+                 Document("p1", titles[1], metadata={"kind": "product"}),
+                 Document("t", "华为Mate 60 Pro手机 5G 12GB+512GB 雅川青"),  # a title by its shape
+                 Document("n", "新华社北京电 李宁在北京出席了会议。")]
+    by_config = {}
+    for products in (None, ProductDocuments.AUTO):
+        results = _handler(product_documents=products).run_inference(documents, tagger)
+        by_config[products] = {r.example.id: [(m.text, m.label) for m in r.inference.mentions] for r in results}
+    plain, routed = by_config[None], by_config[ProductDocuments.AUTO]
+    assert ("戴森", "PER") in plain["p0"] and ("李宁", "PER") in plain["p1"]  # the news head wins the merge
+    assert ("戴森", "BRAND") in routed["p0"] and ("李宁", "BRAND") in routed["p1"]
+    assert {label for d in ("p0", "p1", "t") for _, label in routed[d]} <= {"BRAND", "PRODUCT"}
+    assert routed["n"] == plain["n"] and ("李宁", "PER") in routed["n"]  # news keeps every head
+    # The same spans as tagging the product titles alone with the e-commerce head.
+    alone = tagger.predict_spans(titles, heads=["ecommerce"])
+    assert [routed["p0"], routed["p1"]] == [[(t[s:e], label) for s, e, label, _ in spans]
+                                            for t, spans in zip(titles, alone)]
