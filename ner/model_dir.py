@@ -144,7 +144,10 @@ def load_featurizer(path: str | os.PathLike, meta: dict, *, kb_names: KbNames | 
                     f"model {str(path)!r} has KB gazetteer features (labels -> KB types "
                     f"{spec['kb_types']}): load it with its KB's names, kb_names=KbNames(kb) "
                     "(kgpipe.pipeline.kb_names; kgpipe run and kgpipe ner pass --kb, the bundled KB by default)")
-            gazetteer = load_kb_gazetteer(spec, kb_names)
+            gazetteer = load_kb_gazetteer(spec["kb_types"], kb_names, max_word_length=spec["max_word_length"])
+            if list(gazetteer.categories) != list(spec["categories"]):
+                raise ValueError(f"gazetteer categories {list(gazetteer.categories)} differ from the saved "
+                                 f"{spec['categories']}")
         else:
             gazetteer = Lexicon(spec["categories"], max_word_length=spec["max_word_length"])
             gazetteer.load_extra(path / spec["file"])
@@ -155,18 +158,15 @@ def load_featurizer(path: str | os.PathLike, meta: dict, *, kb_names: KbNames | 
     return Featurizer(tokenizer, bigram_vocab, lexicon, gazetteer, word_vectors)
 
 
-def load_kb_gazetteer(spec: dict, kb_names: KbNames) -> Lexicon:
-    """The gazetteer of config.json's ``spec`` (with ``kb_types``), filled by ``kb_names``."""
-    names = {label: list(words) for label, words in kb_names(spec["kb_types"]).items()}
-    for label in spec["kb_types"]:
+def load_kb_gazetteer(kb_types: Mapping[str, Sequence[str]], kb_names: KbNames, **kwargs) -> Lexicon:
+    """The KB gazetteer of ``kb_types`` (label -> KB types), filled by ``kb_names``; ``kwargs`` go
+    to ``ner.lexicon.kb_gazetteer``. Warns about a label whose types the KB does not have."""
+    names = {label: list(words) for label, words in kb_names(kb_types).items()}
+    for label in kb_types:
         if not names.get(label):
             logger.warning("the KB has no entity of types %s: the model's %s gazetteer features stay "
-                           "empty", spec["kb_types"][label], label)
-    gazetteer = kb_gazetteer(names, spec["kb_types"], max_word_length=spec["max_word_length"])
-    if list(gazetteer.categories) != list(spec["categories"]):
-        raise ValueError(f"gazetteer categories {list(gazetteer.categories)} differ from the saved "
-                         f"{spec['categories']}")
-    return gazetteer
+                           "empty", kb_types[label], label)
+    return kb_gazetteer(names, kb_types, **kwargs)
 
 
 def read_meta(path: str | os.PathLike) -> dict:

@@ -216,7 +216,7 @@ class MentionTagger:
         unknown = (set(heads or ()) | {h for hs in text_heads or () for h in hs or ()}) - set(self.head_labels)
         if unknown:
             raise ValueError(f"unknown heads {sorted(unknown)}; this model has "
-                             f"{sorted(self.head_labels)}. Received: heads={list(heads)}")
+                             f"{sorted(self.head_labels)}. Received: heads={list(heads or ())}")
         for text in texts:
             if len(text) > self.max_window_chars:
                 raise ValueError(f"window of {len(text)} chars exceeds max_window_chars="

@@ -458,12 +458,10 @@ class Trainer:
         """The KB gazetteer as inference builds it, from ``config.kb_names`` (dev slices)."""
         from kgpipe.ner.model_dir import load_kb_gazetteer
 
-        spec = {"kb_types": dict(self.config.kb_gazetteer), "max_word_length": 24,
-                "categories": [f"G_{label}" for label in sorted(dict(self.config.kb_gazetteer))]}
         if self.config.kb_names is None:
             raise ValueError("`kb_gazetteer` needs `kb_names`, the KB's names for the dev slices "
                              "(pipeline.kb_names.KbNames; `kgpipe ner train --kb`)")
-        gazetteer = load_kb_gazetteer(spec, self.config.kb_names)
+        gazetteer = load_kb_gazetteer(dict(self.config.kb_gazetteer), self.config.kb_names)
         log.info("KB gazetteer from %s: %s", self.config.kb_names,
                  ", ".join(f"{label} {sum(1 for (_, cat) in gazetteer.extra if cat == f'G_{label}')} names"
                            for label in sorted(gazetteer.kb_types)))

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
-from kgpipe.kg.products.facts import ProductDocuments
+from kgpipe.kg.products.facts import ProductDocuments, ProductFacts, ProductFactsConfig
 from kgpipe.ner.windows import split_windows
 from kgpipe.schemas.records import Document, Mention, TextWindow
 
@@ -180,7 +180,7 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
     def __init__(self, config: NerConfig):
         super().__init__()
         self._config = config
-        self._products = None  # kg.products.facts.ProductFacts, built on first use
+        self._products: ProductFacts | None = None  # built on first use
         self._windows = Metrics.counter(METRICS_NAMESPACE, "ner_windows")  # Tagged (``windows`` less failures).
         self._split = Metrics.counter(METRICS_NAMESPACE, "windows")  # Cut from the documents.
         self._real_tokens = Metrics.counter(METRICS_NAMESPACE, "ner_real_tokens")
@@ -278,7 +278,6 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
         if not product or len(product) == len(labels):
             return None
         if self._products is None:
-            from kgpipe.kg.products.facts import ProductFacts, ProductFactsConfig
             self._products = ProductFacts(ProductFactsConfig(documents=self._config.product_documents))
         titles = {d.id for d in batch if self._products.is_product_text(d)[0]}
         if not titles:
@@ -289,8 +288,9 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
     def _tag(windows: list[TextWindow], model: Tagger,
              heads: list[tuple[str, ...] | None] | None = None) -> list[list[Mention] | str]:
         """Tags one call's windows; if it fails, tags them one by one so only the bad ones fail."""
-        call = ((lambda ws, hs: model.tag_batch(ws)) if heads is None
-                else (lambda ws, hs: model.tag_batch(ws, heads=hs)))
+        def call(ws, hs):  # without heads, a Tagger's tag_batch(windows) is all it needs
+            return model.tag_batch(ws) if hs is None else model.tag_batch(ws, heads=hs)
+
         try:
             return call(windows, heads)
         except Exception:

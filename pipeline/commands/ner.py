@@ -12,6 +12,9 @@ import time
 from pathlib import Path
 
 
+_KB_HELP = "KB file or index directory whose names fill a model's KB gazetteer features (default: the bundled KB)"
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Registers ``ner`` and its sub-commands on an argparse ``subparsers`` object."""
     parser = subparsers.add_parser("ner", help="named-entity recognition: train, eval, predict")
@@ -26,7 +29,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     evaluate.add_argument("--heads", default=None, help="comma-separated heads to decode (default all)")
     evaluate.add_argument("--batch-size", type=int, default=64)
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
-    evaluate.add_argument("--kb", default=None, metavar="PATH", help="KB file or index directory whose names fill a model's KB gazetteer features (default: the bundled KB)")
+    evaluate.add_argument("--kb", default=None, metavar="PATH", help=_KB_HELP)
     evaluate.add_argument("--mixed-precision", default="auto", choices=("auto", "on", "off"),
                           help="bf16 mixed precision (auto: on for GPU)")
     evaluate.add_argument("--jit-compile", default="auto", choices=("auto", "on", "off"),
@@ -37,7 +40,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     predict.add_argument("--model", default=None, help="model directory (default: the bundled model)")
     predict.add_argument("text", nargs="*", help="texts (default: one per line on stdin)")
     predict.add_argument("--json", action="store_true", help="print JSON lines")
-    predict.add_argument("--kb", default=None, metavar="PATH", help="KB file or index directory whose names fill a model's KB gazetteer features (default: the bundled KB)")
+    predict.add_argument("--kb", default=None, metavar="PATH", help=_KB_HELP)
     predict.set_defaults(func=run_predict)
 
     label = commands.add_parser("label", help="pseudo-label unlabelled text for self-training "
@@ -50,7 +53,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     label.add_argument("--out", required=True, help="column file to write (char TAG), or FILE.json(l) "
                        "for CMeEE-style JSON lines, which keep nested spans (GlobalPointer models)")
     label.add_argument("--heads", default=None, help="comma-separated heads to decode (default all)")
-    label.add_argument("--kb", default=None, metavar="PATH", help="KB file or index directory whose names fill a model's KB gazetteer features (default: the bundled KB)")
+    label.add_argument("--kb", default=None, metavar="PATH", help=_KB_HELP)
     label.add_argument("--labels", default=None, help="comma-separated types to keep (default all)")
     label.add_argument("--min-score", type=float, default=0.9,
                        help="drop windows with a span scored below this (mean tag posterior)")
@@ -241,7 +244,8 @@ def _resolve_model_flags(args) -> None:
     args.encoder_lr = pick(args.encoder_lr, None, 1e-4)
     args.bigrams = args.bigrams == "on" or args.bigrams == "auto" and not encoder
     args.lexicon = args.lexicon == "on" or args.lexicon == "auto" and not encoder
-    gazetteer = 5 if args.lexicon and not getattr(args, "init_model", None) or getattr(args, "kb_gazetteer", None) else 0
+    training_entities = args.lexicon and not getattr(args, "init_model", None)
+    gazetteer = 5 if training_entities or getattr(args, "kb_gazetteer", None) else 0
     args.gazetteer_folds = pick(args.gazetteer_folds, gazetteer, gazetteer)
     if args.buckets is None:
         args.buckets = ",".join(str(b) for b in (16, 32, 48, 64, 96, 128)
@@ -270,7 +274,6 @@ def train_config_from_args(args):
     from kgpipe.ner.albert_config import AlbertConfig
     from kgpipe.ner.config import HeadConfig, NerConfig
     from kgpipe.ner.training import Corpus, TrainConfig
-    from kgpipe.pipeline.kb_names import KbNames
 
     label_map = dict(_pairs(args.label_map, "--label-map"))
     repeats = {name: int(n) for name, n in _pairs(args.repeat, "--repeat")}
@@ -320,7 +323,7 @@ def train_config_from_args(args):
         kb_gazetteer=tuple((label, tuple(t for t in types.split(",") if t))
                            for label, types in _pairs(args.kb_gazetteer, "--kb-gazetteer")),
         kb_gazetteer_names=tuple(_pairs(args.kb_gazetteer_names, "--kb-gazetteer-names")),
-        kb_names=KbNames(args.kb))
+        kb_names=_kb_names(args))
 
 
 def run_train(args) -> int:
