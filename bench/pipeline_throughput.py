@@ -35,6 +35,7 @@ NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "news" /
 CONFIGS = {
     "inprocess": [],  # The default: with 2+ cores, NER in a child process (--ner_process auto).
     "inprocess-no-child": ["--ner_process", "off"],
+    "inprocess-all-heads": ["--product_heads", "off"],  # every NER head on product text too (before stop 23)
     "threads": ["--direct_running_mode", "multi_threading", "--direct_num_workers", "2"],
     "multiprocess": ["--direct_running_mode", "multi_processing", "--direct_num_workers", "2"],
 }
