@@ -45,6 +45,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                        help="also read jieba's dictionary as SoftLexicon features per character (as the NER "
                             "model does; rebuilt from the installed jieba at load time); a fresh run only")
     train.add_argument("--lexicon-units", type=int, default=64, help="width the lexicon features are projected to")
+    train.add_argument("--extra-data", action="append", default=[], metavar="PATH",
+                       help="more training sentences (DuIE JSON lines, no dev cut), e.g. pseudo-labels from "
+                            "`kgpipe re label` (repeatable)")
     train.set_defaults(func=run_train)
     evaluate = commands.add_parser("eval", help="triple-level micro P/R/F1, overall and per predicate")
     evaluate.add_argument("--model", default=None, help="model directory (default: the bundled model)")
@@ -71,6 +74,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     predict.add_argument("--model", default=None, help="model directory (default: the bundled model)")
     predict.add_argument("text", nargs="*", help="texts (default: one per line on stdin)")
     predict.set_defaults(func=run_predict)
+    label = commands.add_parser("label", help="pseudo-label raw sentences for self-training (DuIE JSON lines out)")
+    label.add_argument("--model", default=None, help="model directory (default: the bundled model)")
+    label.add_argument("--data", required=True, help="JSON lines with a `text` field, or one text per line")
+    label.add_argument("--out", required=True, help="DuIE JSON lines written here")
+    label.add_argument("--min-confidence", type=float, default=0.9,
+                       help="keep a sentence only if it has triples and every one is at least this confident")
+    label.set_defaults(func=run_label)
     return parser
 
 
@@ -105,6 +115,11 @@ def run_train(args) -> int:
     _report(report)
     if not 0 < args.dev < len(examples):
         raise ValueError(f"--dev must be between 1 and {len(examples) - 1}. Received: --dev {args.dev}")
+    extra = []
+    for path in args.extra_data:
+        more, report = read_duie(path, predicates)
+        _report(report)
+        extra += more
     from kgpipe.ner.relations.training import TrainConfig, set_threads, train
 
     if args.threads:
@@ -114,10 +129,11 @@ def run_train(args) -> int:
     model_config = {"lstm_units": args.lstm_units, "embedding_dim": args.embedding_dim, "bigram_dim": args.bigram_dim,
                     "head_size": args.head_size, "max_length": args.max_length, "dropout": args.dropout,
                     "lexicon": args.lexicon, "lexicon_units": args.lexicon_units}
-    card = {"data": f"{args.data}: sentences 0..{len(examples) - args.dev - 1} (train), last {args.dev} (dev)",
+    card = {"data": f"{args.data}: sentences 0..{len(examples) - args.dev - 1} (train), last {args.dev} (dev)"
+                    + "".join(f"; {path} (train)" for path in args.extra_data),
             "command": "kgpipe " + " ".join(getattr(args, "argv", ["re", "train"])),
             "objects": "@value slot only; subjects/objects at their first occurrence in the text"}
-    state = train(examples[:-args.dev], examples[-args.dev:], predicates, args.out, model_config, config,
+    state = train(examples[:-args.dev] + extra, examples[-args.dev:], predicates, args.out, model_config, config,
                   log=lambda line: print(line, flush=True), card=card, init_embeddings=args.init_embeddings)
     print(f"best dev F1 {state['best_f1']:.4f} at step {state['best_step']} of {state['steps']}; "
           f"model in {args.out}")
@@ -180,3 +196,43 @@ def run_predict(args) -> int:
              "object": {"@value": text[t.object[0]:t.object[1]]}, "object_span": list(t.object),
              "confidence": round(t.confidence, 4)} for t in triples]}, ensure_ascii=False))
     return 0
+
+
+def run_label(args) -> int:
+    """Writes the sentences of ``--data`` whose predicted triples are all at least
+    ``--min-confidence`` (and that have some) as DuIE lines, types from the model's schema."""
+    if not 0 <= args.min_confidence <= 1:
+        raise ValueError(f"--min-confidence must be in [0, 1]. Received: --min-confidence {args.min_confidence}")
+    texts = _texts(args.data)
+    extractor = _load(args.model)
+    types = {p.name: p for p in extractor.predicates}
+    kept = triples = 0
+    with open(args.out, "w", encoding="utf-8") as out:
+        for text, predicted in zip(texts, extractor.predict(texts)):
+            if not predicted or min(t.confidence for t in predicted) < args.min_confidence:
+                continue
+            spo = [{"subject": text[t.subject[0]:t.subject[1]], "subject_type": types[t.predicate].subject_type,
+                    "predicate": t.predicate, "object": {"@value": text[t.object[0]:t.object[1]]},
+                    "object_type": {"@value": types[t.predicate].object_type}} for t in predicted]
+            out.write(json.dumps({"text": text, "spo_list": spo}, ensure_ascii=False) + "\n")
+            kept, triples = kept + 1, triples + len(spo)
+    print(f"{extractor.version}: kept {kept} of {len(texts)} sentences ({triples} triples, every one at "
+          f"confidence >= {args.min_confidence}) in {args.out}", file=sys.stderr)
+    return 0
+
+
+def _texts(path: str) -> list[str]:
+    """Texts of a JSON-lines file (``text`` field) or of a plain file (one per line)."""
+    texts = []
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            if line.lstrip().startswith("{"):
+                try:
+                    texts.append(json.loads(line)["text"])
+                except (json.JSONDecodeError, KeyError, TypeError) as error:
+                    raise ValueError(f"{path}:{i}: not a JSON line with a `text` field ({error})") from None
+            else:
+                texts.append(line.rstrip("\n"))
+    return texts

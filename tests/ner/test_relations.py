@@ -405,3 +405,41 @@ def test_a_stopped_run_resumes_on_the_keras_model(tmp_path):
                    TrainConfig(epochs=4, batch_size=2, eval_every=100), log=lines.append)
     assert first["steps"] == 4 and second["steps"] == 8
     assert lines[0].startswith("resuming from step 4")
+
+
+def test_label_keeps_confident_sentences_and_train_reads_them_as_extra_data(tmp_path, capsys):
+    from kgpipe.ner.relations.extractor import RelationExtractorModel
+    from kgpipe.ner.relations.training import TrainConfig, train
+    from kgpipe.pipeline.cli import main
+
+    data, schema = _write(tmp_path)
+    predicates = read_schema(schema)
+    examples, _ = read_duie(data, predicates)
+    tiny = {"embedding_dim": 32, "bigram_dim": 16, "lstm_units": 32, "head_size": 16, "dropout": 0.0}
+    train(examples, examples, predicates, tmp_path / "model", tiny,
+          TrainConfig(epochs=150, batch_size=4, learning_rate=2e-2, eval_every=50), log=lambda _: None)
+    raw = tmp_path / "raw.txt"  # JSON lines and plain lines may mix; one text has no relation
+    raw.write_text(json.dumps({"text": SENTENCES[0][0]}, ensure_ascii=False) + "\n\n"
+                   + "\n".join(t for t, _ in SENTENCES[1:]) + "\n今天天气很好\n", encoding="utf-8")
+    labelled = tmp_path / "pseudo.json"
+    assert main(["re", "label", "--model", str(tmp_path / "model"), "--data", str(raw), "--out", str(labelled),
+                 "--min-confidence", "0"]) == 0
+    assert "kept 4 of 5 sentences" in capsys.readouterr().err
+    back, report = read_duie(labelled, predicates)
+    assert report.type_mismatches == 0 and [e.strings() for e in back] == [e.strings() for e in examples]
+    confidences = [t.confidence for ts in RelationExtractorModel.load(tmp_path / "model").predict(
+        [t for t, _ in SENTENCES]) for t in ts]
+    cut = sorted(confidences)[1]  # the least confident sentence drops out
+    assert main(["re", "label", "--model", str(tmp_path / "model"), "--data", str(raw), "--out", str(labelled),
+                 "--min-confidence", str(cut)]) == 0
+    assert len(read_duie(labelled, predicates)[0]) == sum(c >= cut for c in confidences)
+    assert main(["re", "label", "--data", str(raw), "--out", str(labelled), "--min-confidence", "2"]) == 2
+    assert "--min-confidence must be in [0, 1]" in capsys.readouterr().err
+
+    out = tmp_path / "selftrained"
+    assert main(["re", "train", "--data", str(data), "--schema", str(schema), "--out", str(out), "--dev", "1",
+                 "--extra-data", str(labelled), "--epochs", "1", "--batch-size", "2", "--embedding-dim", "16",
+                 "--bigram-dim", "8", "--lstm-units", "8", "--head-size", "8", "--threads", "1"]) == 0
+    card = json.loads((out / "config.json").read_text(encoding="utf-8"))["card"]
+    assert card["train_sentences"] == 3 + len(read_duie(labelled, predicates)[0])
+    assert f"{labelled} (train)" in card["data"]
