@@ -41,8 +41,11 @@ _IRI, _LIT = TermKind.IRI, TermKind.LITERAL
 _CATEGORY = str(KGP.category)
 _FITS = re.compile(r"适用|兼容|适配|支持|\bfor\b", re.IGNORECASE)
 _NOT_TITLE = re.compile(r"[。\n\r]")
-# Words of news headlines, not of product titles ("华为发布新款折叠屏手机" has no full stop either).
-_HEADLINE = re.compile(r"了|发布|宣布|表示|报道|记者|指出|认为|会见|召开|举行|亮相|推出|称|将于|据悉")
+# Words of news headlines and wire ledes, not of product titles ("华为发布新款折叠屏手机" has no
+# full stop either; "新浪体育讯北京时间2月11日，..." is a news item cut short; "...调查：" a poll). None of
+# the 4,489 e-commerce titles of the Ding et al. corpus has one of the lede markers.
+_HEADLINE = re.compile(r"了|发布|宣布|表示|报道|记者|指出|认为|会见|召开|举行|亮相|推出|称|将于|据悉"
+                       r"|北京时间|(?:体育|科技|财经|娱乐|汽车|家居|教育|游戏|新闻)讯|\d日电|消息称|调查[:：]")
 
 
 class ProductDocuments(str, enum.Enum):

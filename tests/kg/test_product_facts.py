@@ -122,6 +122,11 @@ def test_gating_by_kind_and_title_shape():
     assert facts.extract(Document("t", "华为 折叠屏手机 512GB"), [], BASE)  # No kind: a one-line title.
     assert facts.extract(Document("t", "今天天气很好"), [], BASE) == []   # No kind, no category.
     assert facts.extract(Document("h", "华为发布新款折叠屏手机"), [], BASE) == []  # A headline, not a title.
+    # The two THUCNews items (of 1,000) that read as titles before: a wire lede cut short, a poll.
+    assert facts.extract(Document("w", "转播表-4台关注广东客战北京 街球王PK卢卡斯有播新浪体育讯北京时间2月11日，"
+                                       "CBA联赛第22轮继续进行，以下是本轮电视转"), [], BASE) == []
+    assert facts.extract(Document("p", "新浪家居联合新京报调查：您家装修是否遭遇过增项"), [], BASE) == []
+    assert facts.extract(Document("t", "腾讯 智能电视 55英寸"), [], BASE)  # 讯 of a brand is no lede.
     off = ProductFacts(ProductFactsConfig(documents=ProductDocuments.NONE))
     assert off.extract(Document("t", "华为 手机", metadata={"kind": "product"}), [], BASE) == []
     every = ProductFacts(ProductFactsConfig(documents=ProductDocuments.ALL))
