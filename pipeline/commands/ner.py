@@ -26,7 +26,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     evaluate.add_argument("--data", required=True, help="column file (BIO/BIOES/BMES) or CLUENER JSON")
     evaluate.add_argument("--label-map", action="append", default=[], metavar="FROM=TO",
                           help="rename gold labels, e.g. HP=BRAND (repeatable)")
-    evaluate.add_argument("--heads", default=None, help="comma-separated heads to decode (default all)")
+    evaluate.add_argument("--heads", default=None,
+                          help="comma-separated heads to decode, or `all` (default: the heads that emit a label "
+                               "of the data's gold labels, as the pipeline decodes product text)")
     evaluate.add_argument("--batch-size", type=int, default=64)
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument("--kb", default=None, metavar="PATH", help=_KB_HELP)
@@ -353,11 +355,20 @@ def run_train(args) -> int:
 
 
 def evaluate_tagger(tagger, examples, heads=None, batch_size=64) -> dict:
-    """Entity scores of ``tagger`` on ``examples`` (predictions restricted to the gold label set)."""
+    """Entity scores of ``tagger`` on ``examples`` (predictions restricted to the gold label set).
+
+    Args:
+        heads: the heads to decode; ``None``: those that emit a gold label (all if none does).
+            Spans of other labels are not scored, so merging them in would only let them
+            displace gold-label spans (a news head's PER over a title's brand); the pipeline
+            decodes product text with its product heads for the same reason.
+    """
     from kgpipe.ner.data import label_set, split_long
     from kgpipe.ner.evaluation import entity_scores
 
     gold_labels = set(label_set(examples))
+    if heads is None:
+        heads = [name for name, labels in tagger.head_labels.items() if gold_labels & set(labels)] or None
     pieces = [p for ex in examples for p in split_long(ex, tagger.max_window_chars)]
     texts = [p.text for p in pieces]
     t0 = time.perf_counter()
@@ -366,7 +377,8 @@ def evaluate_tagger(tagger, examples, heads=None, batch_size=64) -> dict:
     predicted = [[s for s in spans if s[2] in gold_labels] for spans in predicted]
     scores = entity_scores([p.spans for p in pieces], predicted).to_dict()
     chars = sum(len(t) for t in texts)
-    scores.update(chars=chars, seconds=round(seconds, 3), chars_per_second=round(chars / seconds),
+    scores.update(heads=sorted(heads or tagger.head_labels), chars=chars, seconds=round(seconds, 3),
+                  chars_per_second=round(chars / seconds),
                   model=tagger.version, device=tagger.device,
                   mixed_precision=tagger.mixed_precision, jit_compile=tagger.jit_compile)
     return scores
@@ -391,12 +403,12 @@ def run_eval(args) -> int:
     tagger = MentionTagger.load(_model_dirs(args.model)[0], kb_names=_kb_names(args), mixed_precision=tri_state(args.mixed_precision),
                                 jit_compile=tri_state(args.jit_compile))
     examples = read_examples(args.data, label_map=dict(_pairs(args.label_map, "--label-map")))
-    heads = args.heads.split(",") if args.heads else None
+    heads = None if not args.heads else list(tagger.head_labels) if args.heads == "all" else args.heads.split(",")
     scores = evaluate_tagger(tagger, examples, heads=heads, batch_size=args.batch_size)
     if args.json:
         print(json.dumps(scores, indent=2))
         return 0
-    print(f"model {scores['model']}  data {args.data}")
+    print(f"model {scores['model']}  data {args.data}  heads {','.join(scores['heads'])}")
     print(f"{'type':<10}{'P':>8}{'R':>8}{'F1':>8}{'gold':>8}")
     for label, s in list(scores["per_type"].items()) + [("micro", scores["micro"])]:
         print(f"{label:<10}{s['precision']:8.4f}{s['recall']:8.4f}{s['f1']:8.4f}{s['gold']:8d}")

@@ -20,3 +20,30 @@ def test_empty_and_mismatch():
     assert entity_scores([[]], [[]]).micro.f1 == 0.0
     with pytest.raises(ValueError):
         entity_scores([[]], [])
+
+
+def test_ner_eval_decodes_the_heads_that_emit_the_gold_labels(tmp_path, capsys):
+    """Spans of labels the data does not have are not scored, so by default they are not decoded
+    either: the news head's PER no longer displaces a title's brand (the pipeline's product text)."""
+    import json
+
+    from kgpipe.pipeline.cli import main
+
+    titles = tmp_path / "titles.bieos"
+    rows = []
+    for text, brand, product in (("戴森吹风机负离子家用大功率", 2, (2, 5)), ("李宁运动鞋男款跑步鞋", 2, (2, 5))):
+        tags = ["O"] * len(text)
+        tags[0], tags[brand - 1] = "B-HP", "E-HP"
+        tags[product[0]:product[1]] = ["B-HC"] + ["M-HC"] * (product[1] - product[0] - 2) + ["E-HC"]
+        assert len(tags) == len(text)
+        rows += [f"{c}\t{t}" for c, t in zip(text, tags)] + [""]
+    titles.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    scores = {}
+    for heads in ([], ["--heads", "ecommerce"], ["--heads", "all"]):
+        assert main(["ner", "eval", "--data", str(titles), "--label-map", "HP=BRAND", "--label-map", "HC=PRODUCT",
+                     "--json", *heads]) == 0
+        scores[" ".join(heads)] = json.loads(capsys.readouterr().out)
+    assert scores[""]["heads"] == ["ecommerce"] and scores["--heads all"]["heads"] == ["ecommerce", "msra"]
+    assert scores[""]["per_type"] == scores["--heads ecommerce"]["per_type"]
+    assert scores[""]["per_type"]["BRAND"]["true_positives"] == 2  # 戴森, 李宁
+    assert scores["--heads all"]["per_type"]["BRAND"]["true_positives"] == 0  # PER won the merge
