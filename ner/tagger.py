@@ -213,10 +213,11 @@ class MentionTagger:
         """
         if text_heads is not None and len(text_heads) != len(texts):
             raise ValueError(f"{len(texts)} texts need {len(texts)} text_heads. Received: {len(text_heads)}")
-        unknown = (set(heads or ()) | {h for hs in text_heads or () for h in hs or ()}) - set(self.head_labels)
+        asked = set(heads or ()) | {h for hs in text_heads or () for h in hs or ()}
+        unknown = asked - set(self.head_labels)
         if unknown:
             raise ValueError(f"unknown heads {sorted(unknown)}; this model has "
-                             f"{sorted(self.head_labels)}. Received: heads={list(heads or ())}")
+                             f"{sorted(self.head_labels)}. Received: heads {sorted(asked)}")
         for text in texts:
             if len(text) > self.max_window_chars:
                 raise ValueError(f"window of {len(text)} chars exceeds max_window_chars="
@@ -322,13 +323,15 @@ class MentionTagger:
                  for s, e, label, score in window_spans]
                 for w, window_spans in zip(windows, spans)]
 
-    def tag_text(self, text: str, doc_id: str = "text") -> list:
-        """Tags a text of any length, split into sentence windows by ``ner.windows``."""
+    def tag_text(self, text: str, doc_id: str = "text", heads: Sequence[str] | None = None) -> list:
+        """Tags a text of any length, split into sentence windows by ``ner.windows``; ``heads``:
+        the heads to decode (``None``: all)."""
         from kgpipe.ner.windows import split_windows
         from kgpipe.schemas.records import Document
 
         windows = split_windows(Document(id=doc_id, text=text), self.max_window_chars)
-        return [m for ms in self.tag_batch(windows) for m in ms]
+        return [m for ms in self.tag_batch(windows, heads=None if heads is None else [heads] * len(windows))
+                for m in ms]
 
     def export_onnx(self, path: str | os.PathLike) -> None:
         """Writes the ONNX model of the CPU path (``ner.onnx_runtime.export_onnx``)."""

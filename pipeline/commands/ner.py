@@ -43,6 +43,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     predict.add_argument("text", nargs="*", help="texts (default: one per line on stdin)")
     predict.add_argument("--json", action="store_true", help="print JSON lines")
     predict.add_argument("--kb", default=None, metavar="PATH", help=_KB_HELP)
+    predict.add_argument("--heads", default=None,
+                         help="comma-separated heads to decode (default all, merged by score as for news text; "
+                              "e.g. `ecommerce` for product titles, as `kgpipe run` reads them)")
     predict.set_defaults(func=run_predict)
 
     label = commands.add_parser("label", help="pseudo-label unlabelled text for self-training "
@@ -422,7 +425,7 @@ def run_predict(args) -> int:
     tagger = MentionTagger.load(_model_dirs(args.model)[0], kb_names=_kb_names(args))
     texts = args.text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     for number, text in enumerate(texts):
-        mentions = tagger.tag_text(text, doc_id=str(number))
+        mentions = tagger.tag_text(text, doc_id=str(number), heads=args.heads.split(",") if args.heads else None)
         if args.json:
             print(json.dumps({"text": text, "mentions": [
                 {"start": m.start, "end": m.end, "text": m.text, "label": m.label, "score": m.score}

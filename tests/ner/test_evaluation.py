@@ -47,3 +47,18 @@ def test_ner_eval_decodes_the_heads_that_emit_the_gold_labels(tmp_path, capsys):
     assert scores[""]["per_type"] == scores["--heads ecommerce"]["per_type"]
     assert scores[""]["per_type"]["BRAND"]["true_positives"] == 2  # 戴森, 李宁
     assert scores["--heads all"]["per_type"]["BRAND"]["true_positives"] == 0  # PER won the merge
+
+
+def test_ner_predict_decodes_the_heads_asked_for(capsys):
+    import json
+
+    from kgpipe.pipeline.cli import main
+
+    labels = {}
+    for heads in ([], ["--heads", "ecommerce"]):
+        assert main(["ner", "predict", "--json", *heads, "李宁运动鞋男款跑步鞋"]) == 0
+        labels[" ".join(heads)] = {m["text"]: m["label"] for m in json.loads(capsys.readouterr().out)["mentions"]}
+    assert labels[""]["李宁"] == "PER" and labels["--heads ecommerce"]["李宁"] == "BRAND"
+    assert set(labels["--heads ecommerce"].values()) <= {"BRAND", "PRODUCT"}
+    assert main(["ner", "predict", "--heads", "nope", "李宁"]) == 2
+    assert "unknown heads ['nope']" in capsys.readouterr().err
