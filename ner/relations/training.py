@@ -4,7 +4,8 @@ Model selection (written before training): the saved model is the one with the b
 triple-level micro F1, evaluated every ``eval_every`` steps and at the end; ties keep the earlier.
 ``DIR/last/`` holds the latest weights and ``DIR/state.json`` the step and best F1, so a killed
 run resumes from its last evaluation, skipping the batches of the epoch it already trained on
-(the optimizer state starts afresh).
+(the optimizer state starts afresh). With ``ema_decay`` the dev scores and the saved model are those
+of the weights' exponential moving average (``DIR/last/ema.npz`` carries it across a resume).
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ class TrainConfig:
     time_budget: float = 0.0
     eval_every: int = 200
     seed: int = 0
+    ema_decay: float = 0.0  # > 0: dev scores and saved models use an exponential moving average of the weights
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_every"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must be a positive integer. Received: {name}={getattr(self, name)!r}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"`ema_decay` must be in [0, 1). Received: ema_decay={self.ema_decay!r}")
         if self.learning_rate <= 0 or self.time_budget < 0:
             raise ValueError(f"`learning_rate` must be > 0 and `time_budget` >= 0. Received: "
                              f"learning_rate={self.learning_rate!r}, time_budget={self.time_budget!r}")
@@ -180,7 +184,10 @@ def set_threads(threads: int) -> None:
                            "%s intra-op and %s inter-op threads", threads, *(n or "automatic" for n in current))
 
 
-def _train_step(model: RelationModel, optimizer):
+def _train_step(model: RelationModel, optimizer, ema: list | None = None, ema_decay: float = 0.0):
+    """One optimisation step; with ``ema`` (variables shadowing ``model.weights``) it also updates
+    their moving average, warm-started as in ``tf.train.ExponentialMovingAverage`` with
+    ``num_updates`` (decay ``min(ema_decay, (1 + t) / (10 + t))``), as the NER trainer does."""
     import tensorflow as tf
 
     from kgpipe.ner.globalpointer import globalpointer_loss
@@ -198,8 +205,31 @@ def _train_step(model: RelationModel, optimizer):
         grads = tape.gradient(loss, model.trainable_variables)
         grads, _ = tf.clip_by_global_norm(grads, 5.0)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        if ema:
+            t = tf.cast(optimizer.iterations, tf.float32)
+            decay = tf.minimum(ema_decay, (1.0 + t) / (10.0 + t))
+            for shadow, v in zip(ema, model.weights):
+                shadow.assign(decay * shadow + (1.0 - decay) * v)
         return loss
     return step
+
+
+class _Swapped:
+    """Within the block, ``model``'s weights are the EMA shadows (the training weights after it)."""
+
+    def __init__(self, model, ema: list | None):
+        self.model, self.ema = model, ema
+
+    def __enter__(self):
+        if self.ema:
+            self.saved = [v.numpy() for v in self.model.weights]
+            for v, shadow in zip(self.model.weights, self.ema):
+                v.assign(shadow)
+
+    def __exit__(self, *exc):
+        if self.ema:
+            for v, value in zip(self.model.weights, self.saved):
+                v.assign(value)
 
 
 def train(train_examples: Sequence[Example], dev_examples: Sequence[Example], predicates: Sequence[Predicate],
@@ -235,21 +265,35 @@ def train(train_examples: Sequence[Example], dev_examples: Sequence[Example], pr
     keras.utils.set_random_seed(config.seed + state["steps"])
     index = {p: i for i, p in enumerate(rc.predicates)}
     optimizer = keras.optimizers.Adam(config.learning_rate)
-    step = _train_step(model, optimizer)
+    ema = None
+    if config.ema_decay:
+        import tensorflow as tf
+
+        saved = out / "last" / "ema.npz"  # a resumed run continues its average
+        values = [v.numpy() for v in model.weights]
+        if state["steps"] and saved.is_file():
+            with np.load(saved) as stored:
+                values = [stored[f"e{i:04d}"] for i in range(len(values))]
+        ema = [tf.Variable(value, trainable=False) for value in values]
+        optimizer.iterations.assign(state["steps"])  # the average's warm-up counts steps across resumes
+    step = _train_step(model, optimizer, ema, config.ema_decay)
     started, rng = time.monotonic(), np.random.default_rng(config.seed + state["epoch"])
     meta = {**(card or {}), "train_sentences": len(train_examples), "dev_sentences": len(dev_examples)}
 
     def checkpoint() -> None:
-        scores = evaluate(extractor, dev_examples)
-        f1 = scores["micro"]["f1"]
-        state["history"].append({"step": state["steps"], "dev": scores["micro"],
-                                 "seconds": round(time.monotonic() - started, 1)})
-        log(f"step {state['steps']}: dev P {scores['micro']['precision']:.4f} R {scores['micro']['recall']:.4f} "
-            f"F1 {f1:.4f}")
-        if f1 > state["best_f1"]:
-            state.update(best_f1=f1, best_step=state["steps"])
-            extractor.save(out, {**meta, "dev": scores, "step": state["steps"]})
-        extractor.save(out / "last")
+        with _Swapped(model, ema):
+            scores = evaluate(extractor, dev_examples)
+            f1 = scores["micro"]["f1"]
+            state["history"].append({"step": state["steps"], "dev": scores["micro"],
+                                     "seconds": round(time.monotonic() - started, 1)})
+            log(f"step {state['steps']}: dev P {scores['micro']['precision']:.4f} "
+                f"R {scores['micro']['recall']:.4f} F1 {f1:.4f}")
+            if f1 > state["best_f1"]:
+                state.update(best_f1=f1, best_step=state["steps"])
+                extractor.save(out, {**meta, "dev": scores, "step": state["steps"]})
+        extractor.save(out / "last")  # the training weights, to resume from
+        if ema:
+            np.savez(out / "last" / "ema.npz", **{f"e{i:04d}": v.numpy() for i, v in enumerate(ema)})
         state_file.write_text(json.dumps(state, indent=1))
 
     # Batches of the current epoch already trained on (a resumed run skips them).

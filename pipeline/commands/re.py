@@ -38,6 +38,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     train.add_argument("--max-length", type=int, default=160, help="characters per window")
     train.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: default)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                       help="score and save an exponential moving average of the weights, e.g. 0.999 (0: off)")
     train.add_argument("--init-embeddings", metavar="NER_MODEL_DIR", default=None,
                        help="start the character and bigram tables from a kgpipe NER model's (its characters "
                             "and bigrams join the vocabulary); a fresh run only")
@@ -125,7 +127,8 @@ def run_train(args) -> int:
     if args.threads:
         set_threads(args.threads)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                         time_budget=args.time_budget, eval_every=args.eval_every, seed=args.seed)
+                         time_budget=args.time_budget, eval_every=args.eval_every, seed=args.seed,
+                         ema_decay=args.ema)
     model_config = {"lstm_units": args.lstm_units, "embedding_dim": args.embedding_dim, "bigram_dim": args.bigram_dim,
                     "head_size": args.head_size, "max_length": args.max_length, "dropout": args.dropout,
                     "lexicon": args.lexicon, "lexicon_units": args.lexicon_units}

@@ -1,5 +1,6 @@
 """Relation extraction: DuIE reader errors, decoding, triple scores, a tiny overfit with save/reload."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -443,3 +444,35 @@ def test_label_keeps_confident_sentences_and_train_reads_them_as_extra_data(tmp_
     card = json.loads((out / "config.json").read_text(encoding="utf-8"))["card"]
     assert card["train_sentences"] == 3 + len(read_duie(labelled, predicates)[0])
     assert f"{labelled} (train)" in card["data"]
+
+
+def test_ema_run_scores_and_saves_the_average_and_resumes_it(tmp_path):
+    from kgpipe.ner.relations.extractor import RelationExtractorModel
+    from kgpipe.ner.relations.training import TrainConfig, train
+
+    data, schema = _write(tmp_path)
+    predicates = read_schema(schema)
+    examples, _ = read_duie(data, predicates)
+    tiny = {"embedding_dim": 32, "bigram_dim": 16, "lstm_units": 32, "head_size": 16, "dropout": 0.0}
+    config = TrainConfig(epochs=100, batch_size=4, learning_rate=2e-2, eval_every=1000, ema_decay=0.9)
+    state = train(examples, examples, predicates, tmp_path / "run", tiny, config, log=lambda _: None)
+    assert state["best_f1"] == 1.0 and state["best_step"] == 100  # one evaluation: at the end
+    with np.load(tmp_path / "run" / "last" / "ema.npz") as stored:
+        ema = dict(stored)
+    best = RelationExtractorModel.load(tmp_path / "run", backend="keras").model.weights
+    last = RelationExtractorModel.load(tmp_path / "run" / "last", backend="keras").model.weights
+    assert len(ema) == len(best) == len(last)
+    for i, (b, l) in enumerate(zip(best, last)):  # the saved model is the average, float16 as stored
+        np.testing.assert_array_equal(b.numpy(), ema[f"e{i:04d}"].astype(np.float16).astype(np.float32))
+    assert any(not np.array_equal(b.numpy(), l.numpy()) for b, l in zip(best, last))  # not the last step's
+
+    lines = []  # a resumed run continues the stored average
+    train(examples, examples, predicates, tmp_path / "run", tiny,
+          dataclasses.replace(config, epochs=101), log=lines.append)
+    assert lines[0].startswith("resuming from step 100")
+    after = RelationExtractorModel.load(tmp_path / "run" / "last", backend="keras").model.weights
+    with np.load(tmp_path / "run" / "last" / "ema.npz") as again:  # decay min(0.9, 102 / 111) at step 101
+        for i, w in enumerate(after):
+            np.testing.assert_allclose(again[f"e{i:04d}"], 0.9 * ema[f"e{i:04d}"] + 0.1 * w.numpy(), atol=2e-3)
+    with pytest.raises(ValueError, match="ema_decay"):
+        TrainConfig(ema_decay=1.0)
