@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
-from kgpipe.kg.products.facts import ProductDocuments, ProductFacts, ProductFactsConfig
+from kgpipe.kg.products.facts import ProductDocuments, ProductFacts, ProductFactsConfig, brand_name_length
 from kgpipe.ner.windows import split_windows
 from kgpipe.schemas.records import Document, Mention, TextWindow
 
@@ -304,7 +304,12 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
         return out
 
     def _rounded(self, mention: Mention) -> Mention:
-        return dataclasses.replace(mention, score=round(float(mention.score), self._config.score_decimals))
+        mention = dataclasses.replace(mention, score=round(float(mention.score), self._config.score_decimals))
+        if mention.label == "BRAND":  # "苹果iPhone" -> 苹果, linked as the brand; the series is not it
+            length = brand_name_length(mention.text)
+            if length < len(mention.text):
+                mention = dataclasses.replace(mention, end=mention.start + length, text=mention.text[:length])
+        return mention
 
     def get_num_bytes(self, batch: Sequence[Document]) -> int:
         return sum(len(d.text.encode("utf-8")) for d in batch)

@@ -245,12 +245,21 @@ def _linked(mention: ResolvedMention) -> bool:
     return mention.link is not None and mention.link.entity_id is not None
 
 
+_NAME_BEFORE_LATIN = re.compile(r"[^\x00-\x7f\uff01-\uff5e\s]{2,}(?=\s?[A-Za-z\uff21-\uff3a\uff41-\uff5a])")
+
+
+def brand_name_length(surface: str) -> int:
+    """Characters of a brand mention that name the brand: a Chinese name without the Latin tail a
+    tagger joined to it ("联想ThinkPad", "大疆Mini", "苹果 iPhone" -> 2), since titles write brand then
+    series; the whole surface otherwise ("OPPO", "耐克", "jaff 捷夫"). None of the 4,489 titles of
+    the e-commerce NER corpus (Ding et al. 2019) has a gold brand joined that way."""
+    head = _NAME_BEFORE_LATIN.match(surface)
+    return head.end() if head else len(surface)
+
+
 def _brand_span(text: str, brand: ResolvedMention) -> tuple[int, int]:
-    """The span kept out of the model: a Chinese brand name without a Latin tail the tagger joined to it
-    ("联想ThinkPad" -> "联想"), since the tail is the series."""
-    surface = text[brand.start:brand.end]
-    head = re.match(r"[^\x00-\x7f\uff01-\uff5e]+(?=[A-Za-z\uff21-\uff3a\uff41-\uff5a])", surface)
-    return (brand.start, brand.start + head.end()) if head else (brand.start, brand.end)
+    """The span kept out of the model: the brand's name (``brand_name_length``)."""
+    return brand.start, brand.start + brand_name_length(text[brand.start:brand.end])
 
 
 def _short_label(text: str, brands: Sequence[ResolvedMention], attributes: Sequence[Attribute],

@@ -214,3 +214,11 @@ def test_auto_mode_takes_labelled_titles_of_known_types_and_no_sample_news():
     rows = [json.loads(line) for line in open(root / "pipeline" / "sample" / "sample.jsonl", encoding="utf-8")]
     news = [Document(r["id"], r["text"]) for r in rows if r["kind"] == "news"]  # Metadata dropped on purpose.
     assert news and not any(facts.is_product_text(d)[0] for d in news)
+
+
+def test_brand_name_length_drops_a_latin_series_joined_to_a_chinese_name():
+    from kgpipe.kg.products.facts import brand_name_length
+
+    assert [brand_name_length(s) for s in ("联想ThinkPad", "大疆Mini", "苹果 iPhone", "华为Ｍａｔｅ")] == [2, 2, 2, 2]
+    # Whole: no Latin tail, Latin first, one Chinese character, a full-width Latin name.
+    assert [brand_name_length(s) for s in ("耐克", "OPPO", "jaff 捷夫", "小Q", "ＨＵＡＷＥＩ")] == [2, 4, 7, 2, 6]

@@ -115,3 +115,26 @@ def test_product_text_decodes_with_the_product_heads_only_in_shared_calls():
     alone = tagger.predict_spans(titles, heads=["ecommerce"])
     assert [routed["p0"], routed["p1"]] == [[(t[s:e], label) for s, e, label, _ in spans]
                                             for t, spans in zip(titles, alone)]
+
+
+class BrandTagger(FakeTagger):
+    """Tags each listed surface as a BRAND mention where it occurs."""
+
+    def __init__(self, surfaces):
+        super().__init__()
+        self.surfaces = surfaces
+
+    def tag_batch(self, windows):
+        return [[Mention(w.doc_id, w.start + w.text.find(s), w.start + w.text.find(s) + len(s), s, "BRAND", 0.9,
+                         self.version) for s in self.surfaces if s in w.text] for w in windows]
+
+
+def test_a_brand_joined_to_its_latin_series_keeps_the_chinese_name():
+    texts = ["苹果iPhone 15 Pro 256GB", "大疆Mini 4 Pro 航拍", "联想 ThinkPad X1", "OPPO Find X7", "jaff 捷夫 吊坠", "李宁韦德之道"]
+    tagger = BrandTagger(["苹果iPhone", "大疆Mini", "联想 ThinkPad", "OPPO", "jaff 捷夫", "李宁"])
+    documents = [Document(f"p{i}", t) for i, t in enumerate(texts)]
+    results = _handler().run_inference(documents, tagger)
+    brands = [[(m.text, m.start, m.end) for m in r.inference.mentions] for r in results]
+    assert brands == [[("苹果", 0, 2)], [("大疆", 0, 2)], [("联想", 0, 2)], [("OPPO", 0, 4)], [("jaff 捷夫", 0, 7)],
+                      [("李宁", 0, 2)]]
+    assert all(d.text[m.start:m.end] == m.text for d, r in zip(documents, results) for m in r.inference.mentions)
