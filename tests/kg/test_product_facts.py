@@ -185,6 +185,20 @@ def test_series_after_a_linked_brand_and_latin_tails_stay_in_the_model():
     mentions, links = _annotate(doc, ("联想ThinkPad", "BRAND", "lenovo", ("Brand",)))
     triples = TripleBuilder(BuilderConfig("run-p")).mention_triples(doc, mentions, links)
     assert {t.object for t in triples if t.predicate == str(SCHEMA.model)} == {"ThinkPad X1 Carbon"}
+    # An unlinked "brand" inside the model the title names (once the linked brands are kept out of
+    # it) is a series word; an unlinked brand of its own (no linked one) stays.
+    doc = Document("p9", "戴森 Dyson V15 Detect 无线吸尘器", metadata={"kind": "product"})
+    mentions, links = _annotate(doc, ("戴森", "BRAND", "dyson", ("Brand",)), ("Dyson", "BRAND", "dyson", ("Brand",)),
+                                ("Detect", "BRAND", None, ()))
+    triples = TripleBuilder(BuilderConfig("run-p")).mention_triples(doc, mentions, links)
+    item = f"{BASE}doc/p9#product"
+    assert {t.object for t in triples if t.subject == item and t.predicate == str(KGP.brand)} == {
+        f"{BASE}entity/dyson"}
+    assert {t.object for t in triples if t.predicate == str(SCHEMA.model)} == {"V15 Detect"}
+    doc = Document("p10", "Anker A1289 充电宝 10000mAh", metadata={"kind": "product"})
+    mentions, links = _annotate(doc, ("Anker", "BRAND", None, ()))
+    triples = TripleBuilder(BuilderConfig("run-p")).mention_triples(doc, mentions, links)
+    assert len({t.object for t in triples if t.predicate == str(KGP.brand)}) == 1
 
 
 def test_sampled_validation_checks_attribute_values(tmp_path):
