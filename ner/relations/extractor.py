@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import unicodedata
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -34,6 +35,19 @@ def normalize_char(char: str) -> str:
     """NFKC + lower case, one character in, one out (offsets stay character offsets)."""
     folded = unicodedata.normalize("NFKC", char).lower()
     return folded if len(folded) == 1 else char
+
+
+_CLAUSE_BREAK = re.compile(r"[，。；！？]")
+
+
+def plausible_span(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` can be a subject or object: no clause punctuation inside unless
+    it is a title in 《》 (《没关系，是爱情啊》). 21 of DuIE train's 17,890 subjects and objects have
+    such punctuation, all titles of works, 17 of them in 《》 in their sentence; of the shipped
+    model's triples on its training sentences, those this rule drops (莫言，莫言) are wrong 55 times
+    in 59 (none on the dev slice)."""
+    return not _CLAUSE_BREAK.search(text, start, end) or (
+        start > 0 and text[start - 1] == "《" and end < len(text) and text[end] == "》")
 
 
 class CharVocab:
@@ -195,6 +209,8 @@ class RelationExtractorModel:
                 head, tail = (PairScores(*(scores[f"{name}_{part}"][row] for part in ("pair", "end", "start")))
                               for name in ("head", "tail"))
                 for ss, se, p, os_, oe, score in decode(scores["entity"][row], head, tail, len(piece), cut):
+                    if not (plausible_span(piece, ss, se) and plausible_span(piece, os_, oe)):
+                        continue
                     out[i].append(Triple((s + ss, s + se), self.config.predicates[p], (s + os_, s + oe),
                                          float(1.0 / (1.0 + np.exp(-score)))))
         for triples in out:

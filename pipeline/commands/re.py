@@ -101,7 +101,8 @@ def _load(path: str | None, backend: str = "auto"):
     return RelationExtractorModel.load(path or default_model_dir(), backend)
 
 
-def _report(report, stream=sys.stderr) -> None:
+def _report(report, stream=None) -> None:
+    stream = stream or sys.stderr  # looked up per call: a default bound at import outlives a replaced stderr
     print(f"read {report.sentences} sentences, {report.triples} triples; dropped: {report.unlocatable} "
           f"not in the text, {report.unknown_predicates} unknown predicates; {report.type_mismatches} "
           f"type mismatches with the schema", file=stream)

@@ -440,7 +440,8 @@ def test_label_keeps_confident_sentences_and_train_reads_them_as_extra_data(tmp_
     out = tmp_path / "selftrained"
     assert main(["re", "train", "--data", str(data), "--schema", str(schema), "--out", str(out), "--dev", "1",
                  "--extra-data", str(labelled), "--epochs", "1", "--batch-size", "2", "--embedding-dim", "16",
-                 "--bigram-dim", "8", "--lstm-units", "8", "--head-size", "8", "--threads", "1"]) == 0
+                 "--bigram-dim", "8", "--lstm-units", "8", "--head-size", "8", "--threads", "1"]) == 0, \
+        capsys.readouterr().err
     card = json.loads((out / "config.json").read_text(encoding="utf-8"))["card"]
     assert card["train_sentences"] == 3 + len(read_duie(labelled, predicates)[0])
     assert f"{labelled} (train)" in card["data"]
@@ -476,3 +477,13 @@ def test_ema_run_scores_and_saves_the_average_and_resumes_it(tmp_path):
             np.testing.assert_allclose(again[f"e{i:04d}"], 0.9 * ema[f"e{i:04d}"] + 0.1 * w.numpy(), atol=2e-3)
     with pytest.raises(ValueError, match="ema_decay"):
         TrainConfig(ema_decay=1.0)
+
+
+def test_spans_across_clause_punctuation_are_not_subjects_or_objects_unless_titles():
+    from kgpipe.ner.relations.extractor import plausible_span
+
+    text = "《红高粱家族》的作者是莫言，莫言出生于山东高密。《没关系，是爱情啊》是一首歌"
+    assert plausible_span(text, 1, 6) and plausible_span(text, 11, 13)
+    assert not plausible_span(text, 11, 16)  # 莫言，莫言
+    assert plausible_span(text, text.index("没关系"), text.index("》是一首"))  # a title in 《》
+    assert not plausible_span(text, text.index("没关系"), text.index("是爱情") + 2)  # 没关系，是爱: not the title
