@@ -1,6 +1,6 @@
 """Pipeline wall time with and without the relation stage, runs interleaved in one process.
 
-    python bench/re_pipeline_time.py --input pipeline/sample/sample.jsonl --repeats 2 [--relation_model DIR]
+    python bench/re_pipeline_time.py --input pipeline/sample/sample.jsonl --repeats 2 [--relation_model DIR] [--relation_precision P]
     python bench/re_pipeline_time.py --input ../shared/data/news/thucnews_1000.tsv --tsv_columns category,text
 
 Each repeat runs ``kgpipe run`` without relations, then with ``--relations`` (the bundled relation
@@ -24,11 +24,13 @@ def main(argv=None) -> int:
     parser.add_argument("--input", required=True)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--relation_model", default=None)
+    parser.add_argument("--relation_precision", default=None, help="passed to the relation runs (auto|int8|float32)")
     parser.add_argument("--tsv_columns", default=None, help="passed to kgpipe run (e.g. category,text)")
     args = parser.parse_args(argv)
     from kgpipe.pipeline.run import run
 
     relation_flags = ["--relation_model", args.relation_model] if args.relation_model else ["--relations"]
+    relation_flags += ["--relation_precision", args.relation_precision] if args.relation_precision else []
     common = ["--tsv_columns", args.tsv_columns] if args.tsv_columns else []
     times: dict[str, list[float]] = {"without": [], "with": []}
     counts = {}

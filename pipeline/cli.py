@@ -46,6 +46,8 @@ kgpipe options:
   --relations             typed relations (founder, author, ...) with the bundled relation model
   --relation_model DIR    relation model from `kgpipe re train` (implies --relations)
   --relation_threads N    ONNX Runtime threads of the relation model (default 0: automatic)
+  --relation_precision P  auto|int8|float32: int8 relation scoring on ONNX Runtime, about 2x the
+                          stage's speed (default auto: int8 on a CPU-only machine)
   --base_iri IRI          base of minted IRIs
   --product_facts M       auto|all|none: which documents get a product node with brand, category and
                           attributes (default auto: kind=product metadata, or title-like lines)

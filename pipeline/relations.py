@@ -42,13 +42,14 @@ class RelationReader:
         self.model, self.batch_size = model, batch_size
 
     @classmethod
-    def load(cls, model_dir: str | None, batch_size: int = 64, threads: int = 1) -> "RelationReader":
+    def load(cls, model_dir: str | None, batch_size: int = 64, threads: int = 1, int8: bool = False) -> "RelationReader":
         """Loads ``model_dir`` (``None``: the bundled relation model); ``threads`` for each call
-        on ONNX Runtime."""
+        on ONNX Runtime; ``int8``: int8 matrix products there."""
         from kgpipe.ner.relations.extractor import RelationExtractorModel
         from kgpipe.ner.relations import default_model_dir
 
-        return cls(RelationExtractorModel.load(model_dir or default_model_dir(), threads=threads), batch_size)
+        return cls(RelationExtractorModel.load(model_dir or default_model_dir(), threads=threads, int8=int8),
+                   batch_size)
 
     def read(self, document: Document) -> list[TypedRelation]:
         return self.read_many([document])[0]
@@ -92,10 +93,10 @@ class ExtractRelationsFn(beam.DoFn):
 
     BATCH_CHARS = 65_536  # documents' characters per model call (as NER buffers them)
 
-    def __init__(self, model_dir: str | None, batch_size: int = 64, threads: int = 1):
+    def __init__(self, model_dir: str | None, batch_size: int = 64, threads: int = 1, int8: bool = False):
         from apache_beam.utils import shared
 
-        self._model_dir, self._batch_size, self._threads = model_dir, batch_size, threads
+        self._model_dir, self._batch_size, self._threads, self._int8 = model_dir, batch_size, threads, int8
         self._handle = shared.Shared()  # pickled with the DoFn: its copies share one model
         self._relations = Metrics.counter(METRICS_NAMESPACE, "relations")
         self._failed = Metrics.counter(METRICS_NAMESPACE, "relations_failed_documents")
@@ -108,8 +109,8 @@ class ExtractRelationsFn(beam.DoFn):
 
     def setup(self) -> None:
         self._reader = self._handle.acquire(
-            lambda: RelationReader.load(self._model_dir, self._batch_size, self._threads),
-            tag=f"kgpipe-relations:{self._model_dir}:{self._batch_size}:{self._threads}")
+            lambda: RelationReader.load(self._model_dir, self._batch_size, self._threads, self._int8),
+            tag=f"kgpipe-relations:{self._model_dir}:{self._batch_size}:{self._threads}:{self._int8}")
 
     def process(self, batch) -> Iterator:
         try:

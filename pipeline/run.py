@@ -188,7 +188,8 @@ def build(root: beam.Pipeline, plan: RunPlan, tag_mentions: T.TagMentions | None
     if config.relations:  # --relations: (document, mentions, links) gains its TypedRelations
         from kgpipe.pipeline.relations import ExtractRelationsFn
 
-        extract = ExtractRelationsFn(config.relation_model_dir, threads=config.relation_threads)
+        extract = ExtractRelationsFn(config.relation_model_dir, threads=config.relation_threads,
+                                     int8=config.relation_int8)
         extracted = (
             linked.linked
             | "BatchForRelations" >> beam.BatchElements(**ExtractRelationsFn.batch_elements_kwargs())

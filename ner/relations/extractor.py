@@ -242,20 +242,27 @@ class RelationExtractorModel:
         return self.version
 
     @classmethod
-    def load(cls, path: str | os.PathLike, backend: str = "auto", threads: int = 1) -> "RelationExtractorModel":
+    def load(cls, path: str | os.PathLike, backend: str = "auto", threads: int = 1,
+             int8: bool = False) -> "RelationExtractorModel":
         """Loads a directory written by ``save``.
 
         ``backend``: ``"onnx"`` serves on ONNX Runtime's CPU provider without importing Keras or
         TensorFlow (same triples up to float rounding); ``"keras"`` builds the Keras model (needed
         to train on or save); ``"auto"`` is ONNX where onnxruntime is installed and no GPU can be
-        present, else Keras. ``threads``: ONNX Runtime's threads for one call.
+        present, else Keras. ``threads``: ONNX Runtime's threads for one call. ``int8``: serve
+        the ONNX graph with its matrix products and LSTM dynamically quantised to int8 (about
+        twice the speed on CPU, slightly different scores; BENCHMARKS.md); the version gains
+        ``+int8``, so provenance and run ids say so. It needs the ONNX backend.
 
         Raises:
-            ValueError: naming the file when it is missing or not a kgpipe relation model, or an
-                unknown ``backend``.
+            ValueError: naming the file when it is missing or not a kgpipe relation model, an
+                unknown ``backend``, or ``int8`` with the Keras backend.
         """
         if backend not in ("auto", "onnx", "keras"):
             raise ValueError(f"`backend` must be 'auto', 'onnx' or 'keras'. Received: backend={backend!r}")
+        if int8 and (backend == "keras" or not _onnx_available(gpu_ok=True)):
+            raise ValueError("int8 relation scoring runs on ONNX Runtime: it needs onnxruntime installed and "
+                             f"the onnx backend. Received: backend={backend!r}")
         if not isinstance(threads, int) or threads < 1:
             raise ValueError(f"`threads` must be an integer >= 1. Received: threads={threads!r}")
         path = Path(path)
@@ -271,14 +278,16 @@ class RelationExtractorModel:
         rest = ([Predicate(**p) for p in meta["predicates"]], meta["version"], meta.get("card"))
         threshold = meta.get("decode_threshold", 0.0)
         if backend == "auto":
-            backend = "onnx" if _onnx_available() else "keras"
+            backend = "onnx" if int8 or _onnx_available() else "keras"
         if backend == "onnx":
             from kgpipe.ner.relations.onnx_runtime import OnnxRelationScores, read_arrays
 
             arrays = read_arrays(path)
             _check_arrays(path, arrays, config)
+            if int8:
+                rest = (rest[0], rest[1] + "+int8", rest[2])
             return cls(None, vocab, *rest, threshold=threshold, config=config,
-                       serve=OnnxRelationScores(arrays, config, threads), backend="onnx")
+                       serve=OnnxRelationScores(arrays, config, threads, int8=int8), backend="onnx")
         from kgpipe.ner.relations.model import RelationModel
 
         model = RelationModel(config)
@@ -292,12 +301,18 @@ class RelationExtractorModel:
         return cls(model, vocab, *rest, threshold=threshold)
 
 
-def _onnx_available() -> bool:
+def onnx_serves() -> bool:
+    """Whether ``load(backend="auto")`` serves on ONNX Runtime here."""
+    return _onnx_available()
+
+
+def _onnx_available(gpu_ok: bool = False) -> bool:
+    """onnxruntime is installed (and, unless ``gpu_ok``, no GPU can be present, where Keras is faster)."""
     import importlib.util
 
     from kgpipe.ner.tagger import may_have_gpu
 
-    return importlib.util.find_spec("onnxruntime") is not None and not may_have_gpu()
+    return importlib.util.find_spec("onnxruntime") is not None and (gpu_ok or not may_have_gpu())
 
 
 def _check_arrays(path: Path, arrays: dict[str, np.ndarray], config: RelationConfig) -> None:

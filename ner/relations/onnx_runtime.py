@@ -183,6 +183,26 @@ def export_onnx(arrays: dict[str, np.ndarray], config: RelationConfig) -> bytes:
     return proto.SerializeToString()
 
 
+def quantized(graph: bytes) -> bytes:
+    """The graph with its matrix products and LSTM weights dynamically quantised to int8
+    (``onnxruntime.quantization.quantize_dynamic``: int8 weights, activations quantised per call)."""
+    import logging
+    import tempfile
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix="kgpipe-re-int8-") as folder:
+        source, target = Path(folder) / "float.onnx", Path(folder) / "int8.onnx"
+        source.write_bytes(graph)
+        logging.disable(logging.WARNING)  # its root-logger advice to pre-process (shape inference) does not apply
+        try:
+            quantize_dynamic(source, target, weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["LSTM", "MatMul", "Gemm"])
+        finally:
+            logging.disable(logging.NOTSET)
+        return target.read_bytes()
+
+
 OUTPUTS = ("entity", "head_pair", "head_end", "head_start", "tail_pair", "tail_end", "tail_start")
 
 
@@ -191,13 +211,16 @@ class OnnxRelationScores:
     CPU provider with ``threads`` intra-op threads (the ``RelationExtractorModel`` serving
     contract)."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], config: RelationConfig, threads: int = 1):
+    def __init__(self, arrays: dict[str, np.ndarray], config: RelationConfig, threads: int = 1,
+                 int8: bool = False):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(export_onnx(arrays, config), options, providers=["CPUExecutionProvider"])
+        graph = export_onnx(arrays, config)
+        self.session = ort.InferenceSession(quantized(graph) if int8 else graph, options,
+                                            providers=["CPUExecutionProvider"])
         self.lexicon = bool(config.lexicon_dim)
 
     def __call__(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -60,6 +60,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument("--threshold", type=float, default=None,
                           help="decoding threshold (logit) for this evaluation (default: the model's)")
+    evaluate.add_argument("--int8", action="store_true",
+                          help="int8 matrix products on ONNX Runtime (as `kgpipe run` scores relations on a CPU-only machine)")
     evaluate.add_argument("--backend", default="auto", choices=("auto", "onnx", "keras"),
                           help="auto: ONNX Runtime on a CPU-only machine where installed, else Keras")
     tune = commands.add_parser("threshold", help="choose the decoding threshold on a dev slice")
@@ -94,11 +96,11 @@ def _range(text: str) -> slice:
         raise ValueError(f"--range must be START:END (integers, either may be empty). Received: {text!r}") from None
 
 
-def _load(path: str | None, backend: str = "auto"):
+def _load(path: str | None, backend: str = "auto", int8: bool = False):
     from kgpipe.ner.relations import default_model_dir
     from kgpipe.ner.relations.extractor import RelationExtractorModel
 
-    return RelationExtractorModel.load(path or default_model_dir(), backend)
+    return RelationExtractorModel.load(path or default_model_dir(), backend, int8=int8)
 
 
 def _report(report, stream=None) -> None:
@@ -147,7 +149,7 @@ def run_train(args) -> int:
 def run_eval(args) -> int:
     from kgpipe.ner.relations.data import read_duie
 
-    extractor = _load(args.model, args.backend)
+    extractor = _load(args.model, args.backend, args.int8)
     examples, report = read_duie(args.data, extractor.predicates, unknown=args.unknown, lines=_range(args.range))
     _report(report)
     from kgpipe.ner.relations.training import evaluate

@@ -487,3 +487,33 @@ def test_spans_across_clause_punctuation_are_not_subjects_or_objects_unless_titl
     assert not plausible_span(text, 11, 16)  # 莫言，莫言
     assert plausible_span(text, text.index("没关系"), text.index("》是一首"))  # a title in 《》
     assert not plausible_span(text, text.index("没关系"), text.index("是爱情") + 2)  # 没关系，是爱: not the title
+
+
+def test_int8_scores_track_float_scores_on_the_shipped_model(shared_data):
+    """int8 matrix products: the shipped model's scores stay close to float32 and most triples are the same."""
+    from kgpipe.ner.relations import default_model_dir
+    from kgpipe.ner.relations.extractor import RelationExtractorModel
+
+    exact = RelationExtractorModel.load(default_model_dir(), backend="onnx")
+    fast = RelationExtractorModel.load(default_model_dir(), int8=True)
+    assert fast.backend == "onnx" and fast.version == exact.version + "+int8"
+    import onnx
+
+    from kgpipe.ner.relations.onnx_runtime import export_onnx, quantized, read_arrays
+
+    ops = {n.op_type for n in onnx.load_from_string(
+        quantized(export_onnx(read_arrays(default_model_dir()), exact.config))).graph.node}
+    assert "MatMulInteger" in ops and "DynamicQuantizeLSTM" in ops and "LSTM" not in ops
+    texts = [json.loads(line)["text"] for line in
+             (shared_data / "duie" / "train.json").read_text("utf-8").splitlines()[-200:]]
+    inputs = exact.encode(texts[:32])
+    a, b = exact._serve(inputs), fast._serve(inputs)
+    lengths = (inputs["char_ids"] != 0).sum(axis=1)
+    for row, n in enumerate(lengths):  # real characters of the subject/object span scores
+        diff = np.abs(a["entity"][row][:, :n, :n] - b["entity"][row][:, :n, :n])
+        assert np.median(diff) < 0.5 and not np.array_equal(a["entity"][row], b["entity"][row])
+    found = [{(i, t.subject, t.predicate, t.object) for i, row in enumerate(m.predict(texts)) for t in row}
+             for m in (exact, fast)]
+    assert len(found[0] & found[1]) >= 0.75 * len(found[0] | found[1]) and len(found[0]) >= 100
+    with pytest.raises(ValueError, match="int8 relation scoring runs on ONNX Runtime"):
+        RelationExtractorModel.load(default_model_dir(), backend="keras", int8=True)

@@ -53,16 +53,16 @@ def test_copies_of_the_dofn_in_one_process_load_the_model_once(monkeypatch):
 
     loads = []
 
-    def load(model_dir, batch_size=32, threads=1):
-        loads.append((model_dir, threads))
+    def load(model_dir, batch_size=32, threads=1, int8=False):
+        loads.append((model_dir, threads, int8))
         return RelationReader(FakeModel(), batch_size)
 
     monkeypatch.setattr(RelationReader, "load", staticmethod(load))
-    fn = ExtractRelationsFn(model_dir="some/model", threads=2)
+    fn = ExtractRelationsFn(model_dir="some/model", threads=2, int8=True)
     copies = [pickle.loads(pickle.dumps(fn)) for _ in range(3)]  # as a runner ships DoFns
     for copy in copies:
         copy.setup()
-    assert loads == [("some/model", 2)]
+    assert loads == [("some/model", 2, True)]
     assert copies[0]._reader is copies[1]._reader is copies[2]._reader
 
 

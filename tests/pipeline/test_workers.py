@@ -98,3 +98,21 @@ def test_a_script_without_a_main_guard_runs_with_the_model_process(tmp_path):
     assert (tmp_path / "ran").read_text() == "x"  # The script's code ran once, in this process only.
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["counts"]["documents"] == 57 and summary["ner"]["model_loads"] == 1
+
+
+def test_relation_precision_is_int8_where_onnx_runtime_serves_and_changes_the_run_id(monkeypatch):
+    from kgpipe.ner.relations import extractor
+    from kgpipe.pipeline.options import RunConfig
+
+    def config(argv):
+        options, _ = _runner_options(["--input", "in.jsonl", "--output", "out", "--relations"] + argv)
+        return RunConfig.from_options(options)
+
+    for serves in (True, False):  # a CPU-only machine with onnxruntime / a GPU machine (Keras)
+        monkeypatch.setattr(extractor, "_onnx_available", lambda gpu_ok=False, serves=serves: serves)
+        assert config([]).relation_int8 is serves
+    assert config(["--relation_precision", "int8"]).relation_int8 is True
+    assert config(["--relation_precision", "float32"]).relation_int8 is False
+    assert config(["--relation_precision", "int8"]).fingerprint() != config(["--relation_precision", "float32"]).fingerprint()
+    with pytest.raises(SystemExit):
+        config(["--relation_precision", "int4"])
