@@ -135,6 +135,17 @@ class DocumentTags:
     windows: int = 0
 
 
+def _brand_name(mention: Mention) -> Mention:
+    """A BRAND mention without the Latin series a tagger joined to its Chinese name ("苹果iPhone"
+    -> 苹果, ``kg.products.facts.brand_name_length``), so that the brand is what gets linked."""
+    if mention.label != "BRAND":
+        return mention
+    length = brand_name_length(mention.text)
+    if length == len(mention.text):
+        return mention
+    return dataclasses.replace(mention, end=mention.start + length, text=mention.text[:length])
+
+
 def bucket_length(bucket_lengths: Sequence[int], tokens: int) -> int:
     """The smallest bucket that holds ``tokens`` (the largest if none does)."""
     index = bisect.bisect_left(bucket_lengths, tokens)
@@ -263,7 +274,7 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
             if isinstance(result, str):
                 failures[window.doc_id].append((window, result))
             else:
-                mentions[window.doc_id].extend(self._rounded(m) for m in result)
+                mentions[window.doc_id].extend(_brand_name(self._rounded(m)) for m in result)
         return [PredictionResult(d, DocumentTags(
             tuple(sorted(mentions[d.id], key=lambda m: (m.start, m.end, m.label))),
             tuple(failures[d.id]), counts[d.id])) for d in batch]
@@ -304,12 +315,7 @@ class NerModelHandler(ModelHandler[Document, PredictionResult, Tagger]):
         return out
 
     def _rounded(self, mention: Mention) -> Mention:
-        mention = dataclasses.replace(mention, score=round(float(mention.score), self._config.score_decimals))
-        if mention.label == "BRAND":  # "苹果iPhone" -> 苹果, linked as the brand; the series is not it
-            length = brand_name_length(mention.text)
-            if length < len(mention.text):
-                mention = dataclasses.replace(mention, end=mention.start + length, text=mention.text[:length])
-        return mention
+        return dataclasses.replace(mention, score=round(float(mention.score), self._config.score_decimals))
 
     def get_num_bytes(self, batch: Sequence[Document]) -> int:
         return sum(len(d.text.encode("utf-8")) for d in batch)

@@ -224,6 +224,7 @@ class RunConfig:
             raise ValueError(f"--relation_threads must be >= 0 (0: automatic). Received: --relation_threads "
                              f"{opts.relation_threads}")
         ner_process = auto_threads(options) >= 2 if opts.ner_process == "auto" else opts.ner_process == "on"
+        relations = bool(opts.relations or opts.relation_model)
         missing = [flag for flag, value in (("--input", opts.input), ("--output", opts.output)) if not value]
         if missing:
             raise ValueError(f"kgpipe run needs {' and '.join(missing)}. Received: input={opts.input!r}, "
@@ -244,9 +245,9 @@ class RunConfig:
             device=opts.device,
             mixed_precision=tri_state(opts.mixed_precision),
             dictionary_mentions=opts.dictionary_mentions,
-            relations=bool(opts.relations or opts.relation_model),
+            relations=relations,
             relation_model_dir=opts.relation_model,
-            relation_int8=int8_relations(opts.relation_precision),
+            relation_int8=relations and int8_relations(opts.relation_precision),
             # The NER child process (if any) keeps a core busy: the relation model's threads leave it one.
             relation_threads=opts.relation_threads or auto_threads(options, reserve=int(ner_process)),
             base_iri=opts.base_iri,

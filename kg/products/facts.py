@@ -156,9 +156,9 @@ class ProductFacts:
         item = iris.document_iri(base_iri, document.id) + "#product"
         lang = iris.language_tag(document.language)
         brands = self._brands(document.text, mentions)
-        attributes = self.extractor.extract(document.text, [_brand_span(document.text, b) for b in brands])
         if any(_linked(b) for b in brands) and not all(_linked(b) for b in brands):
-            brands, attributes = self._series_words(document.text, brands, attributes)
+            brands = self._without_series_words(document.text, brands)
+        attributes = self.extractor.extract(document.text, [_brand_span(document.text, b) for b in brands])
         whole = {"start": 0, "end": len(document.text)}  # Not empty: is_product_text says so.
         label = _short_label(document.text, brands, attributes)
         facts = [Fact(item, str(RDF.type), str(KGP.Product), **whole),
@@ -192,18 +192,14 @@ class ProductFacts:
             seen.setdefault(mention.entity, mention)
         return list(seen.values())
 
-    def _series_words(self, text: str, brands: list[ResolvedMention],
-                      attributes: list[Attribute]) -> tuple[list[ResolvedMention], list[Attribute]]:
+    def _without_series_words(self, text: str, brands: list[ResolvedMention]) -> list[ResolvedMention]:
         """Drops unlinked brand mentions that lie inside the model the title names once the
         KB-linked brands alone are kept out of it ("戴森 Dyson V15 Detect": model "V15 Detect",
-        not model "V15" and a brand "Detect"); the attributes are then read without them."""
+        not model "V15" and a brand "Detect")."""
         linked = [b for b in brands if _linked(b)]
         models = [(a.start, a.end) for a in self.extractor.extract(text, [_brand_span(text, b) for b in linked])
                   if a.name is AttributeName.MODEL]
-        kept = [b for b in brands if _linked(b) or not any(s <= b.start and b.end <= e for s, e in models)]
-        if len(kept) == len(brands):
-            return brands, attributes
-        return kept, self.extractor.extract(text, [_brand_span(text, b) for b in kept])
+        return [b for b in brands if _linked(b) or not any(s <= b.start and b.end <= e for s, e in models)]
 
     def _category(self, item: str, match: CategoryMatch) -> list[Fact]:
         span = {"start": match.start, "end": match.end, "confidence": round(match.confidence, 6)}

@@ -424,8 +424,9 @@ def run_predict(args) -> int:
 
     tagger = MentionTagger.load(_model_dirs(args.model)[0], kb_names=_kb_names(args))
     texts = args.text or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    heads = args.heads.split(",") if args.heads else None
     for number, text in enumerate(texts):
-        mentions = tagger.tag_text(text, doc_id=str(number), heads=args.heads.split(",") if args.heads else None)
+        mentions = tagger.tag_text(text, doc_id=str(number), heads=heads)
         if args.json:
             print(json.dumps({"text": text, "mentions": [
                 {"start": m.start, "end": m.end, "text": m.text, "label": m.label, "score": m.score}
